@@ -1,0 +1,3 @@
+//! The running appliance: sampler, camera, recorder and writer threads.
+//!
+//! Placeholder: filled in by the appliance issue.

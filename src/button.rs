@@ -1,0 +1,3 @@
+//! Button debouncing: a small pure state machine.
+//!
+//! Placeholder: filled in by the appliance issue.

@@ -1,0 +1,71 @@
+//! The command line. Each subcommand has its own file with its flags and
+//! its runner; `main` only parses, dispatches and reports the error once.
+
+use clap::{Parser, Subcommand};
+
+pub mod check;
+pub mod detect;
+pub mod film;
+pub mod run;
+pub mod synth;
+pub mod tune;
+
+/// A wearable camera that films the moments you miss while blinking.
+#[derive(Debug, Parser)]
+#[command(name = "augenblick", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    /// More log output (-v info, -vv debug, -vvv trace). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Only errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Find eye closures in an EMG trace; prints CSV on stdout.
+    Detect(detect::Args),
+    /// Score the detector against labels, sweep parameters, draw plots.
+    Tune(tune::Args),
+    /// Write a synthetic labelled trace for a named scenario.
+    Synth(synth::Args),
+    /// Run the appliance: real devices, or `--simulate` on a laptop.
+    Run(run::Args),
+    /// Stitch sessions' clips into one film.
+    Film(film::FilmArgs),
+    /// Draw a contact sheet: one thumbnail per blink.
+    Sheet(film::SheetArgs),
+    /// Test the wiring on the Pi: ADC, button, LED, camera, disk, groups.
+    Check(check::Args),
+}
+
+impl Cli {
+    /// The log level the flags ask for.
+    pub fn log_level(&self) -> log::LevelFilter {
+        if self.quiet {
+            return log::LevelFilter::Error;
+        }
+        match self.verbose {
+            0 => log::LevelFilter::Warn,
+            1 => log::LevelFilter::Info,
+            2 => log::LevelFilter::Debug,
+            _ => log::LevelFilter::Trace,
+        }
+    }
+
+    /// Runs the chosen subcommand.
+    pub fn dispatch(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Detect(a) => detect::run(a),
+            Command::Tune(a) => tune::run(a),
+            Command::Synth(a) => synth::run(a),
+            Command::Run(a) => run::run(a),
+            Command::Film(a) => film::film(a),
+            Command::Sheet(a) => film::sheet(a),
+            Command::Check(a) => check::run(a),
+        }
+    }
+}

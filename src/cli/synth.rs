@@ -1,0 +1,9 @@
+//! `augenblick synth`. Placeholder until its issue lands.
+
+/// Placeholder flags.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<()> {
+    anyhow::bail!("`augenblick synth` is not built yet")
+}

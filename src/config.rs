@@ -1,0 +1,3 @@
+//! The appliance's TOML config: every key with a default, validated at start.
+//!
+//! Placeholder: filled in by the appliance issue.

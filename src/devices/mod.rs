@@ -1,0 +1,124 @@
+//! The hardware, behind small traits: EMG source (ADC), camera, LED, button.
+//!
+//! Each trait has a simulated implementation (in `sim`) and a real one on the
+//! Pi (in `hw`, behind the `hw` feature). The appliance only sees the traits,
+//! so the whole of it runs on a laptop on a virtual clock.
+//!
+//! Times are milliseconds since the session started, on the session clock
+//! ([`crate::clock::Clock`]). Methods that read the world take the time the
+//! caller reads it at, so simulated devices stay pure functions of time.
+
+use std::fmt;
+
+/// Something a device could not do; the message says how to fix it.
+#[derive(Debug, thiserror::Error)]
+pub enum DeviceError {
+    /// The device is not there or cannot be opened (pad cable, camera, bus).
+    #[error("{device}: not available: {message}")]
+    Unavailable { device: &'static str, message: String },
+    /// One operation failed; trying again may work (I2C NAK, a lost frame).
+    #[error("{device}: {message}")]
+    Transient { device: &'static str, message: String },
+    /// The simulated source has nothing more to give (end of a trace).
+    #[error("{device}: end of input")]
+    EndOfInput { device: &'static str },
+}
+
+/// The EMG envelope's ADC.
+pub trait EmgSource: Send {
+    /// Reads one conversion (ADS1115 counts). `t_ms` is the time the sampler
+    /// reads at; real devices ignore it, simulated ones replay at it.
+    fn read(&mut self, t_ms: f64) -> Result<i32, DeviceError>;
+}
+
+/// Pixel layouts a camera may deliver besides JPEG.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RawFormat {
+    /// Packed 4:2:2, Y0 U Y1 V.
+    Yuyv,
+    /// Planar 4:2:0 (I420 / YU12).
+    Yuv420,
+    /// Semi-planar 4:2:0, Y plane then interleaved UV.
+    Nv12,
+}
+
+impl fmt::Display for RawFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RawFormat::Yuyv => "YUYV",
+            RawFormat::Yuv420 => "YU12",
+            RawFormat::Nv12 => "NV12",
+        })
+    }
+}
+
+/// A frame's bytes, as the camera delivered them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameData {
+    /// A complete JPEG image: kept as it is, never re-encoded.
+    Jpeg(Vec<u8>),
+    /// Raw pixels, to be compressed off the capture path.
+    Raw {
+        format: RawFormat,
+        width: u32,
+        height: u32,
+        data: Vec<u8>,
+    },
+}
+
+impl FrameData {
+    /// Bytes held (what the pre-roll buffer budgets).
+    pub fn len(&self) -> usize {
+        match self {
+            FrameData::Jpeg(d) => d.len(),
+            FrameData::Raw { data, .. } => data.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One captured frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frame {
+    /// Capture time on the session clock.
+    pub t_ms: f64,
+    pub data: FrameData,
+}
+
+/// What a camera agreed to deliver.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CameraMode {
+    pub width: u32,
+    pub height: u32,
+    pub fps: f64,
+    /// `None` for JPEG, else the raw layout.
+    pub raw: Option<RawFormat>,
+}
+
+/// A camera that streams all the time.
+pub trait Camera: Send {
+    /// The mode negotiated when the camera was opened.
+    fn mode(&self) -> CameraMode;
+    /// Waits for the next frame; simulated cameras return the next frame
+    /// captured at or before `until_ms`, or `None` when there is none yet.
+    fn next_frame(&mut self, until_ms: f64) -> Result<Option<Frame>, DeviceError>;
+}
+
+/// The LED the wearer trusts.
+pub trait Led: Send {
+    fn set(&mut self, on: bool, t_ms: f64) -> Result<(), DeviceError>;
+}
+
+/// The session button (raw level; debounced by [`crate::button`]).
+pub trait Button: Send {
+    /// True while pressed, as read at `t_ms`.
+    fn is_pressed(&mut self, t_ms: f64) -> Result<bool, DeviceError>;
+}
+
+pub mod sim;
+
+#[cfg(feature = "hw")]
+pub mod hw;

@@ -1,0 +1,3 @@
+//! Film export and contact sheets through FFmpeg.
+//!
+//! Placeholder: filled in by the film issue.

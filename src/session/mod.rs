@@ -1,0 +1,3 @@
+//! The session folder: crash-safe writing, repair and reading.
+//!
+//! Placeholder: filled in by the appliance issue.

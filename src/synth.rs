@@ -1,0 +1,3 @@
+//! Synthetic labelled EMG traces: a honest model of the sensor chain, per scenario.
+//!
+//! Placeholder: filled in by the detector issue.

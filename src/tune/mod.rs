@@ -1,0 +1,3 @@
+//! Scoring a detector against labels, parameter sweeps and plots.
+//!
+//! Placeholder: filled in by the detector issue.
