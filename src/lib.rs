@@ -21,6 +21,7 @@
 //! - [`appliance`]: sampler, camera, recorder and writer, joined by channels.
 //! - [`session`]: the session folder on disk, written crash-safely.
 //! - `film`: stitching a session's clips into one film (feature `film`).
+//! - [`stamp`]: capture times drawn into simulated frames, read back from films.
 //! - [`check`]: testing the wiring on the Pi.
 //! - [`cli`]: the command line; `main` only parses and reports.
 
@@ -35,6 +36,7 @@ pub mod devices;
 #[cfg(feature = "film")]
 pub mod film;
 pub mod session;
+pub mod stamp;
 pub mod synth;
 pub mod trace;
 pub mod tune;

@@ -42,7 +42,10 @@ pub enum TraceError {
         source: io::Error,
     },
     #[error("{path}: the file is empty; expected a header row `{expected}` and data rows")]
-    Empty { path: PathBuf, expected: &'static str },
+    Empty {
+        path: PathBuf,
+        expected: &'static str,
+    },
     #[error("{path}:{line}: no column `{column}` in the header (found: {found}); a trace needs `t_ms` and `emg`, labels need `onset_ms` and `offset_ms`")]
     MissingColumn {
         path: PathBuf,
@@ -107,12 +110,7 @@ fn describe_csv_error(kind: &csv::ErrorKind) -> String {
     }
 }
 
-fn parse_time(
-    path: &Path,
-    line: u64,
-    column: &'static str,
-    raw: &str,
-) -> Result<f64, TraceError> {
+fn parse_time(path: &Path, line: u64, column: &'static str, raw: &str) -> Result<f64, TraceError> {
     let raw = raw.trim();
     match raw.parse::<f64>() {
         Ok(v) if v.is_finite() => Ok(v),
@@ -435,8 +433,14 @@ mod tests {
         assert_eq!(
             s,
             vec![
-                Sample { t_ms: 0.0, emg: 100 },
-                Sample { t_ms: 40.5, emg: 105 }
+                Sample {
+                    t_ms: 0.0,
+                    emg: 100
+                },
+                Sample {
+                    t_ms: 40.5,
+                    emg: 105
+                }
             ]
         );
     }
@@ -456,12 +460,18 @@ mod tests {
             ("t_ms,emg\n0,1\n40,1.5\n", "t.csv:3: column `emg` is `1.5`"),
             ("t_ms,emg\nx,1\n", "t.csv:2: column `t_ms` is `x`"),
             ("t_ms,emg\n0,1\nNaN,1\n", "t.csv:3: column `t_ms` is `NaN`"),
-            ("t_ms,emg\n0,1\n80,1\n40,1\n", "t.csv:4: time goes backwards"),
+            (
+                "t_ms,emg\n0,1\n80,1\n40,1\n",
+                "t.csv:4: time goes backwards",
+            ),
             ("t_ms,emg\n0,1\n40\n", "t.csv:3: malformed CSV row"),
         ];
         for (text, want) in cases {
             let err = read(text).unwrap_err().to_string();
-            assert!(err.starts_with(want), "{text:?}: got {err:?}, want {want:?}");
+            assert!(
+                err.starts_with(want),
+                "{text:?}: got {err:?}, want {want:?}"
+            );
         }
     }
 
@@ -474,22 +484,37 @@ mod tests {
 
     #[test]
     fn labels_are_checked() {
-        let ok = read_labels_from(Path::new("l.csv"), "onset_ms,offset_ms\n100,300\n900,1100.5\n".as_bytes())
-            .unwrap();
+        let ok = read_labels_from(
+            Path::new("l.csv"),
+            "onset_ms,offset_ms\n100,300\n900,1100.5\n".as_bytes(),
+        )
+        .unwrap();
         assert_eq!(ok.len(), 2);
         assert_eq!(ok[1].offset_ms, 1100.5);
         let cases: &[(&str, &str)] = &[
             ("", "l.csv: the file is empty"),
             ("onset,offset_ms\n1,2\n", "l.csv:1: no column `onset_ms`"),
-            ("onset_ms,offset_ms\n100,50\n", "l.csv:2: a closure must end after it starts"),
-            ("onset_ms,offset_ms\n100,200\n50,60\n", "l.csv:3: time goes backwards"),
-            ("onset_ms,offset_ms\n100,x\n", "l.csv:2: column `offset_ms` is `x`"),
+            (
+                "onset_ms,offset_ms\n100,50\n",
+                "l.csv:2: a closure must end after it starts",
+            ),
+            (
+                "onset_ms,offset_ms\n100,200\n50,60\n",
+                "l.csv:3: time goes backwards",
+            ),
+            (
+                "onset_ms,offset_ms\n100,x\n",
+                "l.csv:2: column `offset_ms` is `x`",
+            ),
         ];
         for (text, want) in cases {
             let err = read_labels_from(Path::new("l.csv"), text.as_bytes())
                 .unwrap_err()
                 .to_string();
-            assert!(err.starts_with(want), "{text:?}: got {err:?}, want {want:?}");
+            assert!(
+                err.starts_with(want),
+                "{text:?}: got {err:?}, want {want:?}"
+            );
         }
     }
 
@@ -497,7 +522,14 @@ mod tests {
     fn writer_round_trips() {
         let mut w = TraceWriter::new(Vec::new(), &["state"]).unwrap();
         w.write(Sample { t_ms: 0.0, emg: 7 }, &[&"idle"]).unwrap();
-        w.write(Sample { t_ms: 40.25, emg: -3 }, &[&"closed"]).unwrap();
+        w.write(
+            Sample {
+                t_ms: 40.25,
+                emg: -3,
+            },
+            &[&"closed"],
+        )
+        .unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
         assert_eq!(text, "t_ms,emg,state\n0,7,idle\n40.25,-3,closed\n");
         assert_eq!(read(&text).unwrap().len(), 2);

@@ -10,7 +10,9 @@ use crate::trace::{Ms, TraceReader};
 
 /// Find eye closures in an EMG trace.
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml")]
+#[command(
+    after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml"
+)]
 pub struct Args {
     /// The trace: CSV with columns `t_ms` and `emg`.
     pub trace: PathBuf,
@@ -26,8 +28,8 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
     };
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read the config {}", path.display()))?;
-    let value: toml::Table = toml::from_str(&text)
-        .with_context(|| format!("{} is not valid TOML", path.display()))?;
+    let value: toml::Table =
+        toml::from_str(&text).with_context(|| format!("{} is not valid TOML", path.display()))?;
     let table = match value.get("detector") {
         Some(toml::Value::Table(t)) => t.clone(),
         _ => value,

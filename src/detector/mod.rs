@@ -208,22 +208,42 @@ impl DetectorConfig {
                 Err(ConfigError::Invalid { name, value, why })
             }
         };
-        check("calibration_ms", self.calibration_ms, self.calibration_ms >= 0.0, "must be >= 0")?;
-        check("on_sigma", self.on_sigma, self.on_sigma > 0.0, "must be > 0")?;
+        check(
+            "calibration_ms",
+            self.calibration_ms,
+            self.calibration_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "on_sigma",
+            self.on_sigma,
+            self.on_sigma > 0.0,
+            "must be > 0",
+        )?;
         check(
             "off_sigma",
             self.off_sigma,
             self.off_sigma >= 0.0 && self.off_sigma <= self.on_sigma,
             "must be between 0 and on_sigma",
         )?;
-        check("min_closure_ms", self.min_closure_ms, self.min_closure_ms >= 0.0, "must be >= 0")?;
+        check(
+            "min_closure_ms",
+            self.min_closure_ms,
+            self.min_closure_ms >= 0.0,
+            "must be >= 0",
+        )?;
         check(
             "max_closure_ms",
             self.max_closure_ms,
             self.max_closure_ms > self.min_closure_ms,
             "must be above min_closure_ms",
         )?;
-        check("refractory_ms", self.refractory_ms, self.refractory_ms >= 0.0, "must be >= 0")?;
+        check(
+            "refractory_ms",
+            self.refractory_ms,
+            self.refractory_ms >= 0.0,
+            "must be >= 0",
+        )?;
         Ok(())
     }
 }

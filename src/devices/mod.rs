@@ -15,10 +15,16 @@ use std::fmt;
 pub enum DeviceError {
     /// The device is not there or cannot be opened (pad cable, camera, bus).
     #[error("{device}: not available: {message}")]
-    Unavailable { device: &'static str, message: String },
+    Unavailable {
+        device: &'static str,
+        message: String,
+    },
     /// One operation failed; trying again may work (I2C NAK, a lost frame).
     #[error("{device}: {message}")]
-    Transient { device: &'static str, message: String },
+    Transient {
+        device: &'static str,
+        message: String,
+    },
     /// The simulated source has nothing more to give (end of a trace).
     #[error("{device}: end of input")]
     EndOfInput { device: &'static str },
