@@ -65,8 +65,10 @@ pub fn read_luma(y: &[u8], width: u32, height: u32, stride: usize) -> Option<u32
     let rows = (band / 4)..(band - band / 4).max(band / 4 + 1);
     let mut means = [0f64; CELLS as usize];
     for (c, mean) in means.iter_mut().enumerate() {
-        let x0 = (c as u64 * width as u64 / CELLS as u64) as usize;
-        let x1 = ((c as u64 + 1) * width as u64 / CELLS as u64) as usize;
+        // Pixel x is in cell floor(x * CELLS / width), so cell c starts at
+        // ceil(c * width / CELLS).
+        let start = |c: u64| (c * width as u64).div_ceil(CELLS as u64) as usize;
+        let (x0, x1) = (start(c as u64), start(c as u64 + 1));
         let w = x1 - x0;
         let (a, b) = (x0 + w / 4, (x1 - w / 4).max(x0 + w / 4 + 1));
         let mut sum = 0u64;
