@@ -10,6 +10,8 @@
 
 use std::fmt;
 
+pub mod config;
+
 /// Something a device could not do; the message says how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum DeviceError {

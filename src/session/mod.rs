@@ -1,3 +1,23 @@
 //! The session folder: crash-safe writing, repair and reading.
 //!
-//! Placeholder: filled in by the appliance issue.
+//! Layout (a fixed contract; the film export and other checks depend on it):
+//!
+//! ```text
+//! SESSIONS/2026-11-23T15-43-46/     named by the start time
+//!   session.toml    config used, software version, devices
+//!   emg.csv         every sample: t_ms,emg,state (the trace format)
+//!   blinks.csv      onset_ms,offset_ms,detected_ms,clip,frames,... one row per recorded closure
+//!   frames.csv      t_ms,clip,index: one row per kept frame
+//!   clips/000001.mjpeg   the JPEG frames of clip 1, as captured, back to back
+//! ```
+//!
+//! All times are milliseconds since the session start, one clock for samples
+//! and frames. Clip `n` is the file `clips/{n:06}.mjpeg`; frame `index` of a
+//! clip is its `index`-th JPEG (from 0).
+
+pub mod mjpeg;
+
+/// The clip file name for clip number `clip`.
+pub fn clip_file_name(clip: u32) -> String {
+    format!("{clip:06}.mjpeg")
+}
