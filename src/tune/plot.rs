@@ -157,15 +157,24 @@ pub fn draw(
         message: e,
     };
     let size = (frame.width, frame.height);
+    // Before any backend exists: a bitmap backend writes its file when dropped.
+    let lo = view.rows.partition_point(|r| r.t_ms < from_ms);
+    let hi = view.rows.partition_point(|r| r.t_ms <= to_ms);
+    if lo >= hi {
+        return Err(PlotError::EmptyWindow { from_ms, to_ms });
+    }
+    let rows = &view.rows[lo..hi];
     match ext.as_deref() {
         Some("png") => {
             let root = BitMapBackend::new(path, size).into_drawing_area();
-            draw_on(&root, view, from_ms, to_ms, frame)?.map_err(|e| draw_err(e.to_string()))?;
+            draw_rows(&root, view, rows, from_ms, to_ms, frame)
+                .map_err(|e| draw_err(e.to_string()))?;
             root.present().map_err(|e| draw_err(e.to_string()))
         }
         Some("svg") => {
             let root = SVGBackend::new(path, size).into_drawing_area();
-            draw_on(&root, view, from_ms, to_ms, frame)?.map_err(|e| draw_err(e.to_string()))?;
+            draw_rows(&root, view, rows, from_ms, to_ms, frame)
+                .map_err(|e| draw_err(e.to_string()))?;
             root.present().map_err(|e| draw_err(e.to_string()))
         }
         _ => Err(PlotError::Format {
@@ -188,22 +197,6 @@ const HIGHLIGHT: RGBColor = RGBColor(150, 0, 200);
 const MAX_POINTS: usize = 4000;
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-fn draw_on<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    view: &View,
-    from_ms: f64,
-    to_ms: f64,
-    frame: &Frame,
-) -> Result<DrawResult<DB>, PlotError> {
-    let lo = view.rows.partition_point(|r| r.t_ms < from_ms);
-    let hi = view.rows.partition_point(|r| r.t_ms <= to_ms);
-    if lo >= hi {
-        return Err(PlotError::EmptyWindow { from_ms, to_ms });
-    }
-    let rows = &view.rows[lo..hi];
-    Ok(draw_rows(root, view, rows, from_ms, to_ms, frame))
-}
 
 fn draw_rows<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
