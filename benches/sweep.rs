@@ -41,8 +41,13 @@ fn sweep(c: &mut Criterion) {
     group.throughput(Throughput::Elements(candidates.len() as u64 * samples));
     group.bench_function(format!("{}_configs_24h_25hz", candidates.len()), |b| {
         b.iter(|| {
-            let mut out = run_sweep(candidates.clone(), &datasets, &ScoreOptions::default(), || {})
-                .expect("valid configs");
+            let mut out = run_sweep(
+                candidates.clone(),
+                &datasets,
+                &ScoreOptions::default(),
+                || {},
+            )
+            .expect("valid configs");
             rank(&mut out, Objective::Worst);
             black_box(out[0].evaluation.pooled.f1)
         })
