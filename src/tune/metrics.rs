@@ -86,6 +86,10 @@ pub struct Score {
     pub false_per_min: f64,
     /// Length of the scored span.
     pub duration_ms: f64,
+    /// Labelled closed-eye time inside the span.
+    pub closed_ms: f64,
+    /// Time inside the recording windows (eye open or not).
+    pub recorded_ms: f64,
     /// The matched pairs, in time order.
     pub matches: Vec<Match>,
     /// Indices of the closures that match no label.
@@ -192,6 +196,8 @@ pub fn score(
             0.0
         },
         duration_ms,
+        closed_ms,
+        recorded_ms,
         matches,
         false_positive_list,
         missed,
@@ -223,14 +229,14 @@ pub fn pool(scores: &[Score]) -> Score {
         .flat_map(|s| s.matches.iter().map(|m| m.latency_ms))
         .collect();
     latencies.sort_by(f64::total_cmp);
-    // Closed-eye time is not kept per score, so coverage is weighted by the
-    // number of labels, a close stand-in (blinks are alike in length).
-    let closed_covered = if labels > 0 {
+    let closed_ms: f64 = scores.iter().map(|s| s.closed_ms).sum();
+    let recorded_ms: f64 = scores.iter().map(|s| s.recorded_ms).sum();
+    let closed_covered = if closed_ms > 0.0 {
         scores
             .iter()
-            .map(|s| s.closed_covered * s.labels as f64)
+            .map(|s| s.closed_covered * s.closed_ms)
             .sum::<f64>()
-            / labels as f64
+            / closed_ms
     } else {
         1.0
     };
@@ -262,6 +268,8 @@ pub fn pool(scores: &[Score]) -> Score {
             0.0
         },
         duration_ms,
+        closed_ms,
+        recorded_ms,
         matches: Vec::new(),
         false_positive_list: Vec::new(),
         missed: Vec::new(),
@@ -648,6 +656,8 @@ mod tests {
         assert_eq!(p.duration_ms, 120_000.0);
         assert_eq!(p.false_per_min, 0.5);
         assert_eq!(p.closed_covered, 0.5);
+        assert_eq!(p.closed_ms, 400.0);
+        assert_eq!(p.recorded_ms, 300.0);
         assert_eq!(p.latency_median_ms, Some(40.0));
     }
 }
