@@ -1,0 +1,36 @@
+//! Detector throughput: samples per second through `push` + `poll` on one
+//! core, over a synthetic hour at 25 Hz (the bench's own generator, so it
+//! runs without `augenblick synth`).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::hint::black_box;
+
+use augenblick::detector::{BlinkDetector, DetectorConfig, Event};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+
+fn push_poll(c: &mut Criterion) {
+    let data = support::blinks(3600.0, 25.0, 1);
+    let samples = data.samples;
+    let mut group = c.benchmark_group("detector");
+    group.throughput(Throughput::Elements(samples.len() as u64));
+    group.bench_function("push_poll_1h_25hz", |b| {
+        b.iter(|| {
+            let mut d = BlinkDetector::new(DetectorConfig::default()).expect("default config");
+            let mut closures = 0usize;
+            for s in black_box(&samples) {
+                d.push(s.t_ms, s.emg);
+                while let Some(e) = d.poll() {
+                    closures += matches!(e, Event::Closure(_)) as usize;
+                }
+            }
+            d.finish();
+            black_box(closures)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, push_poll);
+criterion_main!(benches);

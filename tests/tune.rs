@@ -1,0 +1,369 @@
+//! `augenblick tune` as a developer uses it: scoring, sweeps, plots, and
+//! bad input that must end in a clear error, never a panic.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use tempfile::TempDir;
+
+/// Runs `augenblick ARGS...` and returns its output.
+fn augenblick(args: &[&dyn AsRef<std::ffi::OsStr>]) -> Output {
+    let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("augenblick");
+    for a in args {
+        cmd.arg(a);
+    }
+    cmd.output().expect("run augenblick")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn succeeds(o: &Output) {
+    assert!(
+        o.status.success(),
+        "failed: {}\nstdout: {}",
+        stderr(o),
+        stdout(o)
+    );
+}
+
+/// Fails cleanly: non-zero exit, the expected words, no panic.
+fn fails_with(o: &Output, want: &str) {
+    let err = stderr(o);
+    assert!(
+        !o.status.success(),
+        "succeeded, want an error with {want:?}"
+    );
+    assert!(err.contains(want), "stderr {err:?} lacks {want:?}");
+    assert!(!err.contains("panicked"), "panicked: {err}");
+}
+
+/// A minute of labelled signal in `dir/NAME/{trace,labels}.csv`.
+fn scenario(dir: &Path, name: &str, seed: u64) -> (PathBuf, PathBuf, support::Labelled) {
+    let data = support::blinks(60.0, 25.0, seed);
+    let (t, l) = support::write(&dir.join(name), &data);
+    (t, l, data)
+}
+
+#[test]
+fn scores_a_trace_against_its_labels() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, data) = scenario(tmp.path(), "calm", 1);
+    let o = augenblick(&[&"tune", &trace, &"--labels", &labels]);
+    succeeds(&o);
+    let out = stdout(&o);
+    for column in [
+        "precision",
+        "recall",
+        "F1",
+        "lat med",
+        "lat p90",
+        "covered",
+        "wrong",
+        "FP/min",
+    ] {
+        assert!(out.contains(column), "no {column:?} in {out}");
+    }
+    let row = out
+        .lines()
+        .find(|l| l.starts_with("calm"))
+        .expect("a row named after the folder");
+    let labels_column: usize = row.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert_eq!(labels_column, data.labels.len());
+}
+
+#[test]
+fn json_gives_every_figure() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, data) = scenario(tmp.path(), "calm", 2);
+    let o = augenblick(&[&"tune", &trace, &"-l", &labels, &"--json"]);
+    succeeds(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let s = &v["evaluation"]["per_trace"][0];
+    assert_eq!(s["labels"], data.labels.len());
+    for key in [
+        "precision",
+        "recall",
+        "f1",
+        "closed_covered",
+        "wrongly_recorded",
+        "false_per_min",
+    ] {
+        let x = s[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} is a number"));
+        assert!(x >= 0.0, "{key} = {x}");
+    }
+    let tp = s["true_positives"].as_u64().unwrap();
+    let fneg = s["false_negatives"].as_u64().unwrap();
+    assert_eq!(tp + fneg, data.labels.len() as u64);
+    let default = augenblick::detector::DetectorConfig::default();
+    assert_eq!(v["config"]["on_sigma"].as_f64(), Some(default.on_sigma));
+}
+
+#[test]
+fn malformed_traces_and_labels_name_file_and_line() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 3);
+    let bad_trace = tmp.path().join("bad.csv");
+    std::fs::write(&bad_trace, "t_ms,emg\n0,100\n40,lots\n").unwrap();
+    let o = augenblick(&[&"tune", &bad_trace, &"--labels", &labels]);
+    fails_with(&o, "bad.csv:3: column `emg` is `lots`");
+
+    let backwards = tmp.path().join("backwards.csv");
+    std::fs::write(&backwards, "t_ms,emg\n0,100\n40,100\n20,100\n").unwrap();
+    let o = augenblick(&[&"tune", &backwards, &"--labels", &labels]);
+    fails_with(&o, "backwards.csv:4: time goes backwards");
+
+    let bad_labels = tmp.path().join("bad-labels.csv");
+    std::fs::write(&bad_labels, "onset_ms,offset_ms\n100,300\n500,x\n").unwrap();
+    let o = augenblick(&[&"tune", &trace, &"--labels", &bad_labels]);
+    fails_with(&o, "bad-labels.csv:3: column `offset_ms` is `x`");
+
+    let empty = tmp.path().join("empty.csv");
+    std::fs::write(&empty, "").unwrap();
+    let o = augenblick(&[&"tune", &trace, &"--labels", &empty]);
+    fails_with(&o, "empty.csv: the file is empty");
+
+    let o = augenblick(&[
+        &"tune",
+        &tmp.path().join("nowhere.csv"),
+        &"--labels",
+        &labels,
+    ]);
+    fails_with(&o, "nowhere.csv: cannot read");
+}
+
+#[test]
+fn a_trace_without_labels_asks_for_them() {
+    let tmp = TempDir::new().unwrap();
+    let lonely = tmp.path().join("lonely.csv");
+    std::fs::write(&lonely, "t_ms,emg\n0,100\n").unwrap();
+    fails_with(&augenblick(&[&"tune", &lonely]), "--labels");
+    fails_with(
+        &augenblick(&[&"tune", &tmp.path()]),
+        "no trace.csv with a labels.csv",
+    );
+}
+
+#[test]
+fn a_folder_of_scenarios_is_scored_together() {
+    let tmp = TempDir::new().unwrap();
+    scenario(tmp.path(), "alpha", 4);
+    scenario(tmp.path(), "beta", 5);
+    let o = augenblick(&[&"tune", &tmp.path()]);
+    succeeds(&o);
+    let out = stdout(&o);
+    for row in ["alpha", "beta", "(pooled)", "worst F1"] {
+        assert!(
+            out.lines().any(|l| l.starts_with(row)),
+            "no {row:?} row in {out}"
+        );
+    }
+}
+
+#[test]
+fn a_sweep_writes_a_config_that_detect_and_tune_accept() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 6);
+    let best = tmp.path().join("best.toml");
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"--labels",
+        &labels,
+        &"--sweep",
+        &"on_sigma=4:8:2",
+        &"--sweep",
+        &"min_closure_ms=20,60",
+        &"--top",
+        &"3",
+        &"--write-best",
+        &best,
+    ]);
+    succeeds(&o);
+    let out = stdout(&o);
+    assert!(out.contains("Best 3 configs"), "{out}");
+    assert!(out.contains("6 configs"), "{out}");
+    let text = std::fs::read_to_string(&best).unwrap();
+    let table: toml::Table = toml::from_str(&text).expect("valid TOML");
+    let on = table["detector"]["on_sigma"].as_float().unwrap();
+    assert!(
+        [4.0, 6.0, 8.0].contains(&on),
+        "on_sigma {on} is a grid value"
+    );
+    let min = table["detector"]["min_closure_ms"].as_float().unwrap();
+    assert!(
+        [20.0, 60.0].contains(&min),
+        "min_closure_ms {min} is a grid value"
+    );
+
+    let o = augenblick(&[&"detect", &trace, &"--config", &best]);
+    succeeds(&o);
+    assert!(stdout(&o).starts_with("onset_ms,offset_ms,detected_ms"));
+    succeeds(&augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--config",
+        &best,
+    ]));
+}
+
+#[test]
+fn a_sweep_file_and_json_output() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 7);
+    let file = tmp.path().join("sweep.toml");
+    std::fs::write(
+        &file,
+        "[sweep]\non_sigma = [5, 7]\nrefractory_ms = \"50:150:50\"\n",
+    )
+    .unwrap();
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--sweep-file",
+        &file,
+        &"--json",
+        &"--top",
+        &"2",
+    ]);
+    succeeds(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    assert_eq!(v["configs"], 6);
+    assert_eq!(v["best"].as_array().unwrap().len(), 2);
+    let f1 = |i: usize| v["best"][i]["evaluation"]["worst_f1"].as_f64().unwrap();
+    assert!(f1(0) >= f1(1), "best first");
+}
+
+#[test]
+fn bad_sweeps_say_how_to_write_them() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 8);
+    let run = |spec: &str| augenblick(&[&"tune", &trace, &"-l", &labels, &"--sweep", &spec]);
+    fails_with(&run("on_sigma=4:8"), "NAME=START:STOP:STEP");
+    fails_with(&run("on_sigma=8:4:1"), "below START");
+    fails_with(&run("bogus=1,2"), "no detector parameter `bogus`");
+    fails_with(
+        &run("off_sigma=50,60"),
+        "every config of the grid is invalid",
+    );
+    let o = augenblick(&[&"tune", &trace, &"-l", &labels, &"--write-best", &"x.toml"]);
+    fails_with(&o, "--write-best needs a sweep");
+}
+
+#[test]
+fn plots_are_valid_png_and_svg() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 9);
+    let png = tmp.path().join("whole.png");
+    succeeds(&augenblick(&[
+        &"tune", &trace, &"-l", &labels, &"--plot", &png,
+    ]));
+    let img = image::open(&png).expect("a PNG that decodes");
+    assert_eq!((img.width(), img.height()), (1600, 560));
+    // Not a blank canvas: text, lines and shading leave many colours.
+    let rgb = img.to_rgb8();
+    let mut colours: Vec<[u8; 3]> = rgb.pixels().map(|p| p.0).collect();
+    colours.sort_unstable();
+    colours.dedup();
+    assert!(colours.len() > 20, "{} colours", colours.len());
+
+    let svg = tmp.path().join("window.svg");
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--plot",
+        &svg,
+        &"--from-ms",
+        &"10000",
+        &"--to-ms",
+        &"20000",
+    ]);
+    succeeds(&o);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
+    assert!(text.contains("EMG envelope") && text.contains("time (s)"));
+
+    fails_with(
+        &augenblick(&[
+            &"tune",
+            &trace,
+            &"-l",
+            &labels,
+            &"--plot",
+            &tmp.path().join("x.gif"),
+        ]),
+        "name the file `.png` or `.svg`",
+    );
+    fails_with(
+        &augenblick(&[
+            &"tune",
+            &trace,
+            &"-l",
+            &labels,
+            &"--plot",
+            &png,
+            &"--from-ms",
+            &"5000000",
+            &"--to-ms",
+            &"6000000",
+        ]),
+        "nothing to draw",
+    );
+    fails_with(
+        &augenblick(&[
+            &"tune",
+            &trace,
+            &"-l",
+            &labels,
+            &"--plot",
+            &png,
+            &"--from-ms",
+            &"5000000",
+        ]),
+        "must come after --from-ms",
+    );
+}
+
+#[test]
+fn error_plots_show_each_miss() {
+    let tmp = TempDir::new().unwrap();
+    // The labels tell of closures the signal does not show: every one is a miss.
+    let mut data = support::blinks(60.0, 25.0, 10);
+    for s in &mut data.samples {
+        s.emg = s.emg.min(2030);
+    }
+    let (trace, labels) = support::write(&tmp.path().join("calm"), &data);
+    let dir = tmp.path().join("errors");
+    let o = augenblick(&[&"tune", &trace, &"-l", &labels, &"--plot-errors", &dir]);
+    succeeds(&o);
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let misses = files.iter().filter(|f| f.ends_with("-miss.png")).count();
+    assert_eq!(misses, data.labels.len(), "{files:?}");
+    assert!(files
+        .iter()
+        .all(|f| f.ends_with("-miss.png") || f.ends_with("-false-positive.png")));
+    assert!(stderr(&o).contains(&format!("{misses} misses")));
+    let first = data.labels[0].onset_ms / 1000.0;
+    let name = format!("t{first:010.3}s-miss.png");
+    assert!(files.contains(&name), "no {name} in {files:?}");
+    image::open(dir.join(&name)).expect("a PNG that decodes");
+}
