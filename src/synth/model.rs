@@ -143,31 +143,46 @@ impl Burst {
     }
 }
 
-/// Bursts that are under way or coming soon, roughly in start order.
+/// Bursts that are under way or coming soon, sorted by start, so that each
+/// millisecond looks only at the bursts that have begun.
 #[derive(Debug, Default)]
 struct Bursts(VecDeque<Burst>);
 
 impl Bursts {
     fn push(&mut self, b: Burst) {
-        self.0.push_back(b);
+        // Each source plans in time order, so this lands at or near the back.
+        let at = self.0.partition_point(|x| x.start <= b.start);
+        self.0.insert(at, b);
     }
 
     fn retire(&mut self, t: f64) {
         while self.0.front().is_some_and(|b| b.end < t) {
             self.0.pop_front();
         }
+        // A long burst (a smile, a squeeze) at the front holds the short ones
+        // behind it; sweep those out now and then.
+        if self.0.len() > 64 {
+            self.0.retain(|b| b.end >= t);
+        }
+    }
+
+    fn started(&self, t: f64) -> impl Iterator<Item = f64> + '_ {
+        self.0
+            .iter()
+            .take_while(move |b| b.start <= t)
+            .map(move |b| b.value(t))
     }
 
     /// Sum of squares (activations add in power: independent motor units).
     fn power(&mut self, t: f64) -> f64 {
         self.retire(t);
-        self.0.iter().map(|b| b.value(t)).map(|v| v * v).sum()
+        self.started(t).map(|v| v * v).sum()
     }
 
     /// Plain sum (additive voltages at the output).
     fn sum(&mut self, t: f64) -> f64 {
         self.retire(t);
-        self.0.iter().map(|b| b.value(t)).sum()
+        self.started(t).sum()
     }
 }
 
@@ -211,6 +226,9 @@ impl Spans {
 struct BlinkGen {
     rng: ChaCha8Rng,
     rate_per_min: f64,
+    /// Attention and fatigue move the rate: a factor redrawn every few minutes.
+    rate_factor: f64,
+    next_rate_change: f64,
     double_p: f64,
     deliberate_p: f64,
     next_onset: f64,
@@ -255,8 +273,13 @@ impl BlinkGen {
                     end = second + dur2;
                 }
             }
-            // People blink more while talking and less while resting the eyes.
-            let rate = self.rate_per_min * if talking { 1.3 } else { 1.0 };
+            if onset >= self.next_rate_change {
+                self.rate_factor = uni(&mut self.rng, 0.8, 1.2);
+                self.next_rate_change = onset + uni(&mut self.rng, 120e3, 300e3);
+            }
+            // People blink more while talking.
+            let talk_factor = if talking { 1.3 } else { 1.0 };
+            let rate = (self.rate_per_min * self.rate_factor * talk_factor).clamp(8.0, 26.0);
             let mean_gap = 60_000.0 / rate - 200.0 - REFRACTORY_MS;
             let gap = Gamma::new(GAP_SHAPE, mean_gap.max(100.0) / GAP_SHAPE)
                 .expect("gamma parameters are positive")
@@ -691,6 +714,8 @@ pub(crate) struct Model {
     shift_target: f64,
     shift_now: f64,
     drift: Drift,
+    /// (gain, offset) from `drift`, refreshed every 10 ms.
+    drifted: (f64, f64),
     faults: Vec<FaultPlan>,
     fault_i: usize,
     placement_gain: f64,
@@ -717,10 +742,12 @@ pub(crate) struct Model {
 }
 
 /// Independent random streams, so that changing one part of the model
-/// leaves the others' draws alone.
-fn stream(seed: u64, id: u64) -> ChaCha8Rng {
+/// leaves the others' draws alone. The scenario picks its own set of
+/// streams: the same seed gives unrelated blinks in two scenarios, so a
+/// suite run with one seed still sees many different recordings.
+fn stream(seed: u64, scenario: Scenario, id: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(id);
+    rng.set_stream(((scenario as u64) << 8) | id);
     rng
 }
 
@@ -729,10 +756,10 @@ impl Model {
         let end_ms = minutes * 60_000.0;
         let period_ms = 1000.0 / rate_hz;
         let n_samples = (end_ms / period_ms).floor() as u64;
-        let mut plan_rng = stream(seed, 0);
+        let mut plan_rng = stream(seed, scenario, 0);
         let plan = Plan::new(scenario, end_ms, &mut plan_rng);
         let sensor = Sensor::new(&plan, &mut plan_rng);
-        let drift = Drift::new(&plan, &sensor, end_ms, &mut plan_rng);
+        let mut drift = Drift::new(&plan, &sensor, end_ms, &mut plan_rng);
         let faults: Vec<FaultPlan> = plan
             .faults
             .iter()
@@ -766,12 +793,14 @@ impl Model {
         let spans = |k: EpisodeKind| -> Spans {
             Spans::new(of_kind(k).iter().map(|e| (e.start_ms, e.end_ms)).collect())
         };
-        let mut blink_rng = stream(seed, 1);
+        let mut blink_rng = stream(seed, scenario, 1);
         let rate_per_min = uni(&mut blink_rng, plan.blink_rate.0, plan.blink_rate.1);
         let first = uni(&mut blink_rng, 0.0, 60_000.0 / rate_per_min);
         let blinks = BlinkGen {
             rng: blink_rng,
             rate_per_min,
+            rate_factor: 1.0,
+            next_rate_change: 120e3,
             double_p: plan.double_p,
             deliberate_p: plan.deliberate_p,
             next_onset: first,
@@ -791,6 +820,7 @@ impl Model {
         let hp_tau = 1000.0 / (std::f64::consts::TAU * 20.0);
         let hp_alpha = hp_tau / (hp_tau + DT_MS);
         let (gain_range, offset_range) = drift.range();
+        let drifted = drift.at(0.0);
         let truth = Truth {
             scenario: scenario.name().to_string(),
             seed,
@@ -844,7 +874,7 @@ impl Model {
             g0,
             blinks,
             talk: TalkGen {
-                rng: stream(seed, 2),
+                rng: stream(seed, scenario, 2),
                 episodes: of_kind(EpisodeKind::Talking),
                 i: 0,
                 cursor: 0.0,
@@ -853,19 +883,19 @@ impl Model {
                 jaw_sign: 1.0,
             },
             chew: ChewGen {
-                rng: stream(seed, 3),
+                rng: stream(seed, scenario, 3),
                 episodes: of_kind(EpisodeKind::Chewing),
                 i: 0,
                 cursor: -1.0,
                 jaw: 0.0,
             },
             smile: SmileGen {
-                rng: stream(seed, 4),
+                rng: stream(seed, scenario, 4),
                 episodes: of_kind(EpisodeKind::Smiling),
                 i: 0,
             },
             walk: WalkGen {
-                rng: stream(seed, 5),
+                rng: stream(seed, scenario, 5),
                 episodes: of_kind(EpisodeKind::Walking),
                 i: 0,
                 step_at: -1.0,
@@ -879,11 +909,12 @@ impl Model {
             shifts: VecDeque::new(),
             shift_target: 0.0,
             shift_now: 0.0,
+            drifted,
             drift,
             faults,
             fault_i: 0,
             placement_gain: 1.0,
-            carrier_rng: stream(seed, 6),
+            carrier_rng: stream(seed, scenario, 6),
             x_prev: 0.0,
             hp: 0.0,
             hp_alpha,
@@ -893,13 +924,13 @@ impl Model {
             env: MEAN_ABS_NORMAL,
             lp_k,
             wander: 0.0,
-            wander_rng: stream(seed, 7),
+            wander_rng: stream(seed, scenario, 7),
             now_ms: 0,
             v_prev: 0.0,
             v_now: 0.0,
             filled_until: f64::MIN,
-            clock_rng: stream(seed, 8),
-            adc_rng: stream(seed, 9),
+            clock_rng: stream(seed, scenario, 8),
+            adc_rng: stream(seed, scenario, 9),
             last_true: 0.0,
             last_written: 0.0,
             sensor,
@@ -953,7 +984,11 @@ impl Model {
             self.shift_target = self.shifts.pop_front().map_or(0.0, |s| s.1);
         }
         self.shift_now += (self.shift_target - self.shift_now) * 0.05;
-        let (gain, offset) = self.drift.at(t);
+        // Drift is slow: evaluating it every 10 ms is plenty (and saves an exp per ms).
+        if ms % 10 == 0 {
+            self.drifted = self.drift.at(t);
+        }
+        let (gain, offset) = self.drifted;
         let mut v = gain * self.placement_gain * self.g0 * self.env
             + self.sensor.offset_counts
             + offset
@@ -1071,8 +1106,8 @@ mod tests {
 
     #[test]
     fn activation_gives_the_asked_height() {
-        let plan = Plan::new(Scenario::Calm, 60e3, &mut stream(1, 0));
-        let s = Sensor::new(&plan, &mut stream(1, 1));
+        let plan = Plan::new(Scenario::Calm, 60e3, &mut stream(1, Scenario::Calm, 0));
+        let s = Sensor::new(&plan, &mut stream(1, Scenario::Calm, 1));
         for h in [0.1, 0.5, 1.0, 2.0] {
             let a = s.activation_for(h);
             let height = s.floor_counts * ((1.0 + a * a).sqrt() - 1.0);
