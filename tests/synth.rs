@@ -173,7 +173,7 @@ fn pad_off_is_flat_or_railed_and_hides_its_closures() {
             assert!((5e3..=30e3).contains(&(f.end_ms - f.start_ms)));
             let inside: Vec<i32> = samples
                 .iter()
-                .filter(|s| s.t_ms > f.start_ms + 5.0 && s.t_ms < f.end_ms - 5.0)
+                .filter(|s| s.t_ms > f.start_ms + f.peel_ms + 5.0 && s.t_ms < f.end_ms - 5.0)
                 .map(|s| s.emg)
                 .collect();
             let lo = *inside.iter().min().unwrap();
@@ -453,4 +453,56 @@ fn cli_lists_writes_all_and_explains_mistakes() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+}
+
+#[test]
+fn truth_toml_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        minutes: 3.0,
+        ..SynthOptions::new(Scenario::Mixed, 11)
+    };
+    let mut truth = synth::write(&opts, dir.path()).unwrap();
+    let back = Truth::read(dir.path().join("truth.toml")).unwrap();
+    truth.labels.clear();
+    assert_eq!(back, truth);
+    std::fs::write(dir.path().join("bad.toml"), "scenario = 3\n").unwrap();
+    let err = Truth::read(dir.path().join("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("not a truth file"),
+        "{err}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any scenario, seed, rate and length: a valid trace and valid labels.
+    #[test]
+    fn any_options_give_a_valid_trace(
+        which in 0usize..12,
+        seed in proptest::prelude::any::<u64>(),
+        rate in 5.0f64..300.0,
+        minutes in 0.02f64..0.4,
+    ) {
+        let opts = SynthOptions {
+            minutes,
+            rate_hz: Some(rate),
+            ..SynthOptions::new(Scenario::ALL[which], seed)
+        };
+        let mut samples = Vec::new();
+        let truth = generate(&opts, |s| samples.push(s)).unwrap();
+        proptest::prop_assert_eq!(samples.len() as u64, truth.samples);
+        proptest::prop_assert!(samples.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+        proptest::prop_assert!(samples.iter().all(|s| (-2..=RAIL_COUNTS + 2).contains(&s.emg)));
+        let last = samples.last().map_or(0.0, |s| s.t_ms);
+        for w in truth.labels.windows(2) {
+            proptest::prop_assert!(w[0].offset_ms < w[1].onset_ms);
+        }
+        for l in &truth.labels {
+            proptest::prop_assert!(l.onset_ms >= 0.0 && l.onset_ms < l.offset_ms && l.offset_ms <= last);
+        }
+    }
 }

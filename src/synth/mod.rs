@@ -38,7 +38,7 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::trace::{write_labels, Label, Sample, TraceWriter};
 
@@ -101,16 +101,18 @@ pub enum SynthError {
         "a length of {0} minutes is out of range; use --minutes above 0 and up to 10080 (a week)"
     )]
     Minutes(f64),
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: {source}")]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
+    #[error("{path}: not a truth file written by `augenblick synth`: {message}")]
+    BadTruth { path: PathBuf, message: String },
 }
 
 /// The sensor as the model set it up for this trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SensorTruth {
     /// The MyoWare supply rail in ADS1115 counts: no reading goes above it.
     pub rail_counts: i32,
@@ -133,7 +135,7 @@ pub struct SensorTruth {
 }
 
 /// A cable tug: a transient of a few ms at the output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spike {
     pub t_ms: f64,
     /// Size and sign (counts, before clipping).
@@ -141,7 +143,7 @@ pub struct Spike {
 }
 
 /// A pad shifting on the skin: the baseline moves to a new level.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineStep {
     pub t_ms: f64,
     /// The new shift of the baseline (counts, relative to the resting baseline).
@@ -149,7 +151,7 @@ pub struct BaselineStep {
 }
 
 /// Everything true about a generated trace. `truth.toml` is this, less the labels.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
     pub scenario: String,
     pub seed: u64,
@@ -166,7 +168,7 @@ pub struct Truth {
     pub deliberate_closures: u64,
     /// The spontaneous blink rate at rest the model used.
     pub blinks_per_min: f64,
-    pub note: &'static str,
+    pub note: String,
     pub sensor: SensorTruth,
     pub faults: Vec<Fault>,
     pub episodes: Vec<Episode>,
@@ -181,6 +183,20 @@ impl Truth {
     /// The truth as TOML (what `truth.toml` holds).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("the truth is plain data and always serialises")
+    }
+
+    /// Reads a `truth.toml` (for plots that show why a detector failed).
+    /// Its `labels` stay empty: they live in `labels.csv`.
+    pub fn read(path: impl AsRef<Path>) -> Result<Truth, SynthError> {
+        let path = path.as_ref();
+        let text = fs::read_to_string(path).map_err(|source| SynthError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| SynthError::BadTruth {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 }
 

@@ -718,6 +718,9 @@ pub(crate) struct Model {
     drifted: (f64, f64),
     faults: Vec<FaultPlan>,
     fault_i: usize,
+    /// The erratic swing while a pad peels off.
+    wild: f64,
+    wild_rng: ChaCha8Rng,
     placement_gain: f64,
     // the chain's state
     carrier_rng: ChaCha8Rng,
@@ -774,6 +777,7 @@ impl Model {
                         start_ms: round_tenth(s),
                         end_ms: round_tenth(e),
                         level_counts: level,
+                        peel_ms: round_tenth(uni(&mut plan_rng, 200.0, 1500.0)),
                     },
                     regain: uni(&mut plan_rng, 0.7, 1.3),
                     settle: (
@@ -832,7 +836,8 @@ impl Model {
             double_blinks: 0,
             deliberate_closures: 0,
             blinks_per_min: rate_per_min,
-            note: "labels are lid closures the sensor could see: closures that overlap a fault are left out",
+            note: "labels are lid closures the sensor could see: closures that overlap a fault are left out"
+                .to_string(),
             sensor: SensorTruth {
                 rail_counts: RAIL_COUNTS,
                 floor_counts: sensor.floor_counts.round(),
@@ -913,6 +918,8 @@ impl Model {
             drift,
             faults,
             fault_i: 0,
+            wild: 0.0,
+            wild_rng: stream(seed, scenario, 10),
             placement_gain: 1.0,
             carrier_rng: stream(seed, scenario, 6),
             x_prev: 0.0,
@@ -1010,6 +1017,13 @@ impl Model {
         // A lifted pad: the output shows nothing of the muscle.
         while let Some(f) = self.faults.get(self.fault_i) {
             if t < f.fault.start_ms {
+                break;
+            }
+            if t < f.fault.start_ms + f.fault.peel_ms {
+                // The pad peels off: contact comes and goes, the output swings wildly.
+                let kick = 0.25 * 3.0 * self.sensor.blink_counts;
+                self.wild = 0.97 * self.wild + kick * normal(&mut self.wild_rng);
+                v += self.wild.abs() * if self.wild > 0.0 { 1.0 } else { -0.3 };
                 break;
             }
             if t < f.fault.end_ms {

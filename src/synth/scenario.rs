@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One named scenario. Names are fixed (other tools and checks use them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,7 +121,7 @@ impl FromStr for Scenario {
 }
 
 /// What kind of activity leaks into the envelope during an episode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EpisodeKind {
     /// Speech: syllabic bursts and jaw motion at the cheek reference.
@@ -137,7 +137,7 @@ pub enum EpisodeKind {
 }
 
 /// One stretch of time during which something other than blinking happens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Episode {
     pub kind: EpisodeKind,
     pub start_ms: f64,
@@ -159,7 +159,7 @@ pub struct Episode {
 }
 
 /// How the sensor fails while a pad is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The output sits at a constant (the input floats quietly).
@@ -169,13 +169,16 @@ pub enum FaultKind {
 }
 
 /// An interval in which the sensor shows nothing of the muscle.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
     pub kind: FaultKind,
     pub start_ms: f64,
     pub end_ms: f64,
     /// The constant the MyoWare output holds, in ADS1115 counts.
     pub level_counts: f64,
+    /// The first part of the fault, while the pad peels off: the output
+    /// swings wildly before it goes flat or rails.
+    pub peel_ms: f64,
 }
 
 /// How strongly gain and offset wander.
