@@ -54,7 +54,7 @@ fn same_seed_same_bytes_other_seed_other_trace() {
     };
     synth::write(&opts, &dir.path().join("a")).unwrap();
     synth::write(&opts, &dir.path().join("b")).unwrap();
-    for f in ["trace.csv", "labels.csv", "truth.toml"] {
+    for f in ["trace.csv", "labels.csv", "truth.toml", "closures.csv"] {
         let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
         let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
         assert!(!a.is_empty());
@@ -76,7 +76,7 @@ fn bundled_demo_trace_is_what_seed_1_makes() {
         ..SynthOptions::new(Scenario::Mixed, 1)
     };
     synth::write(&opts, dir.path()).unwrap();
-    for f in ["trace.csv", "labels.csv", "truth.toml"] {
+    for f in ["trace.csv", "labels.csv", "truth.toml", "closures.csv"] {
         let want = std::fs::read(demo.join(f)).unwrap();
         let got = std::fs::read(dir.path().join(f)).unwrap();
         assert!(
@@ -464,7 +464,9 @@ fn truth_toml_reads_back() {
     };
     let mut truth = synth::write(&opts, dir.path()).unwrap();
     let back = Truth::read(dir.path().join("truth.toml")).unwrap();
+    // Labels and the closure log live in their CSV files, not in truth.toml.
     truth.labels.clear();
+    truth.closure_log.clear();
     assert_eq!(back, truth);
     std::fs::write(dir.path().join("bad.toml"), "scenario = 3\n").unwrap();
     let err = Truth::read(dir.path().join("bad.toml"))
@@ -505,4 +507,60 @@ proptest::proptest! {
             proptest::prop_assert!(l.onset_ms >= 0.0 && l.onset_ms < l.offset_ms && l.offset_ms <= last);
         }
     }
+}
+
+#[test]
+fn closure_log_shows_bursts_not_locked_to_the_lid() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        minutes: 20.0,
+        ..SynthOptions::new(Scenario::PadOff, 6)
+    };
+    let truth = synth::write(&opts, dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("closures.csv")).unwrap();
+    assert!(
+        text.starts_with("onset_ms,offset_ms,kind,burst_start_ms,burst_end_ms,height,visible\n")
+    );
+    assert_eq!(text.lines().count() - 1, truth.closure_log.len());
+    let visible: Vec<Label> = truth
+        .closure_log
+        .iter()
+        .filter(|c| c.visible)
+        .map(|c| Label {
+            onset_ms: c.onset_ms,
+            offset_ms: c.offset_ms,
+        })
+        .collect();
+    assert_eq!(visible, truth.labels);
+    let hidden = truth.closure_log.iter().filter(|c| !c.visible).count() as u64;
+    assert!(hidden > 0 && hidden == truth.hidden_closures);
+    let blinks: Vec<_> = truth
+        .closure_log
+        .iter()
+        .filter(|c| c.kind != synth::ClosureKind::Deliberate)
+        .collect();
+    let late = blinks
+        .iter()
+        .filter(|c| c.burst_start_ms > c.onset_ms)
+        .count();
+    let share = late as f64 / blinks.len() as f64;
+    assert!(
+        (0.25..=0.75).contains(&share),
+        "{share} of bursts start after the lid"
+    );
+    for c in &blinks {
+        assert!((c.burst_start_ms - c.onset_ms).abs() <= 40.1);
+        assert!(
+            c.burst_end_ms < c.offset_ms,
+            "the burst ends before the lid reopens"
+        );
+    }
+    let early_end = blinks
+        .iter()
+        .filter(|c| c.offset_ms - c.burst_end_ms > 50.0)
+        .count();
+    assert!(
+        early_end * 4 > blinks.len(),
+        "bursts often end well before the lid opens"
+    );
 }

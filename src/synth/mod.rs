@@ -22,8 +22,11 @@
 //! println!("{} closures, {} episodes", truth.labels.len(), truth.episodes.len());
 //! ```
 //!
-//! To files (`trace.csv`, `labels.csv`, `truth.toml`): [`write`]. Same options,
-//! same bytes. Generation streams: a 24-hour trace keeps memory flat.
+//! To files: [`write`] makes `trace.csv`, `labels.csv`, `truth.toml` and
+//! `closures.csv` (every closure, hidden ones too, with the muscle burst that
+//! went with it: kind, burst start and end, height). Same options, same
+//! bytes. Generation streams: a 24-hour trace keeps memory flat (the labels
+//! and the truth are kept, ~30 000 closures a day).
 //!
 //! The truth: labels are lid closures, from the moment the lid starts to
 //! close until it is open again. **Closures hidden by a pad fault are not
@@ -40,7 +43,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::trace::{write_labels, Label, Sample, TraceWriter};
+use crate::trace::{write_labels, Label, Ms, Sample, TraceWriter};
 
 pub use model::RAIL_COUNTS;
 pub use scenario::{Episode, EpisodeKind, Fault, FaultKind, Scenario, UnknownScenario};
@@ -150,6 +153,47 @@ pub struct BaselineStep {
     pub level_counts: f64,
 }
 
+/// What kind of closure a [`Closure`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosureKind {
+    /// A spontaneous blink.
+    Blink,
+    /// The second closure of a double blink (150-400 ms after the first).
+    Double,
+    /// A deliberate closure of 0.5-4 s (a squeeze).
+    Deliberate,
+}
+
+impl ClosureKind {
+    fn name(self) -> &'static str {
+        match self {
+            ClosureKind::Blink => "blink",
+            ClosureKind::Double => "double",
+            ClosureKind::Deliberate => "deliberate",
+        }
+    }
+}
+
+/// One closure with the muscle burst that went with it: `closures.csv`.
+/// Shows how the burst sat against the lid (it may start late, end early).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closure {
+    /// The lid closure, as in the labels.
+    pub onset_ms: f64,
+    pub offset_ms: f64,
+    pub kind: ClosureKind,
+    /// The orbicularis burst (for a deliberate closure: onset burst to the
+    /// end of the tonic squeeze).
+    pub burst_start_ms: f64,
+    pub burst_end_ms: f64,
+    /// Burst height in typical blinks (the envelope it makes on its own,
+    /// before drift and before other activity adds to it).
+    pub height: f64,
+    /// False when a pad fault hid it: then it is not in the labels.
+    pub visible: bool,
+}
+
 /// Everything true about a generated trace. `truth.toml` is this, less the labels.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
@@ -177,6 +221,9 @@ pub struct Truth {
     /// The lid closures (labels.csv), in time order, never overlapping.
     #[serde(skip)]
     pub labels: Vec<Label>,
+    /// Every closure, seen or hidden, with its burst (`closures.csv`).
+    #[serde(skip)]
+    pub closure_log: Vec<Closure>,
 }
 
 impl Truth {
@@ -237,7 +284,8 @@ pub fn generate(opts: &SynthOptions, mut sink: impl FnMut(Sample)) -> Result<Tru
     Ok(synth.finish())
 }
 
-/// Writes `dir/trace.csv`, `dir/labels.csv` and `dir/truth.toml` (creating `dir`).
+/// Writes `dir/trace.csv`, `dir/labels.csv`, `dir/truth.toml` and
+/// `dir/closures.csv` (creating `dir`).
 pub fn write(opts: &SynthOptions, dir: &Path) -> Result<Truth, SynthError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
@@ -254,9 +302,34 @@ pub fn write(opts: &SynthOptions, dir: &Path) -> Result<Truth, SynthError> {
     let truth = synth.finish();
     let labels_path = dir.join("labels.csv");
     write_labels(&labels_path, &truth.labels).map_err(io_err(&labels_path))?;
+    let log_path = dir.join("closures.csv");
+    write_closure_log(&log_path, &truth.closure_log).map_err(io_err(&log_path))?;
     let truth_path = dir.join("truth.toml");
     fs::File::create(&truth_path)
         .and_then(|mut f| f.write_all(truth.to_toml().as_bytes()))
         .map_err(io_err(&truth_path))?;
     Ok(truth)
+}
+
+/// Writes the closure log: one row per closure, hidden ones included.
+fn write_closure_log(path: &Path, log: &[Closure]) -> io::Result<()> {
+    let mut out = io::BufWriter::new(fs::File::create(path)?);
+    writeln!(
+        out,
+        "onset_ms,offset_ms,kind,burst_start_ms,burst_end_ms,height,visible"
+    )?;
+    for c in log {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            Ms(c.onset_ms),
+            Ms(c.offset_ms),
+            c.kind.name(),
+            Ms(c.burst_start_ms),
+            Ms(c.burst_end_ms),
+            c.height,
+            c.visible
+        )?;
+    }
+    out.flush()
 }

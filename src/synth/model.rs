@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 
 use super::scenario::{Episode, EpisodeKind, Fault, FaultKind, Plan, Scenario};
-use super::{BaselineStep, SensorTruth, Spike, Truth};
+use super::{BaselineStep, Closure, ClosureKind, SensorTruth, Spike, Truth};
 use crate::trace::{Label, Sample};
 
 /// The MyoWare output cannot exceed its 3.3 V supply; the ADS1115 at FSR
@@ -236,6 +236,7 @@ struct BlinkGen {
     resting: Spans,
     faults: Spans,
     labels: Vec<Label>,
+    log: Vec<Closure>,
     hidden: u64,
     doubles: u64,
     deliberate: u64,
@@ -262,13 +263,13 @@ impl BlinkGen {
                 end = onset + dur;
             } else {
                 let dur = self.closure_ms(200.0);
-                self.blink(onset, dur, sensor, act);
+                self.blink(onset, dur, ClosureKind::Blink, sensor, act);
                 end = onset + dur;
                 let p_double = if resting { 0.2 } else { self.double_p };
                 if self.rng.random_bool(p_double) {
                     let second = end + uni(&mut self.rng, 150.0, 400.0);
                     let dur2 = self.closure_ms(170.0);
-                    self.blink(second, dur2, sensor, act);
+                    self.blink(second, dur2, ClosureKind::Double, sensor, act);
                     self.doubles += 1;
                     end = second + dur2;
                 }
@@ -299,21 +300,46 @@ impl BlinkGen {
         }
     }
 
-    fn label(&mut self, onset: f64, offset: f64) {
-        if self.faults.overlaps(onset, offset) {
-            self.hidden += 1;
-        } else {
+    /// Records a closure: in the labels if the sensor could see it, and
+    /// with its burst in the closure log either way.
+    fn record(
+        &mut self,
+        onset: f64,
+        offset: f64,
+        kind: ClosureKind,
+        burst: (f64, f64),
+        height: f64,
+    ) {
+        let visible = !self.faults.overlaps(onset, offset);
+        if visible {
             self.labels.push(Label {
                 onset_ms: round_tenth(onset),
                 offset_ms: round_tenth(offset),
             });
+        } else {
+            self.hidden += 1;
         }
+        self.log.push(Closure {
+            onset_ms: round_tenth(onset),
+            offset_ms: round_tenth(offset),
+            kind,
+            burst_start_ms: round_tenth(burst.0),
+            burst_end_ms: round_tenth(burst.1),
+            height: (height * 1000.0).round() / 1000.0,
+            visible,
+        });
     }
 
     /// A spontaneous blink: one orbicularis burst, not locked to the lid.
-    fn blink(&mut self, onset: f64, dur: f64, sensor: &Sensor, act: &mut Bursts) {
+    fn blink(
+        &mut self,
+        onset: f64,
+        dur: f64,
+        kind: ClosureKind,
+        sensor: &Sensor,
+        act: &mut Bursts,
+    ) {
         let offset = onset + dur;
-        self.label(onset, offset);
         let rng = &mut self.rng;
         // The burst may start before or after the lid moves.
         let start = onset + (20.0 * normal(rng)).clamp(-40.0, 40.0);
@@ -333,13 +359,13 @@ impl BlinkGen {
             fall,
             sensor.activation_for(height),
         ));
+        self.record(onset, offset, kind, (start, end), height);
     }
 
     /// A deliberate closure: a strong onset burst, a lower fluctuating tonic
     /// squeeze, relaxation before the lid reopens.
     fn squeeze(&mut self, onset: f64, dur: f64, sensor: &Sensor, act: &mut Bursts) {
         let offset = onset + dur;
-        self.label(onset, offset);
         let rng = &mut self.rng;
         let start = onset + (20.0 * normal(rng)).clamp(-40.0, 40.0);
         let burst_end = start + uni(rng, 120.0, 300.0);
@@ -366,6 +392,13 @@ impl BlinkGen {
             uni(rng, 0.0, std::f64::consts::TAU),
         ));
         act.push(tonic);
+        self.record(
+            onset,
+            offset,
+            ClosureKind::Deliberate,
+            (start, tonic_end.max(burst_end)),
+            h,
+        );
     }
 }
 
@@ -817,6 +850,7 @@ impl Model {
                     .collect(),
             ),
             labels: Vec::new(),
+            log: Vec::new(),
             hidden: 0,
             doubles: 0,
             deliberate: 0,
@@ -869,6 +903,7 @@ impl Model {
             spikes: Vec::new(),
             baseline_steps: Vec::new(),
             labels: Vec::new(),
+            closure_log: Vec::new(),
         };
         let g0 = sensor.floor_counts / MEAN_ABS_NORMAL;
         let lp_k = 1.0 - (-DT_MS / sensor.tau_ms).exp();
@@ -1081,6 +1116,9 @@ impl Model {
         labels.retain(|l| l.offset_ms <= end);
         let mut truth = self.truth;
         truth.closures = labels.len() as u64;
+        let mut log = std::mem::take(&mut self.blinks.log);
+        log.retain(|c| c.offset_ms <= end);
+        truth.closure_log = log;
         truth.labels = labels;
         truth.hidden_closures = self.blinks.hidden;
         truth.double_blinks = self.blinks.doubles;

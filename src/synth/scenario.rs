@@ -328,7 +328,8 @@ fn episode(rng: &mut impl Rng, kind: EpisodeKind, start: f64, len: f64) -> Episo
             let rise = uni(rng, 300.0, 1500.0);
             let plateau = uni(rng, 1000.0, 8000.0);
             let fall = uni(rng, 300.0, 1500.0);
-            e.amplitude = uni(rng, 0.5, 2.0);
+            // Log-uniform: as many smiles below a blink's height as above it.
+            e.amplitude = uni(rng, 0.5f64.ln(), 2f64.ln()).exp();
             e.rise_ms = Some(rise);
             e.fall_ms = Some(fall);
             e.end_ms = start + rise + plateau + fall;
