@@ -36,10 +36,10 @@ pub struct Args {
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Length of the trace in minutes.
-    #[arg(short, long, default_value_t = 5.0)]
+    #[arg(short, long, default_value_t = 5.0, allow_negative_numbers = true)]
     pub minutes: f64,
     /// Sampling rate in Hz [default: the scenario's own, 25 Hz for most].
-    #[arg(short, long, value_name = "HZ")]
+    #[arg(short, long, value_name = "HZ", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 }
 

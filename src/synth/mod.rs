@@ -88,7 +88,9 @@ impl SynthOptions {
             return Err(SynthError::Rate(rate));
         }
         // Up to a week: beyond that a trace is of no use and only fills the disk.
-        if !(self.minutes.is_finite() && self.minutes > 0.0 && self.minutes <= 7.0 * 1440.0) {
+        // At least one sample: a trace of only a header is not a trace.
+        let samples = self.minutes * 60.0 * rate;
+        if !(self.minutes.is_finite() && samples >= 1.0 && self.minutes <= 7.0 * 1440.0) {
             return Err(SynthError::Minutes(self.minutes));
         }
         Ok(())
@@ -101,10 +103,10 @@ pub enum SynthError {
     #[error("a rate of {0} Hz is out of range; use --rate between 1 and 1000 (the ADS1115 tops out at 860 samples/s)")]
     Rate(f64),
     #[error(
-        "a length of {0} minutes is out of range; use --minutes above 0 and up to 10080 (a week)"
+        "a length of {0} minutes is out of range; use --minutes long enough for one sample and up to 10080 (a week)"
     )]
     Minutes(f64),
-    #[error("{path}: {source}")]
+    #[error("{path}: cannot read or write (check the folder exists and is writable)")]
     Io {
         path: PathBuf,
         #[source]
@@ -291,10 +293,11 @@ pub fn write(opts: &SynthOptions, dir: &Path) -> Result<Truth, SynthError> {
         let path = path.to_path_buf();
         move |source| SynthError::Io { path, source }
     };
+    // Check the options before anything touches the disk.
+    let mut synth = Synth::new(opts)?;
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let trace_path = dir.join("trace.csv");
     let mut writer = TraceWriter::create(&trace_path, &[]).map_err(io_err(&trace_path))?;
-    let mut synth = Synth::new(opts)?;
     for s in synth.by_ref() {
         writer.write(s, &[]).map_err(io_err(&trace_path))?;
     }
