@@ -564,3 +564,106 @@ fn closure_log_shows_bursts_not_locked_to_the_lid() {
         "bursts often end well before the lid opens"
     );
 }
+
+/// Medians of the samples in windows of `window_ms`, away from blinks.
+fn window_medians(samples: &[Sample], truth: &Truth, window_ms: f64) -> Vec<(f64, f64)> {
+    let blinks = label_spans(&truth.labels, 100.0, 300.0);
+    let mut out = Vec::new();
+    let mut start = 0.0;
+    let last = samples.last().unwrap().t_ms;
+    while start + window_ms <= last {
+        let v: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.t_ms >= start && s.t_ms < start + window_ms && !in_any(s.t_ms, &blinks))
+            .map(|s| s.emg as f64)
+            .collect();
+        if !v.is_empty() {
+            out.push((start, median(v)));
+        }
+        start += window_ms;
+    }
+    out
+}
+
+#[test]
+fn drift_shows_in_the_signal() {
+    for seed in 1..=3 {
+        let (samples, truth) = make(Scenario::Drift, seed, 10.0);
+        let medians = window_medians(&samples, &truth, 10_000.0);
+        let lo = medians.iter().map(|m| m.1).fold(f64::MAX, f64::min);
+        let hi = medians.iter().map(|m| m.1).fold(f64::MIN, f64::max);
+        assert!(
+            hi - lo > 0.3 * truth.sensor.blink_counts,
+            "seed {seed}: the baseline only moves {} counts",
+            hi - lo
+        );
+        // Blinks are taller where the gain is high: compare the tallest and
+        // the smallest quarter of minutes by their median blink height.
+        let mut per_minute: Vec<f64> = (0..10)
+            .filter_map(|m| {
+                let (a, b) = (m as f64 * 60e3, (m + 1) as f64 * 60e3);
+                let heights: Vec<f64> = truth
+                    .labels
+                    .iter()
+                    .filter(|l| l.onset_ms >= a && l.onset_ms < b)
+                    .map(|l| {
+                        let base = median(
+                            samples
+                                .iter()
+                                .filter(|s| {
+                                    s.t_ms > l.onset_ms - 1000.0 && s.t_ms < l.onset_ms - 100.0
+                                })
+                                .map(|s| s.emg as f64)
+                                .collect(),
+                        );
+                        samples
+                            .iter()
+                            .filter(|s| s.t_ms >= l.onset_ms - 50.0 && s.t_ms <= l.offset_ms + 50.0)
+                            .map(|s| s.emg as f64 - base)
+                            .fold(0.0, f64::max)
+                    })
+                    .collect();
+                (heights.len() >= 5).then(|| median(heights))
+            })
+            .collect();
+        per_minute.sort_by(f64::total_cmp);
+        let ratio = per_minute[per_minute.len() - 1] / per_minute[0];
+        assert!(
+            ratio > 1.5,
+            "seed {seed}: blink height varies only x{ratio:.2}"
+        );
+    }
+}
+
+#[test]
+fn baseline_steps_show_where_the_truth_says() {
+    let (samples, truth) = make(Scenario::Walking, 3, 20.0);
+    let blinks = label_spans(&truth.labels, 100.0, 300.0);
+    let level = |a: f64, b: f64| {
+        median(
+            samples
+                .iter()
+                .filter(|s| s.t_ms >= a && s.t_ms < b && !in_any(s.t_ms, &blinks))
+                .map(|s| s.emg as f64)
+                .collect(),
+        )
+    };
+    let mut previous = 0.0;
+    let mut checked = 0;
+    for step in &truth.baseline_steps {
+        let jump = step.level_counts - previous;
+        previous = step.level_counts;
+        if jump.abs() < 0.4 * truth.sensor.blink_counts {
+            continue;
+        }
+        let seen =
+            level(step.t_ms + 200.0, step.t_ms + 1200.0) - level(step.t_ms - 1000.0, step.t_ms);
+        assert!(
+            seen * jump > 0.0 && seen.abs() > 0.4 * jump.abs(),
+            "a step of {jump} counts at {} ms shows as {seen}",
+            step.t_ms
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} clear steps");
+}

@@ -562,7 +562,6 @@ struct WalkGen {
 }
 
 impl WalkGen {
-    #[allow(clippy::too_many_arguments)]
     fn fill(
         &mut self,
         until: f64,
