@@ -596,7 +596,8 @@ impl WalkGen {
             while self.next_spike < next_step && self.next_spike < ep.end_ms {
                 // A tug on the cable: a few ms, large, up or down.
                 let sign = if rng.random_bool(0.65) { 1.0 } else { -1.0 };
-                let size = ((3f64).ln() + 0.5 * normal(rng)).exp().clamp(1.0, 10.0);
+                // "Large": at least 1.5 typical blinks, median 3, up to 10.
+                let size = ((3f64).ln() + 0.5 * normal(rng)).exp().clamp(1.5, 10.0);
                 let amp = sign * size * sensor.blink_counts;
                 transients.push_back(Transient {
                     t0: self.next_spike,
