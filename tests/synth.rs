@@ -377,7 +377,7 @@ fn drift_moves_gain_and_offset() {
 
 #[test]
 fn blinks_follow_a_renewal_process_with_doubles_and_long_closures() {
-    let (_, truth) = make(Scenario::Calm, 8, 60.0);
+    let (_, truth) = make(Scenario::Calm, 8, 30.0);
     let onsets: Vec<f64> = truth.labels.iter().map(|l| l.onset_ms).collect();
     let gaps: Vec<f64> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
     let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
@@ -387,7 +387,7 @@ fn blinks_follow_a_renewal_process_with_doubles_and_long_closures() {
         (0.35..0.95).contains(&cv),
         "gap CV {cv}: neither clockwork nor Poisson"
     );
-    let rate = truth.labels.len() as f64 / 60.0;
+    let rate = truth.labels.len() as f64 / 30.0;
     assert!((9.0..=24.0).contains(&rate), "{rate} per minute");
     let doubles = truth.double_blinks as f64 / truth.labels.len() as f64;
     assert!((0.02..=0.15).contains(&doubles), "{doubles} double blinks");

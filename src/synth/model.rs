@@ -237,9 +237,6 @@ struct BlinkGen {
     faults: Spans,
     labels: Vec<Label>,
     log: Vec<Closure>,
-    hidden: u64,
-    doubles: u64,
-    deliberate: u64,
 }
 
 /// Gamma shape of the gaps between blinks: more regular than Poisson.
@@ -259,7 +256,6 @@ impl BlinkGen {
             if deliberate {
                 let dur = uni(&mut self.rng, 500f64.ln(), 4000f64.ln()).exp();
                 self.squeeze(onset, dur, sensor, act);
-                self.deliberate += 1;
                 end = onset + dur;
             } else {
                 let dur = self.closure_ms(200.0);
@@ -270,7 +266,6 @@ impl BlinkGen {
                     let second = end + uni(&mut self.rng, 150.0, 400.0);
                     let dur2 = self.closure_ms(170.0);
                     self.blink(second, dur2, ClosureKind::Double, sensor, act);
-                    self.doubles += 1;
                     end = second + dur2;
                 }
             }
@@ -316,8 +311,6 @@ impl BlinkGen {
                 onset_ms: round_tenth(onset),
                 offset_ms: round_tenth(offset),
             });
-        } else {
-            self.hidden += 1;
         }
         self.log.push(Closure {
             onset_ms: round_tenth(onset),
@@ -851,9 +844,6 @@ impl Model {
             ),
             labels: Vec::new(),
             log: Vec::new(),
-            hidden: 0,
-            doubles: 0,
-            deliberate: 0,
         };
         let hp_tau = 1000.0 / (std::f64::consts::TAU * 20.0);
         let hp_alpha = hp_tau / (hp_tau + DT_MS);
@@ -1118,11 +1108,13 @@ impl Model {
         truth.closures = labels.len() as u64;
         let mut log = std::mem::take(&mut self.blinks.log);
         log.retain(|c| c.offset_ms <= end);
+        // Count what is inside the trace (the blink process plans ahead of it).
+        let count = |f: &dyn Fn(&Closure) -> bool| log.iter().filter(|c| f(c)).count() as u64;
+        truth.hidden_closures = count(&|c| !c.visible);
+        truth.double_blinks = count(&|c| c.kind == ClosureKind::Double);
+        truth.deliberate_closures = count(&|c| c.kind == ClosureKind::Deliberate);
         truth.closure_log = log;
         truth.labels = labels;
-        truth.hidden_closures = self.blinks.hidden;
-        truth.double_blinks = self.blinks.doubles;
-        truth.deliberate_closures = self.blinks.deliberate;
         truth.blinks_per_min = (truth.blinks_per_min * 100.0).round() / 100.0;
         truth.spikes.retain(|s| s.t_ms <= end);
         truth.baseline_steps.retain(|s| s.t_ms <= end);
