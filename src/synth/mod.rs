@@ -22,7 +22,7 @@
 //! println!("{} closures, {} episodes", truth.labels.len(), truth.episodes.len());
 //! ```
 //!
-//! To files: [`write`] makes `trace.csv`, `labels.csv`, `truth.toml` and
+//! To files: [`write()`] makes `trace.csv`, `labels.csv`, `truth.toml` and
 //! `closures.csv` (every closure, hidden ones too, with the muscle burst that
 //! went with it: kind, burst start and end, height). Same options, same
 //! bytes. Generation streams: a 24-hour trace keeps memory flat (the labels
