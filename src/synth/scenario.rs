@@ -288,7 +288,7 @@ impl Plan {
                 };
             }
             Scenario::PadOff => {
-                pad_faults(&mut plan, rng, end_ms, (30e3, 90e3));
+                pad_faults(&mut plan, rng, end_ms, 30e3, (30e3, 90e3));
             }
             Scenario::LongClosures => {
                 plan.deliberate_p = 0.15;
@@ -367,10 +367,11 @@ fn alternate(
     }
 }
 
-/// Pad-off faults of 5-30 s separated by `gap` ms; none in the first 15 s
-/// (the wearer checks pad placement on the LED when a session starts).
-fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, gap: (f64, f64)) {
-    let mut t = 15e3 + uni(rng, 0.0, gap.0);
+/// Pad-off faults of 5-30 s: the first within `first` ms after the first
+/// 15 s (the wearer checks pad placement on the LED when a session starts),
+/// then separated by `gap` ms.
+fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, first: f64, gap: (f64, f64)) {
+    let mut t = 15e3 + uni(rng, 0.0, first);
     loop {
         let len = uni(rng, 5e3, 30e3);
         if t + len > end_ms - 5e3 {
@@ -388,7 +389,7 @@ fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, gap: (f64, f64))
 
 /// A day in a life: activities of 12-30 s one after another, drawn from a
 /// shuffled deck so that even a few minutes hold a bit of everything;
-/// moderate drift; a pad fault every few minutes.
+/// moderate drift; a pad fault early on, then one every half hour or so.
 fn mixed(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64) {
     plan.snr = (6.0, 25.0);
     plan.deliberate_p = 0.02;
@@ -449,7 +450,9 @@ fn mixed(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64) {
         }
         t = w.1;
     }
-    pad_faults(plan, rng, end_ms, (120e3, 600e3));
+    // Early in the trace so that even a short one shows a fault, then
+    // every half hour or so.
+    pad_faults(plan, rng, end_ms, 120e3, (10. * 60e3, 50. * 60e3));
 }
 
 #[cfg(test)]
