@@ -54,7 +54,7 @@ fn same_seed_same_bytes_other_seed_other_trace() {
     };
     synth::write(&opts, &dir.path().join("a")).unwrap();
     synth::write(&opts, &dir.path().join("b")).unwrap();
-    for f in ["trace.csv", "labels.csv", "truth.toml"] {
+    for f in ["trace.csv", "labels.csv", "truth.toml", "closures.csv"] {
         let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
         let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
         assert!(!a.is_empty());
@@ -76,7 +76,7 @@ fn bundled_demo_trace_is_what_seed_1_makes() {
         ..SynthOptions::new(Scenario::Mixed, 1)
     };
     synth::write(&opts, dir.path()).unwrap();
-    for f in ["trace.csv", "labels.csv", "truth.toml"] {
+    for f in ["trace.csv", "labels.csv", "truth.toml", "closures.csv"] {
         let want = std::fs::read(demo.join(f)).unwrap();
         let got = std::fs::read(dir.path().join(f)).unwrap();
         assert!(
@@ -173,7 +173,7 @@ fn pad_off_is_flat_or_railed_and_hides_its_closures() {
             assert!((5e3..=30e3).contains(&(f.end_ms - f.start_ms)));
             let inside: Vec<i32> = samples
                 .iter()
-                .filter(|s| s.t_ms > f.start_ms + 5.0 && s.t_ms < f.end_ms - 5.0)
+                .filter(|s| s.t_ms > f.start_ms + f.peel_ms + 5.0 && s.t_ms < f.end_ms - 5.0)
                 .map(|s| s.emg)
                 .collect();
             let lo = *inside.iter().min().unwrap();
@@ -377,7 +377,7 @@ fn drift_moves_gain_and_offset() {
 
 #[test]
 fn blinks_follow_a_renewal_process_with_doubles_and_long_closures() {
-    let (_, truth) = make(Scenario::Calm, 8, 60.0);
+    let (_, truth) = make(Scenario::Calm, 8, 30.0);
     let onsets: Vec<f64> = truth.labels.iter().map(|l| l.onset_ms).collect();
     let gaps: Vec<f64> = onsets.windows(2).map(|w| w[1] - w[0]).collect();
     let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
@@ -387,7 +387,7 @@ fn blinks_follow_a_renewal_process_with_doubles_and_long_closures() {
         (0.35..0.95).contains(&cv),
         "gap CV {cv}: neither clockwork nor Poisson"
     );
-    let rate = truth.labels.len() as f64 / 60.0;
+    let rate = truth.labels.len() as f64 / 30.0;
     assert!((9.0..=24.0).contains(&rate), "{rate} per minute");
     let doubles = truth.double_blinks as f64 / truth.labels.len() as f64;
     assert!((0.02..=0.15).contains(&doubles), "{doubles} double blinks");
@@ -453,4 +453,217 @@ fn cli_lists_writes_all_and_explains_mistakes() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("--out"));
+}
+
+#[test]
+fn truth_toml_reads_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        minutes: 3.0,
+        ..SynthOptions::new(Scenario::Mixed, 11)
+    };
+    let mut truth = synth::write(&opts, dir.path()).unwrap();
+    let back = Truth::read(dir.path().join("truth.toml")).unwrap();
+    // Labels and the closure log live in their CSV files, not in truth.toml.
+    truth.labels.clear();
+    truth.closure_log.clear();
+    assert_eq!(back, truth);
+    std::fs::write(dir.path().join("bad.toml"), "scenario = 3\n").unwrap();
+    let err = Truth::read(dir.path().join("bad.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("bad.toml") && err.contains("not a truth file"),
+        "{err}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(24))]
+
+    /// Any scenario, seed, rate and length: a valid trace and valid labels.
+    #[test]
+    fn any_options_give_a_valid_trace(
+        which in 0usize..12,
+        seed in proptest::prelude::any::<u64>(),
+        rate in 5.0f64..300.0,
+        minutes in 0.02f64..0.4,
+    ) {
+        let opts = SynthOptions {
+            minutes,
+            rate_hz: Some(rate),
+            ..SynthOptions::new(Scenario::ALL[which], seed)
+        };
+        let mut samples = Vec::new();
+        let truth = generate(&opts, |s| samples.push(s)).unwrap();
+        proptest::prop_assert_eq!(samples.len() as u64, truth.samples);
+        proptest::prop_assert!(samples.windows(2).all(|w| w[0].t_ms <= w[1].t_ms));
+        proptest::prop_assert!(samples.iter().all(|s| (-2..=RAIL_COUNTS + 2).contains(&s.emg)));
+        let last = samples.last().map_or(0.0, |s| s.t_ms);
+        for w in truth.labels.windows(2) {
+            proptest::prop_assert!(w[0].offset_ms < w[1].onset_ms);
+        }
+        for l in &truth.labels {
+            proptest::prop_assert!(l.onset_ms >= 0.0 && l.onset_ms < l.offset_ms && l.offset_ms <= last);
+        }
+    }
+}
+
+#[test]
+fn closure_log_shows_bursts_not_locked_to_the_lid() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        minutes: 20.0,
+        ..SynthOptions::new(Scenario::PadOff, 6)
+    };
+    let truth = synth::write(&opts, dir.path()).unwrap();
+    let text = std::fs::read_to_string(dir.path().join("closures.csv")).unwrap();
+    assert!(
+        text.starts_with("onset_ms,offset_ms,kind,burst_start_ms,burst_end_ms,height,visible\n")
+    );
+    assert_eq!(text.lines().count() - 1, truth.closure_log.len());
+    let visible: Vec<Label> = truth
+        .closure_log
+        .iter()
+        .filter(|c| c.visible)
+        .map(|c| Label {
+            onset_ms: c.onset_ms,
+            offset_ms: c.offset_ms,
+        })
+        .collect();
+    assert_eq!(visible, truth.labels);
+    let hidden = truth.closure_log.iter().filter(|c| !c.visible).count() as u64;
+    assert!(hidden > 0 && hidden == truth.hidden_closures);
+    let blinks: Vec<_> = truth
+        .closure_log
+        .iter()
+        .filter(|c| c.kind != synth::ClosureKind::Deliberate)
+        .collect();
+    let late = blinks
+        .iter()
+        .filter(|c| c.burst_start_ms > c.onset_ms)
+        .count();
+    let share = late as f64 / blinks.len() as f64;
+    assert!(
+        (0.25..=0.75).contains(&share),
+        "{share} of bursts start after the lid"
+    );
+    for c in &blinks {
+        assert!((c.burst_start_ms - c.onset_ms).abs() <= 40.1);
+        assert!(
+            c.burst_end_ms < c.offset_ms,
+            "the burst ends before the lid reopens"
+        );
+    }
+    let early_end = blinks
+        .iter()
+        .filter(|c| c.offset_ms - c.burst_end_ms > 50.0)
+        .count();
+    assert!(
+        early_end * 4 > blinks.len(),
+        "bursts often end well before the lid opens"
+    );
+}
+
+/// Medians of the samples in windows of `window_ms`, away from blinks.
+fn window_medians(samples: &[Sample], truth: &Truth, window_ms: f64) -> Vec<(f64, f64)> {
+    let blinks = label_spans(&truth.labels, 100.0, 300.0);
+    let mut out = Vec::new();
+    let mut start = 0.0;
+    let last = samples.last().unwrap().t_ms;
+    while start + window_ms <= last {
+        let v: Vec<f64> = samples
+            .iter()
+            .filter(|s| s.t_ms >= start && s.t_ms < start + window_ms && !in_any(s.t_ms, &blinks))
+            .map(|s| s.emg as f64)
+            .collect();
+        if !v.is_empty() {
+            out.push((start, median(v)));
+        }
+        start += window_ms;
+    }
+    out
+}
+
+#[test]
+fn drift_shows_in_the_signal() {
+    for seed in 1..=3 {
+        let (samples, truth) = make(Scenario::Drift, seed, 10.0);
+        let medians = window_medians(&samples, &truth, 10_000.0);
+        let lo = medians.iter().map(|m| m.1).fold(f64::MAX, f64::min);
+        let hi = medians.iter().map(|m| m.1).fold(f64::MIN, f64::max);
+        assert!(
+            hi - lo > 0.3 * truth.sensor.blink_counts,
+            "seed {seed}: the baseline only moves {} counts",
+            hi - lo
+        );
+        // Blinks are taller where the gain is high: compare the tallest and
+        // the smallest quarter of minutes by their median blink height.
+        let mut per_minute: Vec<f64> = (0..10)
+            .filter_map(|m| {
+                let (a, b) = (m as f64 * 60e3, (m + 1) as f64 * 60e3);
+                let heights: Vec<f64> = truth
+                    .labels
+                    .iter()
+                    .filter(|l| l.onset_ms >= a && l.onset_ms < b)
+                    .map(|l| {
+                        let base = median(
+                            samples
+                                .iter()
+                                .filter(|s| {
+                                    s.t_ms > l.onset_ms - 1000.0 && s.t_ms < l.onset_ms - 100.0
+                                })
+                                .map(|s| s.emg as f64)
+                                .collect(),
+                        );
+                        samples
+                            .iter()
+                            .filter(|s| s.t_ms >= l.onset_ms - 50.0 && s.t_ms <= l.offset_ms + 50.0)
+                            .map(|s| s.emg as f64 - base)
+                            .fold(0.0, f64::max)
+                    })
+                    .collect();
+                (heights.len() >= 5).then(|| median(heights))
+            })
+            .collect();
+        per_minute.sort_by(f64::total_cmp);
+        let ratio = per_minute[per_minute.len() - 1] / per_minute[0];
+        assert!(
+            ratio > 1.5,
+            "seed {seed}: blink height varies only x{ratio:.2}"
+        );
+    }
+}
+
+#[test]
+fn baseline_steps_show_where_the_truth_says() {
+    let (samples, truth) = make(Scenario::Walking, 3, 20.0);
+    let blinks = label_spans(&truth.labels, 100.0, 300.0);
+    let level = |a: f64, b: f64| {
+        median(
+            samples
+                .iter()
+                .filter(|s| s.t_ms >= a && s.t_ms < b && !in_any(s.t_ms, &blinks))
+                .map(|s| s.emg as f64)
+                .collect(),
+        )
+    };
+    let mut previous = 0.0;
+    let mut checked = 0;
+    for step in &truth.baseline_steps {
+        let jump = step.level_counts - previous;
+        previous = step.level_counts;
+        if jump.abs() < 0.4 * truth.sensor.blink_counts {
+            continue;
+        }
+        let seen =
+            level(step.t_ms + 200.0, step.t_ms + 1200.0) - level(step.t_ms - 1000.0, step.t_ms);
+        assert!(
+            seen * jump > 0.0 && seen.abs() > 0.4 * jump.abs(),
+            "a step of {jump} counts at {} ms shows as {seen}",
+            step.t_ms
+        );
+        checked += 1;
+    }
+    assert!(checked >= 2, "only {checked} clear steps");
 }

@@ -14,8 +14,9 @@ Examples:
   augenblick synth --scenario calm --rate 100 --minutes 2 --out /tmp/calm100
   augenblick synth --scenario mixed --minutes 1440 --seed 1 --out /tmp/day   # 24 h, for benchmarks
 
-Each folder gets trace.csv (t_ms,emg), labels.csv (onset_ms,offset_ms: lid closures)
-and truth.toml (the sensor, artefact episodes, cable tugs, baseline steps and pad faults).
+Each folder gets trace.csv (t_ms,emg), labels.csv (onset_ms,offset_ms: lid closures),
+truth.toml (the sensor, artefact episodes, cable tugs, baseline steps and pad faults) and
+closures.csv (every closure with its muscle burst, hidden ones marked visible=false).
 Closures hidden by a pad fault are not labelled. Same seed, same bytes.";
 
 /// Write a synthetic labelled EMG trace.
@@ -31,14 +32,14 @@ pub struct Args {
     /// Random seed: same seed, same trace.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Folder to write trace.csv, labels.csv and truth.toml into (created if missing).
+    /// Folder to write trace.csv, labels.csv, truth.toml and closures.csv into (created if missing).
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Length of the trace in minutes.
-    #[arg(short, long, default_value_t = 5.0)]
+    #[arg(short, long, default_value_t = 5.0, allow_negative_numbers = true)]
     pub minutes: f64,
     /// Sampling rate in Hz [default: the scenario's own, 25 Hz for most].
-    #[arg(short, long, value_name = "HZ")]
+    #[arg(short, long, value_name = "HZ", allow_negative_numbers = true)]
     pub rate: Option<f64>,
 }
 

@@ -22,8 +22,11 @@
 //! println!("{} closures, {} episodes", truth.labels.len(), truth.episodes.len());
 //! ```
 //!
-//! To files (`trace.csv`, `labels.csv`, `truth.toml`): [`write`]. Same options,
-//! same bytes. Generation streams: a 24-hour trace keeps memory flat.
+//! To files: [`write()`] makes `trace.csv`, `labels.csv`, `truth.toml` and
+//! `closures.csv` (every closure, hidden ones too, with the muscle burst that
+//! went with it: kind, burst start and end, height). Same options, same
+//! bytes. Generation streams: a 24-hour trace keeps memory flat (the labels
+//! and the truth are kept, ~30 000 closures a day).
 //!
 //! The truth: labels are lid closures, from the moment the lid starts to
 //! close until it is open again. **Closures hidden by a pad fault are not
@@ -38,9 +41,9 @@ use std::fs;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use crate::trace::{write_labels, Label, Sample, TraceWriter};
+use crate::trace::{write_labels, Label, Ms, Sample, TraceWriter};
 
 pub use model::RAIL_COUNTS;
 pub use scenario::{Episode, EpisodeKind, Fault, FaultKind, Scenario, UnknownScenario};
@@ -85,7 +88,9 @@ impl SynthOptions {
             return Err(SynthError::Rate(rate));
         }
         // Up to a week: beyond that a trace is of no use and only fills the disk.
-        if !(self.minutes.is_finite() && self.minutes > 0.0 && self.minutes <= 7.0 * 1440.0) {
+        // At least one sample: a trace of only a header is not a trace.
+        let samples = self.minutes * 60.0 * rate;
+        if !(self.minutes.is_finite() && samples >= 1.0 && self.minutes <= 7.0 * 1440.0) {
             return Err(SynthError::Minutes(self.minutes));
         }
         Ok(())
@@ -98,19 +103,21 @@ pub enum SynthError {
     #[error("a rate of {0} Hz is out of range; use --rate between 1 and 1000 (the ADS1115 tops out at 860 samples/s)")]
     Rate(f64),
     #[error(
-        "a length of {0} minutes is out of range; use --minutes above 0 and up to 10080 (a week)"
+        "a length of {0} minutes is out of range; use --minutes long enough for one sample and up to 10080 (a week)"
     )]
     Minutes(f64),
-    #[error("{path}: cannot write: {source}")]
+    #[error("{path}: cannot read or write (check the folder exists and is writable)")]
     Io {
         path: PathBuf,
         #[source]
         source: io::Error,
     },
+    #[error("{path}: not a truth file written by `augenblick synth`: {message}")]
+    BadTruth { path: PathBuf, message: String },
 }
 
 /// The sensor as the model set it up for this trace.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SensorTruth {
     /// The MyoWare supply rail in ADS1115 counts: no reading goes above it.
     pub rail_counts: i32,
@@ -133,7 +140,7 @@ pub struct SensorTruth {
 }
 
 /// A cable tug: a transient of a few ms at the output.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Spike {
     pub t_ms: f64,
     /// Size and sign (counts, before clipping).
@@ -141,15 +148,56 @@ pub struct Spike {
 }
 
 /// A pad shifting on the skin: the baseline moves to a new level.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineStep {
     pub t_ms: f64,
     /// The new shift of the baseline (counts, relative to the resting baseline).
     pub level_counts: f64,
 }
 
+/// What kind of closure a [`Closure`] was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClosureKind {
+    /// A spontaneous blink.
+    Blink,
+    /// The second closure of a double blink (150-400 ms after the first).
+    Double,
+    /// A deliberate closure of 0.5-4 s (a squeeze).
+    Deliberate,
+}
+
+impl ClosureKind {
+    fn name(self) -> &'static str {
+        match self {
+            ClosureKind::Blink => "blink",
+            ClosureKind::Double => "double",
+            ClosureKind::Deliberate => "deliberate",
+        }
+    }
+}
+
+/// One closure with the muscle burst that went with it: `closures.csv`.
+/// Shows how the burst sat against the lid (it may start late, end early).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Closure {
+    /// The lid closure, as in the labels.
+    pub onset_ms: f64,
+    pub offset_ms: f64,
+    pub kind: ClosureKind,
+    /// The orbicularis burst (for a deliberate closure: onset burst to the
+    /// end of the tonic squeeze).
+    pub burst_start_ms: f64,
+    pub burst_end_ms: f64,
+    /// Burst height in typical blinks (the envelope it makes on its own,
+    /// before drift and before other activity adds to it).
+    pub height: f64,
+    /// False when a pad fault hid it: then it is not in the labels.
+    pub visible: bool,
+}
+
 /// Everything true about a generated trace. `truth.toml` is this, less the labels.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Truth {
     pub scenario: String,
     pub seed: u64,
@@ -166,7 +214,7 @@ pub struct Truth {
     pub deliberate_closures: u64,
     /// The spontaneous blink rate at rest the model used.
     pub blinks_per_min: f64,
-    pub note: &'static str,
+    pub note: String,
     pub sensor: SensorTruth,
     pub faults: Vec<Fault>,
     pub episodes: Vec<Episode>,
@@ -175,12 +223,29 @@ pub struct Truth {
     /// The lid closures (labels.csv), in time order, never overlapping.
     #[serde(skip)]
     pub labels: Vec<Label>,
+    /// Every closure, seen or hidden, with its burst (`closures.csv`).
+    #[serde(skip)]
+    pub closure_log: Vec<Closure>,
 }
 
 impl Truth {
     /// The truth as TOML (what `truth.toml` holds).
     pub fn to_toml(&self) -> String {
         toml::to_string(self).expect("the truth is plain data and always serialises")
+    }
+
+    /// Reads a `truth.toml` (for plots that show why a detector failed).
+    /// Its `labels` stay empty: they live in `labels.csv`.
+    pub fn read(path: impl AsRef<Path>) -> Result<Truth, SynthError> {
+        let path = path.as_ref();
+        let text = fs::read_to_string(path).map_err(|source| SynthError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| SynthError::BadTruth {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
     }
 }
 
@@ -221,16 +286,18 @@ pub fn generate(opts: &SynthOptions, mut sink: impl FnMut(Sample)) -> Result<Tru
     Ok(synth.finish())
 }
 
-/// Writes `dir/trace.csv`, `dir/labels.csv` and `dir/truth.toml` (creating `dir`).
+/// Writes `dir/trace.csv`, `dir/labels.csv`, `dir/truth.toml` and
+/// `dir/closures.csv` (creating `dir`).
 pub fn write(opts: &SynthOptions, dir: &Path) -> Result<Truth, SynthError> {
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| SynthError::Io { path, source }
     };
+    // Check the options before anything touches the disk.
+    let mut synth = Synth::new(opts)?;
     fs::create_dir_all(dir).map_err(io_err(dir))?;
     let trace_path = dir.join("trace.csv");
     let mut writer = TraceWriter::create(&trace_path, &[]).map_err(io_err(&trace_path))?;
-    let mut synth = Synth::new(opts)?;
     for s in synth.by_ref() {
         writer.write(s, &[]).map_err(io_err(&trace_path))?;
     }
@@ -238,9 +305,34 @@ pub fn write(opts: &SynthOptions, dir: &Path) -> Result<Truth, SynthError> {
     let truth = synth.finish();
     let labels_path = dir.join("labels.csv");
     write_labels(&labels_path, &truth.labels).map_err(io_err(&labels_path))?;
+    let log_path = dir.join("closures.csv");
+    write_closure_log(&log_path, &truth.closure_log).map_err(io_err(&log_path))?;
     let truth_path = dir.join("truth.toml");
     fs::File::create(&truth_path)
         .and_then(|mut f| f.write_all(truth.to_toml().as_bytes()))
         .map_err(io_err(&truth_path))?;
     Ok(truth)
+}
+
+/// Writes the closure log: one row per closure, hidden ones included.
+fn write_closure_log(path: &Path, log: &[Closure]) -> io::Result<()> {
+    let mut out = io::BufWriter::new(fs::File::create(path)?);
+    writeln!(
+        out,
+        "onset_ms,offset_ms,kind,burst_start_ms,burst_end_ms,height,visible"
+    )?;
+    for c in log {
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{}",
+            Ms(c.onset_ms),
+            Ms(c.offset_ms),
+            c.kind.name(),
+            Ms(c.burst_start_ms),
+            Ms(c.burst_end_ms),
+            c.height,
+            c.visible
+        )?;
+    }
+    out.flush()
 }

@@ -22,7 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Gamma, StandardNormal};
 
 use super::scenario::{Episode, EpisodeKind, Fault, FaultKind, Plan, Scenario};
-use super::{BaselineStep, SensorTruth, Spike, Truth};
+use super::{BaselineStep, Closure, ClosureKind, SensorTruth, Spike, Truth};
 use crate::trace::{Label, Sample};
 
 /// The MyoWare output cannot exceed its 3.3 V supply; the ADS1115 at FSR
@@ -143,31 +143,46 @@ impl Burst {
     }
 }
 
-/// Bursts that are under way or coming soon, roughly in start order.
+/// Bursts that are under way or coming soon, sorted by start, so that each
+/// millisecond looks only at the bursts that have begun.
 #[derive(Debug, Default)]
 struct Bursts(VecDeque<Burst>);
 
 impl Bursts {
     fn push(&mut self, b: Burst) {
-        self.0.push_back(b);
+        // Each source plans in time order, so this lands at or near the back.
+        let at = self.0.partition_point(|x| x.start <= b.start);
+        self.0.insert(at, b);
     }
 
     fn retire(&mut self, t: f64) {
         while self.0.front().is_some_and(|b| b.end < t) {
             self.0.pop_front();
         }
+        // A long burst (a smile, a squeeze) at the front holds the short ones
+        // behind it; sweep those out now and then.
+        if self.0.len() > 64 {
+            self.0.retain(|b| b.end >= t);
+        }
+    }
+
+    fn started(&self, t: f64) -> impl Iterator<Item = f64> + '_ {
+        self.0
+            .iter()
+            .take_while(move |b| b.start <= t)
+            .map(move |b| b.value(t))
     }
 
     /// Sum of squares (activations add in power: independent motor units).
     fn power(&mut self, t: f64) -> f64 {
         self.retire(t);
-        self.0.iter().map(|b| b.value(t)).map(|v| v * v).sum()
+        self.started(t).map(|v| v * v).sum()
     }
 
     /// Plain sum (additive voltages at the output).
     fn sum(&mut self, t: f64) -> f64 {
         self.retire(t);
-        self.0.iter().map(|b| b.value(t)).sum()
+        self.started(t).sum()
     }
 }
 
@@ -211,6 +226,9 @@ impl Spans {
 struct BlinkGen {
     rng: ChaCha8Rng,
     rate_per_min: f64,
+    /// Attention and fatigue move the rate: a factor redrawn every few minutes.
+    rate_factor: f64,
+    next_rate_change: f64,
     double_p: f64,
     deliberate_p: f64,
     next_onset: f64,
@@ -218,9 +236,7 @@ struct BlinkGen {
     resting: Spans,
     faults: Spans,
     labels: Vec<Label>,
-    hidden: u64,
-    doubles: u64,
-    deliberate: u64,
+    log: Vec<Closure>,
 }
 
 /// Gamma shape of the gaps between blinks: more regular than Poisson.
@@ -240,23 +256,26 @@ impl BlinkGen {
             if deliberate {
                 let dur = uni(&mut self.rng, 500f64.ln(), 4000f64.ln()).exp();
                 self.squeeze(onset, dur, sensor, act);
-                self.deliberate += 1;
                 end = onset + dur;
             } else {
                 let dur = self.closure_ms(200.0);
-                self.blink(onset, dur, sensor, act);
+                self.blink(onset, dur, ClosureKind::Blink, sensor, act);
                 end = onset + dur;
                 let p_double = if resting { 0.2 } else { self.double_p };
                 if self.rng.random_bool(p_double) {
                     let second = end + uni(&mut self.rng, 150.0, 400.0);
                     let dur2 = self.closure_ms(170.0);
-                    self.blink(second, dur2, sensor, act);
-                    self.doubles += 1;
+                    self.blink(second, dur2, ClosureKind::Double, sensor, act);
                     end = second + dur2;
                 }
             }
-            // People blink more while talking and less while resting the eyes.
-            let rate = self.rate_per_min * if talking { 1.3 } else { 1.0 };
+            if onset >= self.next_rate_change {
+                self.rate_factor = uni(&mut self.rng, 0.8, 1.2);
+                self.next_rate_change = onset + uni(&mut self.rng, 120e3, 300e3);
+            }
+            // People blink more while talking.
+            let talk_factor = if talking { 1.3 } else { 1.0 };
+            let rate = (self.rate_per_min * self.rate_factor * talk_factor).clamp(8.0, 26.0);
             let mean_gap = 60_000.0 / rate - 200.0 - REFRACTORY_MS;
             let gap = Gamma::new(GAP_SHAPE, mean_gap.max(100.0) / GAP_SHAPE)
                 .expect("gamma parameters are positive")
@@ -276,21 +295,44 @@ impl BlinkGen {
         }
     }
 
-    fn label(&mut self, onset: f64, offset: f64) {
-        if self.faults.overlaps(onset, offset) {
-            self.hidden += 1;
-        } else {
+    /// Records a closure: in the labels if the sensor could see it, and
+    /// with its burst in the closure log either way.
+    fn record(
+        &mut self,
+        onset: f64,
+        offset: f64,
+        kind: ClosureKind,
+        burst: (f64, f64),
+        height: f64,
+    ) {
+        let visible = !self.faults.overlaps(onset, offset);
+        if visible {
             self.labels.push(Label {
                 onset_ms: round_tenth(onset),
                 offset_ms: round_tenth(offset),
             });
         }
+        self.log.push(Closure {
+            onset_ms: round_tenth(onset),
+            offset_ms: round_tenth(offset),
+            kind,
+            burst_start_ms: round_tenth(burst.0),
+            burst_end_ms: round_tenth(burst.1),
+            height: (height * 1000.0).round() / 1000.0,
+            visible,
+        });
     }
 
     /// A spontaneous blink: one orbicularis burst, not locked to the lid.
-    fn blink(&mut self, onset: f64, dur: f64, sensor: &Sensor, act: &mut Bursts) {
+    fn blink(
+        &mut self,
+        onset: f64,
+        dur: f64,
+        kind: ClosureKind,
+        sensor: &Sensor,
+        act: &mut Bursts,
+    ) {
         let offset = onset + dur;
-        self.label(onset, offset);
         let rng = &mut self.rng;
         // The burst may start before or after the lid moves.
         let start = onset + (20.0 * normal(rng)).clamp(-40.0, 40.0);
@@ -310,13 +352,13 @@ impl BlinkGen {
             fall,
             sensor.activation_for(height),
         ));
+        self.record(onset, offset, kind, (start, end), height);
     }
 
     /// A deliberate closure: a strong onset burst, a lower fluctuating tonic
     /// squeeze, relaxation before the lid reopens.
     fn squeeze(&mut self, onset: f64, dur: f64, sensor: &Sensor, act: &mut Bursts) {
         let offset = onset + dur;
-        self.label(onset, offset);
         let rng = &mut self.rng;
         let start = onset + (20.0 * normal(rng)).clamp(-40.0, 40.0);
         let burst_end = start + uni(rng, 120.0, 300.0);
@@ -343,6 +385,13 @@ impl BlinkGen {
             uni(rng, 0.0, std::f64::consts::TAU),
         ));
         act.push(tonic);
+        self.record(
+            onset,
+            offset,
+            ClosureKind::Deliberate,
+            (start, tonic_end.max(burst_end)),
+            h,
+        );
     }
 }
 
@@ -506,7 +555,6 @@ struct WalkGen {
 }
 
 impl WalkGen {
-    #[allow(clippy::too_many_arguments)]
     fn fill(
         &mut self,
         until: f64,
@@ -541,7 +589,8 @@ impl WalkGen {
             while self.next_spike < next_step && self.next_spike < ep.end_ms {
                 // A tug on the cable: a few ms, large, up or down.
                 let sign = if rng.random_bool(0.65) { 1.0 } else { -1.0 };
-                let size = ((3f64).ln() + 0.5 * normal(rng)).exp().clamp(1.0, 10.0);
+                // "Large": at least 1.5 typical blinks, median 3, up to 10.
+                let size = ((3f64).ln() + 0.5 * normal(rng)).exp().clamp(1.5, 10.0);
                 let amp = sign * size * sensor.blink_counts;
                 transients.push_back(Transient {
                     t0: self.next_spike,
@@ -691,8 +740,13 @@ pub(crate) struct Model {
     shift_target: f64,
     shift_now: f64,
     drift: Drift,
+    /// (gain, offset) from `drift`, refreshed every 10 ms.
+    drifted: (f64, f64),
     faults: Vec<FaultPlan>,
     fault_i: usize,
+    /// The erratic swing while a pad peels off.
+    wild: f64,
+    wild_rng: ChaCha8Rng,
     placement_gain: f64,
     // the chain's state
     carrier_rng: ChaCha8Rng,
@@ -717,10 +771,12 @@ pub(crate) struct Model {
 }
 
 /// Independent random streams, so that changing one part of the model
-/// leaves the others' draws alone.
-fn stream(seed: u64, id: u64) -> ChaCha8Rng {
+/// leaves the others' draws alone. The scenario picks its own set of
+/// streams: the same seed gives unrelated blinks in two scenarios, so a
+/// suite run with one seed still sees many different recordings.
+fn stream(seed: u64, scenario: Scenario, id: u64) -> ChaCha8Rng {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(id);
+    rng.set_stream(((scenario as u64) << 8) | id);
     rng
 }
 
@@ -729,10 +785,10 @@ impl Model {
         let end_ms = minutes * 60_000.0;
         let period_ms = 1000.0 / rate_hz;
         let n_samples = (end_ms / period_ms).floor() as u64;
-        let mut plan_rng = stream(seed, 0);
+        let mut plan_rng = stream(seed, scenario, 0);
         let plan = Plan::new(scenario, end_ms, &mut plan_rng);
         let sensor = Sensor::new(&plan, &mut plan_rng);
-        let drift = Drift::new(&plan, &sensor, end_ms, &mut plan_rng);
+        let mut drift = Drift::new(&plan, &sensor, end_ms, &mut plan_rng);
         let faults: Vec<FaultPlan> = plan
             .faults
             .iter()
@@ -747,6 +803,7 @@ impl Model {
                         start_ms: round_tenth(s),
                         end_ms: round_tenth(e),
                         level_counts: level,
+                        peel_ms: round_tenth(uni(&mut plan_rng, 200.0, 1500.0)),
                     },
                     regain: uni(&mut plan_rng, 0.7, 1.3),
                     settle: (
@@ -766,12 +823,14 @@ impl Model {
         let spans = |k: EpisodeKind| -> Spans {
             Spans::new(of_kind(k).iter().map(|e| (e.start_ms, e.end_ms)).collect())
         };
-        let mut blink_rng = stream(seed, 1);
+        let mut blink_rng = stream(seed, scenario, 1);
         let rate_per_min = uni(&mut blink_rng, plan.blink_rate.0, plan.blink_rate.1);
         let first = uni(&mut blink_rng, 0.0, 60_000.0 / rate_per_min);
         let blinks = BlinkGen {
             rng: blink_rng,
             rate_per_min,
+            rate_factor: 1.0,
+            next_rate_change: 120e3,
             double_p: plan.double_p,
             deliberate_p: plan.deliberate_p,
             next_onset: first,
@@ -784,13 +843,12 @@ impl Model {
                     .collect(),
             ),
             labels: Vec::new(),
-            hidden: 0,
-            doubles: 0,
-            deliberate: 0,
+            log: Vec::new(),
         };
         let hp_tau = 1000.0 / (std::f64::consts::TAU * 20.0);
         let hp_alpha = hp_tau / (hp_tau + DT_MS);
         let (gain_range, offset_range) = drift.range();
+        let drifted = drift.at(0.0);
         let truth = Truth {
             scenario: scenario.name().to_string(),
             seed,
@@ -802,7 +860,8 @@ impl Model {
             double_blinks: 0,
             deliberate_closures: 0,
             blinks_per_min: rate_per_min,
-            note: "labels are lid closures the sensor could see: closures that overlap a fault are left out",
+            note: "labels are lid closures the sensor could see: closures that overlap a fault are left out"
+                .to_string(),
             sensor: SensorTruth {
                 rail_counts: RAIL_COUNTS,
                 floor_counts: sensor.floor_counts.round(),
@@ -834,6 +893,7 @@ impl Model {
             spikes: Vec::new(),
             baseline_steps: Vec::new(),
             labels: Vec::new(),
+            closure_log: Vec::new(),
         };
         let g0 = sensor.floor_counts / MEAN_ABS_NORMAL;
         let lp_k = 1.0 - (-DT_MS / sensor.tau_ms).exp();
@@ -844,7 +904,7 @@ impl Model {
             g0,
             blinks,
             talk: TalkGen {
-                rng: stream(seed, 2),
+                rng: stream(seed, scenario, 2),
                 episodes: of_kind(EpisodeKind::Talking),
                 i: 0,
                 cursor: 0.0,
@@ -853,19 +913,19 @@ impl Model {
                 jaw_sign: 1.0,
             },
             chew: ChewGen {
-                rng: stream(seed, 3),
+                rng: stream(seed, scenario, 3),
                 episodes: of_kind(EpisodeKind::Chewing),
                 i: 0,
                 cursor: -1.0,
                 jaw: 0.0,
             },
             smile: SmileGen {
-                rng: stream(seed, 4),
+                rng: stream(seed, scenario, 4),
                 episodes: of_kind(EpisodeKind::Smiling),
                 i: 0,
             },
             walk: WalkGen {
-                rng: stream(seed, 5),
+                rng: stream(seed, scenario, 5),
                 episodes: of_kind(EpisodeKind::Walking),
                 i: 0,
                 step_at: -1.0,
@@ -879,11 +939,14 @@ impl Model {
             shifts: VecDeque::new(),
             shift_target: 0.0,
             shift_now: 0.0,
+            drifted,
             drift,
             faults,
             fault_i: 0,
+            wild: 0.0,
+            wild_rng: stream(seed, scenario, 10),
             placement_gain: 1.0,
-            carrier_rng: stream(seed, 6),
+            carrier_rng: stream(seed, scenario, 6),
             x_prev: 0.0,
             hp: 0.0,
             hp_alpha,
@@ -893,13 +956,13 @@ impl Model {
             env: MEAN_ABS_NORMAL,
             lp_k,
             wander: 0.0,
-            wander_rng: stream(seed, 7),
+            wander_rng: stream(seed, scenario, 7),
             now_ms: 0,
             v_prev: 0.0,
             v_now: 0.0,
             filled_until: f64::MIN,
-            clock_rng: stream(seed, 8),
-            adc_rng: stream(seed, 9),
+            clock_rng: stream(seed, scenario, 8),
+            adc_rng: stream(seed, scenario, 9),
             last_true: 0.0,
             last_written: 0.0,
             sensor,
@@ -953,7 +1016,11 @@ impl Model {
             self.shift_target = self.shifts.pop_front().map_or(0.0, |s| s.1);
         }
         self.shift_now += (self.shift_target - self.shift_now) * 0.05;
-        let (gain, offset) = self.drift.at(t);
+        // Drift is slow: evaluating it every 10 ms is plenty (and saves an exp per ms).
+        if ms % 10 == 0 {
+            self.drifted = self.drift.at(t);
+        }
+        let (gain, offset) = self.drifted;
         let mut v = gain * self.placement_gain * self.g0 * self.env
             + self.sensor.offset_counts
             + offset
@@ -975,6 +1042,13 @@ impl Model {
         // A lifted pad: the output shows nothing of the muscle.
         while let Some(f) = self.faults.get(self.fault_i) {
             if t < f.fault.start_ms {
+                break;
+            }
+            if t < f.fault.start_ms + f.fault.peel_ms {
+                // The pad peels off: contact comes and goes, the output swings wildly.
+                let kick = 0.25 * 3.0 * self.sensor.blink_counts;
+                self.wild = 0.97 * self.wild + kick * normal(&mut self.wild_rng);
+                v += self.wild.abs() * if self.wild > 0.0 { 1.0 } else { -0.3 };
                 break;
             }
             if t < f.fault.end_ms {
@@ -1032,10 +1106,15 @@ impl Model {
         labels.retain(|l| l.offset_ms <= end);
         let mut truth = self.truth;
         truth.closures = labels.len() as u64;
+        let mut log = std::mem::take(&mut self.blinks.log);
+        log.retain(|c| c.offset_ms <= end);
+        // Count what is inside the trace (the blink process plans ahead of it).
+        let count = |f: &dyn Fn(&Closure) -> bool| log.iter().filter(|c| f(c)).count() as u64;
+        truth.hidden_closures = count(&|c| !c.visible);
+        truth.double_blinks = count(&|c| c.kind == ClosureKind::Double);
+        truth.deliberate_closures = count(&|c| c.kind == ClosureKind::Deliberate);
+        truth.closure_log = log;
         truth.labels = labels;
-        truth.hidden_closures = self.blinks.hidden;
-        truth.double_blinks = self.blinks.doubles;
-        truth.deliberate_closures = self.blinks.deliberate;
         truth.blinks_per_min = (truth.blinks_per_min * 100.0).round() / 100.0;
         truth.spikes.retain(|s| s.t_ms <= end);
         truth.baseline_steps.retain(|s| s.t_ms <= end);
@@ -1071,8 +1150,8 @@ mod tests {
 
     #[test]
     fn activation_gives_the_asked_height() {
-        let plan = Plan::new(Scenario::Calm, 60e3, &mut stream(1, 0));
-        let s = Sensor::new(&plan, &mut stream(1, 1));
+        let plan = Plan::new(Scenario::Calm, 60e3, &mut stream(1, Scenario::Calm, 0));
+        let s = Sensor::new(&plan, &mut stream(1, Scenario::Calm, 1));
         for h in [0.1, 0.5, 1.0, 2.0] {
             let a = s.activation_for(h);
             let height = s.floor_counts * ((1.0 + a * a).sqrt() - 1.0);

@@ -8,7 +8,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One named scenario. Names are fixed (other tools and checks use them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -121,7 +121,7 @@ impl FromStr for Scenario {
 }
 
 /// What kind of activity leaks into the envelope during an episode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EpisodeKind {
     /// Speech: syllabic bursts and jaw motion at the cheek reference.
@@ -137,7 +137,7 @@ pub enum EpisodeKind {
 }
 
 /// One stretch of time during which something other than blinking happens.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Episode {
     pub kind: EpisodeKind,
     pub start_ms: f64,
@@ -159,7 +159,7 @@ pub struct Episode {
 }
 
 /// How the sensor fails while a pad is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FaultKind {
     /// The output sits at a constant (the input floats quietly).
@@ -169,13 +169,16 @@ pub enum FaultKind {
 }
 
 /// An interval in which the sensor shows nothing of the muscle.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Fault {
     pub kind: FaultKind,
     pub start_ms: f64,
     pub end_ms: f64,
     /// The constant the MyoWare output holds, in ADS1115 counts.
     pub level_counts: f64,
+    /// The first part of the fault, while the pad peels off: the output
+    /// swings wildly before it goes flat or rails.
+    pub peel_ms: f64,
 }
 
 /// How strongly gain and offset wander.
@@ -285,7 +288,7 @@ impl Plan {
                 };
             }
             Scenario::PadOff => {
-                pad_faults(&mut plan, rng, end_ms, (30e3, 90e3));
+                pad_faults(&mut plan, rng, end_ms, 30e3, (30e3, 90e3));
             }
             Scenario::LongClosures => {
                 plan.deliberate_p = 0.15;
@@ -325,7 +328,8 @@ fn episode(rng: &mut impl Rng, kind: EpisodeKind, start: f64, len: f64) -> Episo
             let rise = uni(rng, 300.0, 1500.0);
             let plateau = uni(rng, 1000.0, 8000.0);
             let fall = uni(rng, 300.0, 1500.0);
-            e.amplitude = uni(rng, 0.5, 2.0);
+            // Log-uniform: as many smiles below a blink's height as above it.
+            e.amplitude = uni(rng, 0.5f64.ln(), 2f64.ln()).exp();
             e.rise_ms = Some(rise);
             e.fall_ms = Some(fall);
             e.end_ms = start + rise + plateau + fall;
@@ -363,10 +367,11 @@ fn alternate(
     }
 }
 
-/// Pad-off faults of 5-30 s separated by `gap` ms; none in the first 15 s
-/// (the wearer checks pad placement on the LED when a session starts).
-fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, gap: (f64, f64)) {
-    let mut t = 15e3 + uni(rng, 0.0, gap.0);
+/// Pad-off faults of 5-30 s: the first within `first` ms after the first
+/// 15 s (the wearer checks pad placement on the LED when a session starts),
+/// then separated by `gap` ms.
+fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, first: f64, gap: (f64, f64)) {
+    let mut t = 15e3 + uni(rng, 0.0, first);
     loop {
         let len = uni(rng, 5e3, 30e3);
         if t + len > end_ms - 5e3 {
@@ -384,7 +389,7 @@ fn pad_faults(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64, gap: (f64, f64))
 
 /// A day in a life: activities of 12-30 s one after another, drawn from a
 /// shuffled deck so that even a few minutes hold a bit of everything;
-/// moderate drift; a pad fault every few minutes.
+/// moderate drift; a pad fault early on, then one every half hour or so.
 fn mixed(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64) {
     plan.snr = (6.0, 25.0);
     plan.deliberate_p = 0.02;
@@ -445,7 +450,9 @@ fn mixed(plan: &mut Plan, rng: &mut impl Rng, end_ms: f64) {
         }
         t = w.1;
     }
-    pad_faults(plan, rng, end_ms, (120e3, 600e3));
+    // Early in the trace so that even a short one shows a fault, then
+    // every half hour or so.
+    pad_faults(plan, rng, end_ms, 120e3, (10. * 60e3, 50. * 60e3));
 }
 
 #[cfg(test)]
