@@ -1,18 +1,19 @@
 //! Detector throughput: samples per second through `push` + `poll` on one
-//! core, over a synthetic hour at 25 Hz (the bench's own generator, so it
-//! runs without `augenblick synth`).
-
-#[path = "../tests/support/mod.rs"]
-mod support;
+//! core, over an hour of `synth`'s `mixed` scenario at 25 Hz (rest, talk,
+//! meals, walks, smiles, drift and pad faults: every path of the detector).
 
 use std::hint::black_box;
 
 use augenblick::detector::{BlinkDetector, DetectorConfig, Event};
+use augenblick::synth::{Scenario, Synth, SynthOptions};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn push_poll(c: &mut Criterion) {
-    let data = support::blinks(3600.0, 25.0, 1);
-    let samples = data.samples;
+    let opts = SynthOptions {
+        minutes: 60.0,
+        ..SynthOptions::new(Scenario::Mixed, 1)
+    };
+    let samples: Vec<_> = Synth::new(&opts).expect("valid options").collect();
     let mut group = c.benchmark_group("detector");
     group.throughput(Throughput::Elements(samples.len() as u64));
     group.bench_function("push_poll_1h_25hz", |b| {

@@ -1,28 +1,32 @@
 //! Sweep throughput: configs x samples per second through the whole sweep
 //! harness (replay, scoring, ranking) on all cores, over a 24-hour 25 Hz
-//! trace (2.16 M samples). Criterion needs at least ten runs, so this runs
-//! 40 configs per iteration and reports samples per second; the full
-//! 1000-config sweep through the real command is `scripts/bench-sweep`.
-
-#[path = "../tests/support/mod.rs"]
-mod support;
+//! trace of `synth`'s `mixed` scenario (2.16 M samples). Criterion needs at
+//! least ten runs, so this runs 40 configs per iteration and reports samples
+//! per second; the full 1000-config sweep through the real command is
+//! `scripts/bench-sweep`.
 
 use std::hint::black_box;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use augenblick::detector::DetectorConfig;
+use augenblick::synth::{Scenario, Synth, SynthOptions};
 use augenblick::tune::metrics::ScoreOptions;
 use augenblick::tune::sweep::{rank, run_sweep, Axis, Dataset, Grid, Objective};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
 fn sweep(c: &mut Criterion) {
-    let day = support::blinks(24.0 * 3600.0, 25.0, 2);
+    let opts = SynthOptions {
+        minutes: 1440.0,
+        ..SynthOptions::new(Scenario::Mixed, 1)
+    };
+    let mut synth = Synth::new(&opts).expect("valid options");
+    let samples: Vec<_> = synth.by_ref().collect();
     let datasets = vec![Dataset {
         name: "day".into(),
         trace_path: PathBuf::from("day.csv"),
-        samples: day.samples,
-        labels: day.labels,
+        samples,
+        labels: synth.finish().labels,
     }];
     let grid = Grid::new(
         DetectorConfig::default(),

@@ -367,3 +367,30 @@ fn error_plots_show_each_miss() {
     assert!(files.contains(&name), "no {name} in {files:?}");
     image::open(dir.join(&name)).expect("a PNG that decodes");
 }
+
+#[test]
+fn every_synth_scenario_is_scored_in_one_go() {
+    let tmp = TempDir::new().unwrap();
+    let suite = tmp.path().join("suite");
+    succeeds(&augenblick(&[
+        &"synth",
+        &"--scenario",
+        &"all",
+        &"--minutes",
+        &"1",
+        &"--out",
+        &suite,
+    ]));
+    let o = augenblick(&[&"tune", &suite]);
+    succeeds(&o);
+    let out = stdout(&o);
+    let names = stdout(&augenblick(&[&"synth", &"--list"]));
+    for name in names.lines().filter_map(|l| l.split_whitespace().next()) {
+        assert!(
+            out.lines()
+                .any(|l| l.split_whitespace().next() == Some(name)),
+            "no row for scenario {name} in {out}"
+        );
+    }
+    assert!(out.contains("(pooled)"));
+}

@@ -193,6 +193,9 @@ const DECISION: RGBColor = RGBColor(200, 0, 0);
 const FAULT: RGBColor = RGBColor(120, 120, 120);
 const HIGHLIGHT: RGBColor = RGBColor(150, 0, 200);
 
+/// Time either side of a fault kept out of the vertical range.
+const FAULT_MARGIN_MS: f64 = 1000.0;
+
 /// Most points drawn per series; more are folded into min/max per column.
 const MAX_POINTS: usize = 4000;
 
@@ -214,14 +217,40 @@ fn draw_rows<DB: DrawingBackend>(
         from_ms / 1000.0,
         (to_ms / 1000.0).max(from_ms / 1000.0 + 0.001),
     );
+    // The vertical range follows the trustworthy signal: a railed pad would
+    // squash everything else flat. Inside faults the line runs off the chart
+    // and the fault band says why.
     let (mut y0, mut y1) = (f64::INFINITY, f64::NEG_INFINITY);
-    for r in rows {
-        for v in [r.emg, r.baseline, r.on_threshold, r.off_threshold] {
-            if v.is_finite() {
-                y0 = y0.min(v);
-                y1 = y1.max(v);
+    for skip_faults in [true, false] {
+        // Faults come in time order, as do rows: one walk over both.
+        let mut f = 0;
+        for r in rows {
+            // A fault is declared some time after it starts (rail_ms and
+            // the like); a margin keeps its first samples out too.
+            while f < view.faults.len() && view.faults[f].end_ms + FAULT_MARGIN_MS < r.t_ms {
+                f += 1;
+            }
+            if skip_faults
+                && view
+                    .faults
+                    .get(f)
+                    .is_some_and(|x| x.start_ms - FAULT_MARGIN_MS <= r.t_ms)
+            {
+                continue;
+            }
+            for v in [r.emg, r.baseline, r.on_threshold, r.off_threshold] {
+                if v.is_finite() {
+                    y0 = y0.min(v);
+                    y1 = y1.max(v);
+                }
             }
         }
+        if y0 <= y1 {
+            break;
+        }
+    }
+    if y0 > y1 {
+        (y0, y1) = (0.0, 1.0);
     }
     let pad = ((y1 - y0) * 0.08).max(1.0);
     // Room at the top for the detection band, at the bottom for faults.
@@ -284,11 +313,26 @@ fn draw_rows<DB: DrawingBackend>(
     )?;
 
     // The envelope and the detector's levels.
-    let series = |f: fn(&Row) -> f64| decimate(rows, f, x0, x1);
+    // Values off the chart (inside faults) are pinned to its edge: plotters
+    // would draw them over the axes.
+    let series = |f: fn(&Row) -> f64| {
+        let mut pts = decimate(rows, f, x0, x1);
+        for p in &mut pts {
+            p.1 = if p.1.is_finite() {
+                p.1.clamp(y0, y1)
+            } else {
+                y0
+            };
+        }
+        // Repeated points make zero-length segments, which plotters draws
+        // as spikes off the chart when the stroke is wider than a pixel.
+        pts.dedup();
+        pts
+    };
     chart.draw_series(LineSeries::new(series(|r| r.emg), EMG.stroke_width(1)))?;
     chart.draw_series(LineSeries::new(
         series(|r| r.baseline),
-        BASELINE.stroke_width(2),
+        BASELINE.stroke_width(1),
     ))?;
     chart.draw_series(LineSeries::new(
         series(|r| r.on_threshold),
