@@ -228,12 +228,12 @@ impl Default for DetectorConfig {
             refractory_ms: 60.0,
             baseline_ms: 4000.0,
             floor_ms: 250.0,
-            closure_sigma: 7.0,
+            closure_sigma: 6.0,
             typical_share: 0.35,
             rhythm_ratio: 1.6,
             rhythm_ms: 2500.0,
-            rhythm_bursts: 2.0,
-            rise_ms: 200.0,
+            rhythm_bursts: 3.0,
+            rise_ms: 300.0,
             blink_ms: 600.0,
             spike_ms: 30.0,
             reopen_ms: 80.0,
@@ -452,7 +452,7 @@ const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`).
 const SPLIT_RISE_SHARE: f64 = 0.4;
 /// A spike is narrower than this many sample intervals at half height.
-const SPIKE_SAMPLES: f64 = 1.3;
+const SPIKE_SAMPLES: f64 = 1.15;
 /// Smallest gap kept between one closure's offset and the next onset.
 const EPS_MS: f64 = 1e-3;
 
@@ -571,7 +571,11 @@ impl BlinkDetector {
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed { self.window.flat_range() } else { None };
+        let flat_range = if closed {
+            self.window.flat_range()
+        } else {
+            None
+        };
 
         if dt > GAP_MS {
             self.abandon(t);
@@ -758,7 +762,10 @@ impl BlinkDetector {
                 }
             } else {
                 // A slow rise that stays: a smile or a step, not a blink.
+                // Blinks on top of it are measured from a floor that has
+                // forgotten the rise: no onset until the floor window refilled.
                 self.retract(t);
+                self.last_fell_ms = t + self.cfg.floor_ms;
                 return;
             }
         }
@@ -766,9 +773,10 @@ impl BlinkDetector {
             // Closures end; this did not: a step of the baseline that stayed.
             self.retract(t);
             self.level.reseed(x);
+            self.last_fell_ms = t + self.cfg.floor_ms;
             return;
         }
-        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= 0.5 * c.peak_h) {
+        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= self.cfg.on_sigma * s) {
             State::Closed
         } else {
             State::Rising
@@ -825,7 +833,9 @@ impl BlinkDetector {
 
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
-        let Some(c) = self.candidate.take() else { return };
+        let Some(c) = self.candidate.take() else {
+            return;
+        };
         self.bursts[c.slot].1 = c.peak_h;
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);
@@ -838,9 +848,6 @@ impl BlinkDetector {
                     && fell - c.rose_ms >= self.cfg.spike_ms
                     && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
-        if std::env::var("DET_DEBUG").is_ok() {
-            eprintln!("decide t {t:.0} peak {:.1} gate {gate:.1} width {width:.1} step {step:.1} rise {:.0} long {} sig {:.1} ref {:.0} ctx {:.0}", c.peak_h, c.peak_t - c.detected_ms, c.long, c.sigma, c.reference, c.context_h);
-        }
         if !blink {
             self.events.push_back(Event::Retracted {
                 onset_ms: c.onset_ms,
