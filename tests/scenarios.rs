@@ -243,3 +243,32 @@ fn debug_scene() {
         }
     }
 }
+
+/// A quick throughput figure (not an assertion: speed is reported, not
+/// tested). `cargo test --release --test scenarios throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn throughput() {
+    let tr = physio::generate(physio::Scene::Calm, 25.0, 600.0, 1);
+    let samples: Vec<(f64, i32)> = tr.samples.iter().map(|s| (s.t_ms, s.emg)).collect();
+    let mut d = augenblick::detector::BlinkDetector::new(DetectorConfig::default()).unwrap();
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    let mut events = 0u64;
+    let mut offset = 0.0;
+    for _ in 0..200 {
+        for &(t, x) in &samples {
+            d.push(t + offset, x);
+            while d.poll().is_some() {
+                events += 1;
+            }
+            n += 1;
+        }
+        offset += 600_000.0;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{n} samples in {secs:.3} s: {:.1} M samples/s ({events} events)",
+        n as f64 / secs / 1e6
+    );
+}
