@@ -5,11 +5,11 @@
 //! - [`Calibration`]: the first seconds of a session (and after every fault),
 //!   summarised robustly by median and MAD of a thinned set of samples, so a
 //!   blink during calibration does not spoil the estimate.
-//! - [`Level`]: the running baseline and noise. The baseline is an
-//!   asymmetric tracker (it follows the signal down fast and up slowly, and
-//!   each step is clipped to a few noise units), because muscle activity only
-//!   ever adds to the envelope: what lies below the baseline is evidence about
-//!   the baseline, what lies above may be a blink. The noise is a tracked mean
+//! - [`Level`]: the running baseline and noise. The baseline is a clipped
+//!   (Huber-like) tracker, frozen while a burst is watched; its steps up are
+//!   clipped harder than its steps down, because muscle activity only ever
+//!   adds to the envelope: what lies far below the baseline is evidence about
+//!   the baseline, what lies far above may be a blink. The noise is a tracked mean
 //!   absolute deviation over samples near the baseline only, so blinks,
 //!   smiles and steps do not inflate it.
 //! - [`Window`]: minimum and maximum over the last few hundred milliseconds
@@ -106,10 +106,8 @@ pub(crate) struct Level {
     pub(crate) base: f64,
     mad: f64,
     sigma: f64,
-    /// 1 / time constant of the baseline rising, per ms.
+    /// 1 / time constant of the baseline and noise, per ms.
     up_per_ms: f64,
-    /// 1 / time constant of the baseline falling, per ms.
-    down_per_ms: f64,
 }
 
 impl Level {
@@ -120,9 +118,6 @@ impl Level {
             mad: sigma / MAD_TO_SIGMA,
             sigma: sigma.max(MIN_SIGMA),
             up_per_ms: 1.0 / tau,
-            // Falling is 8x faster: nothing but the baseline itself can
-            // pull the envelope down, so a drop is trustworthy.
-            down_per_ms: 8.0 / tau,
         }
     }
 
@@ -135,24 +130,21 @@ impl Level {
     pub(crate) fn update(&mut self, x: f64, dt_ms: f64) {
         let s = self.sigma;
         let dev = x - self.base;
-        let a_up = (dt_ms * self.up_per_ms).min(1.0);
-        if dev >= 0.0 {
-            // Clipped: a plateau above the baseline moves it by at most
-            // 2 sigma per time constant.
-            self.base += a_up * dev.min(2.0 * s);
+        let a = (dt_ms * self.up_per_ms).min(1.0);
+        // A Huber-like step: within +-2 sigma the baseline settles on the
+        // middle of the noise; a plateau above it moves it by at most 2 sigma
+        // per time constant, a drop below by up to 6 (only the baseline
+        // itself can pull the envelope down, so a drop is trustworthy).
+        if dev < -3.0 * s {
+            // Far below: the baseline has dropped (a pad shift, a step);
+            // follow it eight times faster.
+            self.base += (8.0 * a).min(1.0) * dev.max(-6.0 * s);
         } else {
-            let a_down = (dt_ms * self.down_per_ms).min(1.0);
-            self.base += a_down * dev.max(-6.0 * s);
+            self.base += a * dev.min(2.0 * s);
         }
-        let a = dev.abs();
-        if a < 3.0 * s {
-            self.mad += a_up * (a - self.mad);
-            self.sigma = (self.mad * MAD_TO_SIGMA).max(MIN_SIGMA);
-        } else {
-            // Far samples are ignored by the noise estimate, but if the noise
-            // really grew they keep coming: let it grow slowly so thresholds
-            // catch up (the estimate otherwise could never leave 3 sigma).
-            self.mad += a_up * 0.25 * self.mad;
+        let d = dev.abs();
+        if d < 3.0 * s {
+            self.mad += a * (d - self.mad);
             self.sigma = (self.mad * MAD_TO_SIGMA).max(MIN_SIGMA);
         }
     }
@@ -287,7 +279,9 @@ mod tests {
         for i in 0..25 {
             let t = i as f64 * 40.0;
             // A blink of +200 counts over 3 samples amid +-2 count noise.
-            let x = 500.0 + [2.0, -2.0, 1.0, -1.0][i % 4] + if (10..13).contains(&i) { 200.0 } else { 0.0 };
+            let x = 500.0
+                + [2.0, -2.0, 1.0, -1.0][i % 4]
+                + if (10..13).contains(&i) { 200.0 } else { 0.0 };
             c.push(t, x);
         }
         let (base, sigma) = c.estimate().unwrap();
@@ -296,17 +290,15 @@ mod tests {
     }
 
     #[test]
-    fn level_follows_drops_fast_and_rises_slowly() {
-        let mut l = Level::new(100.0, 2.0, 4000.0);
-        for _ in 0..25 {
-            l.update(50.0, 40.0); // one second below
+    fn level_follows_drops_faster_than_plateaus() {
+        let mut down = Level::new(100.0, 2.0, 4000.0);
+        let mut up = Level::new(100.0, 2.0, 4000.0);
+        for _ in 0..250 {
+            down.update(50.0, 40.0); // ten seconds 25 sigma below
+            up.update(150.0, 40.0); // ... or above
         }
-        assert!(l.base < 60.0, "fell to {}", l.base);
-        let mut l = Level::new(100.0, 2.0, 4000.0);
-        for _ in 0..25 {
-            l.update(150.0, 40.0); // one second above: at most ~2 sigma per tau
-        }
-        assert!(l.base < 102.0, "rose to {}", l.base);
+        assert!(down.base < 55.0, "fell to {}", down.base);
+        assert!(up.base < 115.0, "rose to {}", up.base);
     }
 
     #[test]
@@ -314,7 +306,7 @@ mod tests {
         let mut w = Window::new(200.0, 300.0);
         let mut t = 0.0;
         w.push(t, 10.0);
-        for _ in 0..20 {
+        for _ in 0..40 {
             t += 10.0;
             w.push(t, 50.0);
         }

@@ -16,8 +16,8 @@
 //!    with it and rarely gets here; a blink's rise is too fast to.
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
 //!    closure needs height (`closure_sigma`, and a share of the wearer's
-//!    typical blink, a larger share when bursts come rhythmically as in
-//!    chewing and talking), width (a cable tug is one sample wide at half
+//!    typical blink, and, when bursts come rhythmically as in chewing and
+//!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
 //!    height), and a blink's rise (peak within `rise_ms`). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a long
 //!    closure if it rose like a blink, else a plateau (smile, step) and
@@ -179,10 +179,11 @@ pub struct DetectorConfig {
     pub closure_sigma: f64,
     /// Least height as a share of the wearer's typical blink (once known).
     pub typical_share: f64,
-    /// Least share of the typical blink while bursts come rhythmically
-    /// (chewing, talking).
-    pub busy_share: f64,
-    /// Bursts (besides the candidate) within this window make it rhythmic ...
+    /// While bursts come rhythmically (chewing, talking), a closure must be
+    /// this many times as tall as the median of those bursts.
+    pub rhythm_ratio: f64,
+    /// Bursts (besides the candidate) within this window before it make it
+    /// rhythmic ...
     pub rhythm_ms: f64,
     /// ... when there are at least this many.
     pub rhythm_bursts: f64,
@@ -191,7 +192,8 @@ pub struct DetectorConfig {
     /// A burst lasting longer than this is a long closure only if it rose
     /// like a blink; otherwise it is a plateau (a smile, a step), retracted.
     pub blink_ms: f64,
-    /// Width at half height below which a burst is a spike (cable tug).
+    /// A burst above the off level for less than this is a spike (cable tug);
+    /// so is one that is a single sample wide at half height.
     pub spike_ms: f64,
     /// Passive reopening: the lid opens this long after the burst falls.
     pub reopen_ms: f64,
@@ -226,12 +228,12 @@ impl Default for DetectorConfig {
             refractory_ms: 60.0,
             baseline_ms: 4000.0,
             floor_ms: 250.0,
-            closure_sigma: 7.0,
+            closure_sigma: 6.0,
             typical_share: 0.35,
-            busy_share: 0.6,
+            rhythm_ratio: 1.6,
             rhythm_ms: 2500.0,
             rhythm_bursts: 3.0,
-            rise_ms: 200.0,
+            rise_ms: 300.0,
             blink_ms: 600.0,
             spike_ms: 30.0,
             reopen_ms: 80.0,
@@ -274,7 +276,7 @@ impl DetectorConfig {
         "floor_ms",
         "closure_sigma",
         "typical_share",
-        "busy_share",
+        "rhythm_ratio",
         "rhythm_ms",
         "rhythm_bursts",
         "rise_ms",
@@ -304,7 +306,7 @@ impl DetectorConfig {
             "floor_ms" => &mut self.floor_ms,
             "closure_sigma" => &mut self.closure_sigma,
             "typical_share" => &mut self.typical_share,
-            "busy_share" => &mut self.busy_share,
+            "rhythm_ratio" => &mut self.rhythm_ratio,
             "rhythm_ms" => &mut self.rhythm_ms,
             "rhythm_bursts" => &mut self.rhythm_bursts,
             "rise_ms" => &mut self.rise_ms,
@@ -401,12 +403,18 @@ impl DetectorConfig {
             self.flat_ms > 0.0 && self.flat_ms <= window_max,
             "must be between 0 and 400 (the flat window's capacity)",
         )?;
-        for (name, value) in [
-            ("typical_share", self.typical_share),
-            ("busy_share", self.busy_share),
-        ] {
-            check(name, value, (0.0..=1.0).contains(&value), "must be between 0 and 1")?;
-        }
+        check(
+            "typical_share",
+            self.typical_share,
+            (0.0..=1.0).contains(&self.typical_share),
+            "must be between 0 and 1",
+        )?;
+        check(
+            "rhythm_ratio",
+            self.rhythm_ratio,
+            self.rhythm_ratio >= 0.0,
+            "must be >= 0",
+        )?;
         check(
             "rhythm_bursts",
             self.rhythm_bursts,
@@ -444,7 +452,7 @@ const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`).
 const SPLIT_RISE_SHARE: f64 = 0.4;
 /// A spike is narrower than this many sample intervals at half height.
-const SPIKE_SAMPLES: f64 = 1.3;
+const SPIKE_SAMPLES: f64 = 1.15;
 /// Smallest gap kept between one closure's offset and the next onset.
 const EPS_MS: f64 = 1e-3;
 
@@ -453,6 +461,8 @@ const EPS_MS: f64 = 1e-3;
 struct Candidate {
     onset_ms: f64,
     detected_ms: f64,
+    /// When the rise crossed the off level (interpolated).
+    rose_ms: f64,
     /// The floor it rose from (frozen while it lasts).
     reference: f64,
     /// The noise when it started (frozen too).
@@ -474,8 +484,11 @@ struct Candidate {
     last_t: f64,
     /// Longer than `blink_ms` and rose like a blink: a long closure.
     long: bool,
-    /// Other bursts came rhythmically before it (chewing, talking).
-    rhythmic: bool,
+    /// Median height of the bursts that came rhythmically before it
+    /// (chewing, talking); 0 if they did not.
+    context_h: f64,
+    /// Its slot in the burst history.
+    slot: usize,
 }
 
 /// A closure whose burst has fallen, held while the lid reopens passively.
@@ -503,8 +516,9 @@ pub struct BlinkDetector {
     last_fell_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
     last_offset_ms: f64,
-    rhythm: [f64; RHYTHM_KEPT],
-    rhythm_next: usize,
+    /// Recent bursts: when they were announced and how tall they grew.
+    bursts: [(f64, f64); RHYTHM_KEPT],
+    bursts_next: usize,
     state: State,
     events: VecDeque<Event>,
 }
@@ -527,8 +541,8 @@ impl BlinkDetector {
             pending: None,
             last_fell_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
-            rhythm: [f64::NEG_INFINITY; RHYTHM_KEPT],
-            rhythm_next: 0,
+            bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
+            bursts_next: 0,
             state: State::Calibrating,
             events: VecDeque::with_capacity(8),
         })
@@ -557,7 +571,11 @@ impl BlinkDetector {
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed { self.window.flat_range() } else { None };
+        let flat_range = if closed {
+            self.window.flat_range()
+        } else {
+            None
+        };
 
         if dt > GAP_MS {
             self.abandon(t);
@@ -646,15 +664,16 @@ impl BlinkDetector {
         }
         onset = onset.max(self.last_offset_ms).min(t);
 
-        let since = t - self.cfg.rhythm_ms;
-        let bursts = self.rhythm.iter().filter(|&&b| b >= since && b < t).count();
-        self.rhythm[self.rhythm_next] = t;
-        self.rhythm_next = (self.rhythm_next + 1) % RHYTHM_KEPT;
+        let context_h = self.rhythm_context(t);
+        let slot = self.bursts_next;
+        self.bursts[slot] = (t, 0.0);
+        self.bursts_next = (slot + 1) % RHYTHM_KEPT;
 
         let h = x - floor;
         self.candidate = Some(Candidate {
             onset_ms: onset,
             detected_ms: t,
+            rose_ms: crossed.min(t),
             reference: floor,
             sigma,
             peak_h: h,
@@ -669,7 +688,8 @@ impl BlinkDetector {
             last_h: h,
             last_t: t,
             long: false,
-            rhythmic: bursts as f64 >= self.cfg.rhythm_bursts,
+            context_h,
+            slot,
         });
         self.state = State::Rising;
         self.events.push_back(Event::Onset {
@@ -742,7 +762,10 @@ impl BlinkDetector {
                 }
             } else {
                 // A slow rise that stays: a smile or a step, not a blink.
+                // Blinks on top of it are measured from a floor that has
+                // forgotten the rise: no onset until the floor window refilled.
                 self.retract(t);
+                self.last_fell_ms = t + self.cfg.floor_ms;
                 return;
             }
         }
@@ -750,24 +773,40 @@ impl BlinkDetector {
             // Closures end; this did not: a step of the baseline that stayed.
             self.retract(t);
             self.level.reseed(x);
+            self.last_fell_ms = t + self.cfg.floor_ms;
             return;
         }
-        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= 0.5 * c.peak_h) {
+        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= self.cfg.on_sigma * s) {
             State::Closed
         } else {
             State::Rising
         };
     }
 
+    /// Median height of the bursts within `rhythm_ms` before `t`, if there
+    /// were at least `rhythm_bursts` of them; else 0.
+    fn rhythm_context(&self, t: f64) -> f64 {
+        let since = t - self.cfg.rhythm_ms;
+        let mut heights = [0.0; RHYTHM_KEPT];
+        let mut n = 0;
+        for &(bt, h) in &self.bursts {
+            if bt >= since && bt < t && h > 0.0 {
+                heights[n] = h;
+                n += 1;
+            }
+        }
+        if n == 0 || (n as f64) < self.cfg.rhythm_bursts {
+            return 0.0;
+        }
+        baseline::median_in_place(&mut heights[..n])
+    }
+
     /// The least height a candidate needs to be a closure.
     fn gate(&self, c: &Candidate) -> f64 {
-        let share = if c.rhythmic {
-            self.cfg.busy_share
-        } else {
-            self.cfg.typical_share
-        };
         let typical = self.memory.typical().unwrap_or(0.0);
-        (self.cfg.closure_sigma * c.sigma).max(share * typical)
+        (self.cfg.closure_sigma * c.sigma)
+            .max(self.cfg.typical_share * typical)
+            .max(self.cfg.rhythm_ratio * c.context_h)
     }
 
     /// Width of the burst at half its height, from the samples beside the peak.
@@ -794,7 +833,10 @@ impl BlinkDetector {
 
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
-        let Some(c) = self.candidate.take() else { return };
+        let Some(c) = self.candidate.take() else {
+            return;
+        };
+        self.bursts[c.slot].1 = c.peak_h;
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);
         let gate = self.gate(&c);
@@ -802,7 +844,8 @@ impl BlinkDetector {
         let offset = fell + self.cfg.reopen_ms;
         let blink = c.peak_h >= gate
             && (c.long
-                || (width >= self.cfg.spike_ms.max(SPIKE_SAMPLES * step)
+                || (width >= SPIKE_SAMPLES * step
+                    && fell - c.rose_ms >= self.cfg.spike_ms
                     && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
         if !blink {
@@ -813,7 +856,10 @@ impl BlinkDetector {
             self.state = State::Open;
             return;
         }
-        self.memory.record(c.peak_t, c.peak_h, c.sigma);
+        if c.context_h == 0.0 {
+            // Only blinks in the clear teach what the wearer's blinks look like.
+            self.memory.record(c.peak_t, c.peak_h, c.sigma);
+        }
         self.pending = Some(Pending {
             closure: Closure {
                 onset_ms: c.onset_ms,
@@ -830,6 +876,7 @@ impl BlinkDetector {
     /// Drops the candidate: not a closure after all.
     fn retract(&mut self, t: f64) {
         if let Some(c) = self.candidate.take() {
+            self.bursts[c.slot].1 = c.peak_h;
             self.events.push_back(Event::Retracted {
                 onset_ms: c.onset_ms,
                 t_ms: t,

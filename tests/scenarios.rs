@@ -1,0 +1,274 @@
+//! The scenario suite: every scenario generated in memory, several seeds
+//! each, scored against its labels with the default config.
+
+mod physio;
+
+use augenblick::detector::{detect_all, DetectorConfig};
+use augenblick::synth::{generate, Scenario, SynthOptions};
+use augenblick::tune::{score, ScoreOptions};
+
+struct Row {
+    name: String,
+    f1: f64,
+    precision: f64,
+    recall: f64,
+    lat_med: f64,
+    lat_p90: f64,
+    labels: usize,
+}
+
+/// The default config, with `DET_SET=name=value,...` applied (for exploring).
+fn config() -> DetectorConfig {
+    let mut cfg = DetectorConfig::default();
+    if let Ok(set) = std::env::var("DET_SET") {
+        for kv in set.split(',').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap();
+            cfg.set(k, v.parse().unwrap()).unwrap();
+        }
+    }
+    cfg
+}
+
+fn run_physio(scene: physio::Scene, hz: f64, seeds: std::ops::Range<u64>) -> Row {
+    let cfg = config();
+    let (mut tp, mut fp, mut fn_, mut lats) = (0, 0, 0, Vec::new());
+    for seed in seeds {
+        let tr = physio::generate(scene, hz, 180.0, seed);
+        let closures = detect_all(&cfg, tr.samples.iter().copied()).unwrap();
+        let span = (0.0, tr.samples.last().unwrap().t_ms);
+        let s = score(&closures, &tr.labels, span, &ScoreOptions::default());
+        tp += s.true_positives;
+        fp += s.false_positives;
+        fn_ += s.false_negatives;
+        lats.extend(s.matches.iter().map(|m| m.latency_ms));
+    }
+    lats.sort_by(f64::total_cmp);
+    let p = tp as f64 / (tp + fp).max(1) as f64;
+    let r = tp as f64 / (tp + fn_).max(1) as f64;
+    let q = |f: f64| {
+        lats.get(((lats.len() as f64 - 1.0) * f).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Row {
+        name: format!("{}@{hz}", scene.name()),
+        f1: 2.0 * p * r / (p + r).max(1e-9),
+        precision: p,
+        recall: r,
+        lat_med: q(0.5),
+        lat_p90: q(0.9),
+        labels: tp + fn_,
+    }
+}
+
+fn run_synth(scenario: Scenario, seeds: std::ops::Range<u64>, minutes: f64) -> Row {
+    let cfg = config();
+    let (mut tp, mut fp, mut fn_, mut lats) = (0, 0, 0, Vec::new());
+    for seed in seeds {
+        let opts = SynthOptions {
+            minutes,
+            ..SynthOptions::new(scenario, seed)
+        };
+        let mut samples = Vec::new();
+        let truth = generate(&opts, |s| samples.push(s)).unwrap();
+        let closures = detect_all(&cfg, samples.iter().copied()).unwrap();
+        let span = (0.0, samples.last().unwrap().t_ms);
+        let s = score(&closures, &truth.labels, span, &ScoreOptions::default());
+        tp += s.true_positives;
+        fp += s.false_positives;
+        fn_ += s.false_negatives;
+        lats.extend(s.matches.iter().map(|m| m.latency_ms));
+    }
+    row(scenario.name().to_string(), tp, fp, fn_, lats)
+}
+
+fn row(name: String, tp: usize, fp: usize, fn_: usize, mut lats: Vec<f64>) -> Row {
+    lats.sort_by(f64::total_cmp);
+    let p = tp as f64 / (tp + fp).max(1) as f64;
+    let r = tp as f64 / (tp + fn_).max(1) as f64;
+    let q = |f: f64| {
+        lats.get(((lats.len() as f64 - 1.0) * f).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
+    Row {
+        name,
+        f1: 2.0 * p * r / (p + r).max(1e-9),
+        precision: p,
+        recall: r,
+        lat_med: q(0.5),
+        lat_p90: q(0.9),
+        labels: tp + fn_,
+    }
+}
+
+/// Least F1 per `augenblick synth` scenario (4 seeds x 3 minutes, default
+/// config), set a little below what the detector reaches today; the README
+/// table has the figures. Weak and chewing are far from the 0.95 target.
+const SYNTH_BARS: [(&str, f64); 12] = [
+    ("calm", 0.96),
+    ("weak", 0.40),
+    ("talking", 0.78),
+    ("chewing", 0.60),
+    ("smiling", 0.80),
+    ("walking", 0.82),
+    ("drift", 0.90),
+    ("pad_off", 0.83),
+    ("long_closures", 0.92),
+    ("calm_50hz", 0.96),
+    ("calm_100hz", 0.94),
+    ("mixed", 0.62),
+];
+
+#[test]
+fn synth_scenarios_reach_their_bars() {
+    let mut failed = Vec::new();
+    for (scenario, (name, bar)) in Scenario::ALL.into_iter().zip(SYNTH_BARS) {
+        assert_eq!(scenario.name(), name);
+        let r = run_synth(scenario, 0..4, 3.0);
+        println!(
+            "| {:<14} | {:.3} | {:.3} | {:.3} | {:>3.0} | {:>3.0} | {} |",
+            r.name, r.f1, r.precision, r.recall, r.lat_med, r.lat_p90, r.labels
+        );
+        if r.f1 < bar || r.lat_med > 80.0 {
+            failed.push(format!(
+                "{}: F1 {:.3} (bar {bar}), latency {:.0} ms",
+                r.name, r.f1, r.lat_med
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// Least F1 per scenario of the second model (`tests/physio`), 4 seeds x 3 min.
+const PHYSIO_BARS: [f64; 9] = [0.97, 0.80, 0.88, 0.62, 0.80, 0.74, 0.97, 0.96, 0.95];
+
+#[test]
+fn physio_model_reaches_its_bars() {
+    let mut rows = Vec::new();
+    for scene in physio::Scene::ALL {
+        rows.push(run_physio(scene, 25.0, 0..4));
+    }
+    for hz in [50.0, 100.0, 860.0] {
+        rows.push(run_physio(physio::Scene::Calm, hz, 0..2));
+    }
+    let mut failed = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        println!(
+            "| {:<20} | {:.3} | {:.3} | {:.3} | {:>3.0} | {:>3.0} | {} |",
+            r.name, r.f1, r.precision, r.recall, r.lat_med, r.lat_p90, r.labels
+        );
+        let bar = PHYSIO_BARS.get(i).copied().unwrap_or(0.97);
+        if r.f1 < bar || r.lat_med > 80.0 {
+            failed.push(format!(
+                "{}: F1 {:.3} (bar {bar}), latency {:.0} ms",
+                r.name, r.f1, r.lat_med
+            ));
+        }
+    }
+    assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// Development aid: `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
+#[test]
+#[ignore]
+fn debug_scene() {
+    use augenblick::detector::{BlinkDetector, Event};
+    let name = std::env::var("DEBUG_SCENE").unwrap_or("calm".into());
+    let hz: f64 = std::env::var("DEBUG_HZ")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25.0);
+    let seed: u64 = std::env::var("DEBUG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let tr = if std::env::var("DEBUG_SYNTH").is_ok() {
+        let sc = Scenario::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .unwrap();
+        let opts = SynthOptions {
+            minutes: 3.0,
+            ..SynthOptions::new(sc, seed)
+        };
+        let mut samples = Vec::new();
+        let truth = generate(&opts, |s| samples.push(s)).unwrap();
+        println!("{:?}", truth.sensor);
+        physio::Trace {
+            samples,
+            labels: truth.labels,
+        }
+    } else {
+        let scene = physio::Scene::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .unwrap();
+        physio::generate(scene, hz, 180.0, seed)
+    };
+    let mut d = BlinkDetector::new(DetectorConfig::default()).unwrap();
+    let mut li = 0;
+    for s in &tr.samples {
+        d.push(s.t_ms, s.emg);
+        let snap = d.snapshot();
+        while li < tr.labels.len() && tr.labels[li].onset_ms <= s.t_ms {
+            println!(
+                "LABEL {:.0}-{:.0}",
+                tr.labels[li].onset_ms, tr.labels[li].offset_ms
+            );
+            li += 1;
+        }
+        let verbose = std::env::var("DEBUG_ALL").is_ok();
+        if verbose {
+            println!(
+                "  {:.0} {} base {:.0} noise {:.1} on {:.0} {}",
+                s.t_ms, s.emg, snap.baseline, snap.noise, snap.on_threshold, snap.state
+            );
+        }
+        while let Some(e) = d.poll() {
+            match e {
+                Event::Closure(c) => println!(
+                    "    CLOSURE {:.0}-{:.0} det {:.0} peak {:.0} ({:.1} sigma)",
+                    c.onset_ms,
+                    c.offset_ms,
+                    c.detected_ms,
+                    c.peak,
+                    c.peak / snap.noise
+                ),
+                e => println!(
+                    "    {e:?} base {:.0} noise {:.1}",
+                    snap.baseline, snap.noise
+                ),
+            }
+        }
+    }
+}
+
+/// A quick throughput figure (not an assertion: speed is reported, not
+/// tested). `cargo test --release --test scenarios throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn throughput() {
+    let tr = physio::generate(physio::Scene::Calm, 25.0, 600.0, 1);
+    let samples: Vec<(f64, i32)> = tr.samples.iter().map(|s| (s.t_ms, s.emg)).collect();
+    let mut d = augenblick::detector::BlinkDetector::new(DetectorConfig::default()).unwrap();
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    let mut events = 0u64;
+    let mut offset = 0.0;
+    for _ in 0..200 {
+        for &(t, x) in &samples {
+            d.push(t + offset, x);
+            while d.poll().is_some() {
+                events += 1;
+            }
+            n += 1;
+        }
+        offset += 600_000.0;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    println!(
+        "{n} samples in {secs:.3} s: {:.1} M samples/s ({events} events)",
+        n as f64 / secs / 1e6
+    );
+}
