@@ -16,6 +16,7 @@
 //! clip is its `index`-th JPEG (from 0).
 
 pub mod mjpeg;
+pub mod read;
 
 /// The clip file name for clip number `clip`.
 pub fn clip_file_name(clip: u32) -> String {
