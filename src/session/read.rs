@@ -24,7 +24,9 @@ pub mod fixture;
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     /// The folder or its `frames.csv` is missing or unreadable.
-    #[error("{path}: {source} (is this a session folder? it should hold frames.csv and clips/)")]
+    #[error(
+        "{path}: cannot read it (is this a session folder? it should hold frames.csv and clips/)"
+    )]
     Io {
         path: PathBuf,
         #[source]
@@ -206,20 +208,14 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
     let mut clips = Vec::new();
     for (number, mut frames) in by_clip {
         let path = clip_path(dir, number);
-        let complete = match std::fs::read(&path) {
+        let (complete, torn_at) = match std::fs::read(&path) {
             Ok(data) => {
                 let (found, tail) = mjpeg::split(&data);
-                if let mjpeg::Tail::Torn { offset } = tail {
-                    warnings.push(Warning {
-                        path: path.clone(),
-                        message: format!(
-                            "torn tail: bytes from {offset} on are not a complete JPEG; \
-                             skipped after frame {}",
-                            found.len()
-                        ),
-                    });
-                }
-                found.len()
+                let torn_at = match tail {
+                    mjpeg::Tail::Torn { offset } => Some(offset),
+                    mjpeg::Tail::Clean => None,
+                };
+                (found.len(), torn_at)
             }
             Err(e) => {
                 warnings.push(Warning {
@@ -238,13 +234,19 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
             .map(|f| f.index)
             .collect();
         frames.retain(|f| (f.index as usize) < complete);
-        if !missing.is_empty() {
+        if !missing.is_empty() || torn_at.is_some() {
+            let torn = match torn_at {
+                Some(offset) => format!("torn tail (from byte {offset}): "),
+                None => String::new(),
+            };
+            let what = if missing.is_empty() {
+                "a partial frame with no row in frames.csv".to_string()
+            } else {
+                format!("frame {} listed in frames.csv", list_numbers(&missing))
+            };
             warnings.push(Warning {
                 path: path.clone(),
-                message: format!(
-                    "frames {} listed in frames.csv are not complete in the clip; skipped",
-                    list_numbers(&missing)
-                ),
+                message: format!("{torn}{what} is not a complete JPEG; skipped"),
             });
         }
         if complete > listed {
