@@ -48,9 +48,13 @@ pub enum FilmError {
         #[source]
         source: ffmpeg::Error,
     },
-    #[error("the encoder {name} would not open (try another with --encoder, e.g. mpeg4)")]
+    #[error(
+        "the encoder {name} would not open (check --preset {preset:?}: ultrafast, superfast, \
+         veryfast, faster, fast, medium, slow, slower, veryslow; or try --encoder mpeg4)"
+    )]
     Encoder {
         name: String,
+        preset: String,
         #[source]
         source: ffmpeg::Error,
     },

@@ -73,7 +73,7 @@ pub struct EncoderSettings {
 
 /// Encoders tried in turn when none is named: H.264 for browsers and phones,
 /// MPEG-4 part 2 as the last resort every libavcodec build has.
-pub const FALLBACKS: [&str; 4] = ["libx264", "libopenh264", "h264_v4l2m2m", "mpeg4"];
+pub const FALLBACKS: [&str; 3] = ["libx264", "libopenh264", "mpeg4"];
 
 /// A re-encoded film: constant frame rate, yuv420p.
 pub struct EncodedFilm {
@@ -102,7 +102,6 @@ impl EncodedFilm {
             Some(n) => vec![n.as_str()],
             None => FALLBACKS.to_vec(),
         };
-        let mut last_err = None;
         let global_header = octx.format().flags().contains(format::Flags::GLOBAL_HEADER);
         let encoder_tb = fps.invert();
         for name in candidates {
@@ -185,16 +184,18 @@ impl EncodedFilm {
                         encoder_name: name.to_string(),
                     });
                 }
-                Err(e) => last_err = Some((name, e)),
+                // The first encoder present is the one: a refusal (a bad
+                // preset, say) is the user's to fix, not a reason to fall back.
+                Err(source) => {
+                    return Err(FilmError::Encoder {
+                        name: name.to_string(),
+                        preset: settings.preset.clone(),
+                        source,
+                    })
+                }
             }
         }
-        Err(match last_err {
-            Some((name, source)) => FilmError::Encoder {
-                name: name.to_string(),
-                source,
-            },
-            None => FilmError::NoEncoder,
-        })
+        Err(FilmError::NoEncoder)
     }
 
     /// Encodes one output frame (the next on the constant-rate grid).
