@@ -1,7 +1,7 @@
 //! Writes a simulated session folder (stamped JPEG clips at uneven times) for
 //! trying and benchmarking the film export without running the appliance.
 //!
-//! `cargo run --example session_fixture -- DIR [SECONDS] [CLIPS] [WxH] [clean]`
+//! `cargo run --example session_fixture -- DIR [SECONDS] [CLIPS] [WxH] [clean] [FRAMES_PER_CLIP] [NAME]`
 
 use augenblick::session::read::fixture::{write_session, FixtureSpec};
 
@@ -16,6 +16,9 @@ fn main() -> std::io::Result<()> {
         .and_then(|(w, h)| Some((w.parse().ok()?, h.parse().ok()?)))
         .unwrap_or((640, 480));
     let clean = args.get(4).is_some_and(|s| s == "clean");
+    let per_clip: u32 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
+    let defaults = FixtureSpec::default();
+    let name = args.get(6).cloned().unwrap_or(defaults.name.clone());
     let spec = FixtureSpec {
         width: w,
         height: h,
@@ -23,7 +26,9 @@ fn main() -> std::io::Result<()> {
         clips,
         torn_clip: !clean,
         corrupt_frame: !clean,
-        ..FixtureSpec::default()
+        frames_per_clip: per_clip,
+        name,
+        ..defaults
     };
     let fx = write_session(std::path::Path::new(dir), &spec)?;
     println!("{}", fx.dir.display());

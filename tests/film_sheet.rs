@@ -27,6 +27,18 @@ fn sheet(fx: &std::path::Path, out: &std::path::Path, columns: u32, width: u32) 
 fn one_thumbnail_per_blink_in_a_grid() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path()); // 6 clips, one torn, one with a corrupt frame
+                                  // Clip 3 holds a second closure (a blink during the first one's post-roll).
+    let blinks = fx.dir.join("blinks.csv");
+    let mut csv = std::fs::read_to_string(&blinks).unwrap();
+    let clip3: Vec<u64> = fx
+        .frames
+        .iter()
+        .filter(|f| f.clip == 3)
+        .map(|f| f.t_ms)
+        .collect();
+    let (a, b) = (clip3[clip3.len() - 3], clip3[clip3.len() - 1]);
+    csv.push_str(&format!("{a},{b},{a},3,{},0.5\n", clip3.len()));
+    std::fs::write(&blinks, csv).unwrap();
     let (w1, h1) = sheet(&fx.dir, &tmp.path().join("1.png"), 1, 200).dimensions();
     let (w2, h2) = sheet(&fx.dir, &tmp.path().join("2.png"), 2, 200).dimensions();
     let s3 = sheet(&fx.dir, &tmp.path().join("3.png"), 3, 200);
@@ -34,13 +46,13 @@ fn one_thumbnail_per_blink_in_a_grid() {
     // Each column adds a thumbnail's width (and a gap).
     assert_eq!(w2 - w1, w3 - w2);
     assert!(w2 - w1 > 200 && w2 - w1 < 220, "{w1} {w2}");
-    // 6 blinks: 6, 3 and 2 rows.
+    // 7 blinks: 7, 4 and 3 rows.
     let row = h2 - h3;
     assert!(row > 150, "thumbnails are 200x150 plus a label: {row}");
     assert_eq!(h1 - h2, 3 * row);
     // More columns than blinks: the grid is only as wide as the blinks.
     let (w9, _) = sheet(&fx.dir, &tmp.path().join("9.png"), 9, 200).dimensions();
-    assert_eq!(w9 - w1, 5 * (w2 - w1));
+    assert_eq!(w9 - w1, 6 * (w2 - w1));
 
     // The first thumbnail shows the first blink's middle frame: read its
     // stamp from the sheet's pixels.
@@ -49,9 +61,27 @@ fn one_thumbnail_per_blink_in_a_grid() {
         .flat_map(|y| (0..200).map(move |x| (x, y)))
         .map(|(x, y)| s3.get_pixel(gap + x, gap + y).0[1])
         .collect();
-    let clip1: Vec<_> = fx.frames.iter().filter(|f| f.clip == 1).collect();
-    let middle = clip1[clip1.len() / 2].t_ms as u32;
-    assert_eq!(stamp::read_luma(&luma, 200, 150, 200), Some(middle));
+    // The middle of the first blink, from blinks.csv.
+    let csv = std::fs::read_to_string(&blinks).unwrap();
+    let row: Vec<u64> = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .take(2)
+        .map(|v| v.parse().unwrap())
+        .collect();
+    let mid = (row[0] + row[1]) / 2;
+    let nearest = fx
+        .frames
+        .iter()
+        .filter(|f| f.clip == 1)
+        .min_by_key(|f| f.t_ms.abs_diff(mid))
+        .unwrap();
+    assert_eq!(
+        stamp::read_luma(&luma, 200, 150, 200),
+        Some(nearest.t_ms as u32)
+    );
 }
 
 #[test]

@@ -371,7 +371,7 @@ fn produce(
                 match decoded {
                     Ok(mut pic) => {
                         if opts.burn_in {
-                            pictures::burn_in(&mut pic, c.time_ms());
+                            pictures::burn_in(&mut pic, c.blink_time_at(f.t_ms));
                         }
                         shown += 1;
                         last_good = Some(((session, clip), pic.clone()));

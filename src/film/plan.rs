@@ -216,7 +216,7 @@ mod tests {
                             index: k as u32,
                         })
                         .collect(),
-                    blink: None,
+                    blinks: vec![],
                 })
                 .collect(),
             warnings: vec![],

@@ -52,28 +52,40 @@ pub fn write_sheet(session: &Session, out: &Path, opts: SheetOptions) -> Result<
                 continue;
             }
         };
-        // The middle frame, or the nearest one that decodes.
-        let mid = clip.frames.len() / 2;
-        let mut order: Vec<usize> = (0..clip.frames.len()).collect();
-        order.sort_by_key(|&i| i.abs_diff(mid));
-        let found = order.iter().find_map(|&i| {
-            let f = clip.frames[i];
-            let jpeg = data.frame(f.index)?;
-            match image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg) {
-                Ok(img) => Some(img),
-                Err(e) => {
-                    log::warn!(
-                        "{}: frame {} is corrupt ({e}); skipped",
-                        path.display(),
-                        f.index
-                    );
-                    None
+        // One thumbnail per closure: the frame nearest the middle of the
+        // eye-closed time (or the clip's middle frame if blinks.csv lacks it),
+        // or the nearest one to it that decodes.
+        let middles: Vec<(u64, u64)> = if clip.blinks.is_empty() {
+            let mid = clip.frames[clip.frames.len() / 2].t_ms;
+            vec![(clip.time_ms(), mid)]
+        } else {
+            clip.blinks
+                .iter()
+                .map(|b| (b.onset_ms, (b.onset_ms + b.offset_ms.max(b.onset_ms)) / 2))
+                .collect()
+        };
+        for (label_ms, mid) in middles {
+            let mut order: Vec<usize> = (0..clip.frames.len()).collect();
+            order.sort_by_key(|&i| clip.frames[i].t_ms.abs_diff(mid));
+            let found = order.iter().find_map(|&i| {
+                let f = clip.frames[i];
+                let jpeg = data.frame(f.index)?;
+                match image::load_from_memory_with_format(jpeg, image::ImageFormat::Jpeg) {
+                    Ok(img) => Some(img),
+                    Err(e) => {
+                        log::warn!(
+                            "{}: frame {} is corrupt ({e}); skipped",
+                            path.display(),
+                            f.index
+                        );
+                        None
+                    }
                 }
+            });
+            match found {
+                Some(img) => thumbs.push((label_ms, img)),
+                None => log::warn!("{}: no frame decodes; blink left out", path.display()),
             }
-        });
-        match found {
-            Some(img) => thumbs.push((clip.time_ms(), img)),
-            None => log::warn!("{}: no frame decodes; blink left out", path.display()),
         }
     }
     if thumbs.is_empty() {

@@ -79,18 +79,31 @@ pub struct Clip {
     /// Its frames, sorted by capture time; only frames whose JPEG is complete
     /// in the clip file.
     pub frames: Vec<Frame>,
-    /// The closure it records, when `blinks.csv` has it.
-    pub blink: Option<Blink>,
+    /// The closures it records, by onset, as far as `blinks.csv` has them
+    /// (one clip holds several closures when a blink comes during the
+    /// post-roll of the one before).
+    pub blinks: Vec<Blink>,
 }
 
 impl Clip {
-    /// When the closure began: the blink's onset, or the first frame's time.
+    /// When the clip's first closure began: its onset, or the first frame's time.
     pub fn time_ms(&self) -> u64 {
-        match (self.blink, self.frames.first()) {
+        match (self.blinks.first(), self.frames.first()) {
             (Some(b), _) => b.onset_ms,
             (None, Some(f)) => f.t_ms,
             (None, None) => 0,
         }
+    }
+
+    /// The onset of the closure a frame captured at `t_ms` belongs to: the
+    /// last one begun by then (pre-roll frames go to the first).
+    pub fn blink_time_at(&self, t_ms: u64) -> u64 {
+        self.blinks
+            .iter()
+            .rev()
+            .find(|b| b.onset_ms <= t_ms)
+            .map(|b| b.onset_ms)
+            .unwrap_or_else(|| self.time_ms())
     }
 }
 
@@ -261,11 +274,12 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
         if frames.is_empty() {
             continue;
         }
-        let blink = blinks.get(&number).copied();
+        let mut blinks = blinks.get(&number).cloned().unwrap_or_default();
+        blinks.sort_by_key(|b| b.onset_ms);
         clips.push(Clip {
             number,
             frames,
-            blink,
+            blinks,
         });
     }
     clips.sort_by_key(|c| (c.frames[0].t_ms, c.number));
@@ -276,9 +290,9 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
             .and_then(|n| n.to_str())
             .and_then(parse_folder_time)
     });
-    if duration.is_none() {
-        duration = last_emg_time(dir);
-    }
+    // session.toml is rewritten only now and then while recording, so after
+    // a crash emg.csv may run further.
+    duration = duration.max(last_emg_time(dir));
     let last_frame = clips
         .iter()
         .filter_map(|c| c.frames.last())
@@ -381,7 +395,7 @@ fn parse_ms(s: &str) -> Option<u64> {
     })
 }
 
-fn read_blinks(dir: &Path, warnings: &mut Vec<Warning>) -> BTreeMap<u32, Blink> {
+fn read_blinks(dir: &Path, warnings: &mut Vec<Warning>) -> BTreeMap<u32, Vec<Blink>> {
     let path = dir.join("blinks.csv");
     let Ok(text) = std::fs::read(&path) else {
         warnings.push(Warning {
@@ -399,21 +413,20 @@ fn read_blinks(dir: &Path, warnings: &mut Vec<Warning>) -> BTreeMap<u32, Blink> 
         });
         return BTreeMap::new();
     };
-    rows.into_iter()
-        .filter_map(|(_, r)| {
-            let clip = u32::try_from(r[3]).ok()?;
-            Some((
-                clip,
-                Blink {
-                    onset_ms: r[0],
-                    offset_ms: r[1],
-                    detected_ms: r[2],
-                    clip,
-                    frames: u32::try_from(r[4]).unwrap_or(u32::MAX),
-                },
-            ))
-        })
-        .collect()
+    let mut by_clip: BTreeMap<u32, Vec<Blink>> = BTreeMap::new();
+    for (_, r) in rows {
+        let Ok(clip) = u32::try_from(r[3]) else {
+            continue;
+        };
+        by_clip.entry(clip).or_default().push(Blink {
+            onset_ms: r[0],
+            offset_ms: r[1],
+            detected_ms: r[2],
+            clip,
+            frames: u32::try_from(r[4]).unwrap_or(u32::MAX),
+        });
+    }
+    by_clip
 }
 
 /// `(started_at as Unix ms, duration_ms, interrupted)` from session.toml,
