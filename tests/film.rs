@@ -4,10 +4,10 @@
 
 #![cfg(feature = "film")]
 
-mod common;
+mod film_common;
 
 use augenblick::session::read::fixture::{FixtureSpec, WrittenFrame};
-use common::*;
+use film_common::*;
 
 /// Median interval between consecutive frames within clips (the reader's
 /// rule for how long a clip's last frame lasts), recomputed here from what

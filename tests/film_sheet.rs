@@ -3,10 +3,10 @@
 
 #![cfg(feature = "film")]
 
-mod common;
+mod film_common;
 
 use augenblick::stamp;
-use common::*;
+use film_common::*;
 
 fn sheet(fx: &std::path::Path, out: &std::path::Path, columns: u32, width: u32) -> image::RgbImage {
     let o = augenblick([
