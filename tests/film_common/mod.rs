@@ -1,4 +1,4 @@
-//! Shared helpers for the film tests: session fixtures, running the binary,
+//! Shared helpers for the film tests (tests/film*.rs): session fixtures, running
 //! and decoding films back to the stamps their frames carry.
 
 #![allow(dead_code)]
