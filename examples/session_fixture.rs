@@ -1,7 +1,10 @@
 //! Writes a simulated session folder (stamped JPEG clips at uneven times) for
 //! trying and benchmarking the film export without running the appliance.
 //!
-//! `cargo run --example session_fixture -- DIR [SECONDS] [CLIPS] [WxH] [clean] [FRAMES_PER_CLIP] [NAME]`
+//! `cargo run --example session_fixture -- DIR [SECONDS] [CLIPS] [WxH] [clean] [FRAMES_PER_CLIP] [DROP_RATE]`
+//!
+//! `clean`: no torn clip and no corrupt frame. DROP_RATE: share of frames the
+//! camera drops (default 0.1).
 
 use augenblick::session::read::fixture::{write_session, FixtureSpec};
 
@@ -18,7 +21,10 @@ fn main() -> std::io::Result<()> {
     let clean = args.get(4).is_some_and(|s| s == "clean");
     let per_clip: u32 = args.get(5).and_then(|s| s.parse().ok()).unwrap_or(10);
     let defaults = FixtureSpec::default();
-    let name = args.get(6).cloned().unwrap_or(defaults.name.clone());
+    let drop_rate: f64 = args
+        .get(6)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(defaults.drop_rate);
     let spec = FixtureSpec {
         width: w,
         height: h,
@@ -27,7 +33,7 @@ fn main() -> std::io::Result<()> {
         torn_clip: !clean,
         corrupt_frame: !clean,
         frames_per_clip: per_clip,
-        name,
+        drop_rate,
         ..defaults
     };
     let fx = write_session(std::path::Path::new(dir), &spec)?;

@@ -345,9 +345,11 @@ fn produce(
     let black = pictures::black(w, h);
     let flash = pictures::flash(w, h);
     let mut open: Option<OpenClip> = None;
-    // The last good picture of the current clip: shown in place of a corrupt
-    // frame, which thus lasts as long as the frame before it really did.
-    let mut last_good: Option<((usize, usize), frame::Video)> = None;
+    // The last good frame of the current clip: shown again in place of a
+    // corrupt frame, which thus lasts as long as the frame before it really
+    // did. Kept as an index and decoded again when needed (rarely), rather
+    // than copying every picture.
+    let mut last_good: Option<(usize, usize, usize)> = None;
     let (mut shown, mut corrupt) = (0, 0);
     for cue in cues {
         let pic = match cue.picture {
@@ -361,20 +363,24 @@ fn produce(
             } => {
                 let c = &sessions[session].clips[clip];
                 let f = c.frames[frame];
-                let decoded = match load_clip(&mut open, sessions, session, clip) {
-                    Some(data) => match data.frame(f.index) {
-                        Some(jpeg) => jpegs.picture(jpeg).map_err(|e| e.to_string()),
-                        None => Err("not in the clip file".into()),
-                    },
-                    None => Err("clip unreadable".into()),
+                let mut decode = |fi: usize| {
+                    let f = c.frames[fi];
+                    let mut pic = match load_clip(&mut open, sessions, session, clip) {
+                        Some(data) => match data.frame(f.index) {
+                            Some(jpeg) => jpegs.picture(jpeg).map_err(|e| e.to_string())?,
+                            None => return Err("not in the clip file".to_string()),
+                        },
+                        None => return Err("clip unreadable".into()),
+                    };
+                    if opts.burn_in {
+                        pictures::burn_in(&mut pic, c.blink_time_at(f.t_ms));
+                    }
+                    Ok(pic)
                 };
-                match decoded {
-                    Ok(mut pic) => {
-                        if opts.burn_in {
-                            pictures::burn_in(&mut pic, c.blink_time_at(f.t_ms));
-                        }
+                match decode(frame) {
+                    Ok(pic) => {
                         shown += 1;
-                        last_good = Some(((session, clip), pic.clone()));
+                        last_good = Some((session, clip, frame));
                         pic
                     }
                     Err(e) => {
@@ -385,8 +391,10 @@ fn produce(
                             f.index,
                             f.t_ms
                         );
-                        match &last_good {
-                            Some((key, p)) if *key == (session, clip) => p.clone(),
+                        match last_good {
+                            Some((s, c, fi)) if (s, c) == (session, clip) => {
+                                decode(fi).unwrap_or_else(|_| black.clone())
+                            }
                             _ => black.clone(),
                         }
                     }

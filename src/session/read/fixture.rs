@@ -26,6 +26,8 @@ pub struct FixtureSpec {
     pub fps: f64,
     /// Session length.
     pub duration_ms: u64,
+    /// Share of frames the camera drops (a gap of two periods).
+    pub drop_rate: f64,
     /// Number of clips (closures), spread over the session.
     pub clips: u32,
     /// Frames per clip, around this.
@@ -49,6 +51,7 @@ impl Default for FixtureSpec {
             width: 320,
             height: 240,
             fps: 30.0,
+            drop_rate: 0.1,
             duration_ms: 20_000,
             clips: 6,
             frames_per_clip: 10,
@@ -178,7 +181,11 @@ pub fn write_session(parent: &Path, spec: &FixtureSpec) -> std::io::Result<Fixtu
             });
             // Jitter of a few ms, and now and then a dropped frame.
             let jitter = rng.random_range(-0.15..0.15) * period;
-            let skip = if rng.random_bool(0.1) { 2.0 } else { 1.0 };
+            let skip = if rng.random_bool(spec.drop_rate.clamp(0.0, 1.0)) {
+                2.0
+            } else {
+                1.0
+            };
             t += period * skip + jitter;
         }
         std::fs::write(dir.join("clips").join(clip_file_name(c)), &clip_bytes)?;
