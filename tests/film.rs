@@ -383,3 +383,38 @@ fn separators_and_burn_in() {
         .iter()
         .all(|(s, n)| s.is_some() || (11..=13).contains(n)));
 }
+
+#[test]
+fn codec_copy_negative_cut_lasts_the_session() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = session_with(
+        tmp.path(),
+        FixtureSpec {
+            duration_ms: 8_000,
+            clips: 3,
+            ..FixtureSpec::default()
+        },
+    );
+    let out = tmp.path().join("negative.mkv");
+    let o = augenblick([
+        "film".as_ref(),
+        fx.dir.as_os_str(),
+        "--codec".as_ref(),
+        "copy".as_ref(),
+        "--mode".as_ref(),
+        "negative".as_ref(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let film = decode(&out);
+    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    assert_eq!(film.shown(), want);
+    assert!((film.duration - 8.0).abs() < 0.05, "{}", film.duration);
+    // Every frame at its capture time.
+    for (s, pts) in film.stamps.iter().zip(&film.pts) {
+        if let Some(t) = s {
+            assert!((pts * 1000.0 - *t as f64).abs() <= 1.0, "{t} at {pts}");
+        }
+    }
+}

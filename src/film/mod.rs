@@ -176,6 +176,9 @@ pub fn export(
     if sep.is_some() && opts.mode == Mode::Negative {
         log::warn!("--separator is for --mode blinks; the negative cut runs in real time without");
     }
+    if opts.still.is_some() && opts.mode == Mode::Blinks {
+        log::warn!("--still is for --mode negative (shown while the eyes were open); ignored");
+    }
     let shots = plan::shots(sessions, opts.mode, sep, median);
     match opts.codec {
         Codec::H264 => {

@@ -42,7 +42,7 @@ impl JpegPictures {
     }
 
     fn decode(&mut self, jpeg: &[u8]) -> Result<(), ffmpeg::Error> {
-        self.decoder.send_packet(&Packet::copy(jpeg))?;
+        self.decoder.send_packet(&Packet::borrow(jpeg))?;
         self.decoder.receive_frame(&mut self.decoded)?;
         if self.decoded.width() == 0 || self.decoded.height() == 0 {
             return Err(ffmpeg::Error::InvalidData);
@@ -65,15 +65,16 @@ impl JpegPictures {
         );
         let stale = !matches!(&self.scaler, Some((f, sw, sh, _)) if (*f, *sw, *sh) == (fmt, w, h));
         if stale {
-            let ctx = scaling::Context::get(
-                fmt,
-                w,
-                h,
-                Pixel::YUV420P,
-                self.width,
-                self.height,
-                scaling::Flags::BICUBIC,
-            )?;
+            // At the camera's size only the chroma is resampled (4:4:4 or
+            // 4:2:2 to 4:2:0, a 2:1 step bilinear does as well as bicubic,
+            // for less work); a real resize gets bicubic.
+            let flags = if (w, h) == (self.width, self.height) {
+                scaling::Flags::BILINEAR
+            } else {
+                scaling::Flags::BICUBIC
+            };
+            let ctx =
+                scaling::Context::get(fmt, w, h, Pixel::YUV420P, self.width, self.height, flags)?;
             self.scaler = Some((fmt, w, h, ctx));
         }
         let (.., scaler) = self.scaler.as_mut().expect("set above");
