@@ -60,7 +60,7 @@ impl Default for RecordingConfig {
             pre_roll_ms: 150.0,
             post_roll_ms: 150.0,
             max_clip_ms: 10_000.0,
-            detection_latency_ms: 600.0,
+            detection_latency_ms: 300.0,
             preroll_max_bytes: 32 << 20,
             writer_queue_frames: 64,
             sync_interval_ms: 1000.0,
