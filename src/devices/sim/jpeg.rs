@@ -196,9 +196,9 @@ impl GrayJpegEncoder {
     /// The quantised DCT of one block (T.81 A.3.3), zigzag order.
     fn transform(&self, px: &[u8; 64]) -> [i16; 64] {
         let mut tmp = [[0f32; 8]; 8]; // rows transformed: tmp[y][u]
-        for y in 0..8 {
-            for u in 0..8 {
-                tmp[y][u] = (0..8)
+        for (y, row) in tmp.iter_mut().enumerate() {
+            for (u, t) in row.iter_mut().enumerate() {
+                *t = (0..8)
                     .map(|x| (px[y * 8 + x] as f32 - 128.0) * self.basis[u][x])
                     .sum();
             }
