@@ -99,7 +99,7 @@ pub fn choose_format(offered: &[[u8; 4]], want: &str) -> Result<FormatChoice, St
             "the camera offers none of YUYV, YU12, NV12 (it offers {offered}): set camera.format = \"auto\""
         ),
         _ => format!(
-            "the camera offers none of MJPEG, YUYV, YU12, NV12 (it offers {offered}); the Pi Camera Module needs `libcamerify` (set camera.libcamerify = true)"
+            "the camera offers none of MJPEG, YUYV, YU12, NV12 (it offers {offered}); the Pi Camera Module needs `libcamerify` (README, hardware section)"
         ),
     })
 }
@@ -222,7 +222,7 @@ struct Open {
 fn io_fix(path: &str, e: &io::Error) -> String {
     match e.kind() {
         io::ErrorKind::NotFound => format!(
-            "{path} does not exist: plug in the USB camera, or for the Camera Module check camera_auto_detect=1 in /boot/firmware/config.txt and run under libcamerify (camera.libcamerify = true)"
+            "{path} does not exist: plug in the USB camera, or for the Camera Module check camera_auto_detect=1 in /boot/firmware/config.txt and run under libcamerify (README, hardware section)"
         ),
         io::ErrorKind::PermissionDenied => format!(
             "{path}: permission denied: add the user to the video group (`sudo usermod -aG video $USER`, then log in again)"

@@ -89,8 +89,10 @@ pub fn gpio_error(what: &str, pin: Option<u8>, e: rppal::gpio::Error) -> DeviceE
     DeviceError::Unavailable {
         device: if what.starts_with("led") {
             "led"
-        } else {
+        } else if what.starts_with("button") {
             "button"
+        } else {
+            "gpio"
         },
         message,
     }
