@@ -298,6 +298,7 @@ fn check_camera(config: &CameraConfig) -> CheckLine {
                 ))
             }
         }
+        FrameData::Synthetic { .. } => Err("a simulated frame from a real camera".into()),
     };
     let Some(n) = negotiated else {
         return CheckLine::fail(Part::Camera, "closed right after opening");

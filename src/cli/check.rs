@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::check::{run_checks, CheckSetup, Part};
-use crate::devices::config::{AdcConfig, CameraConfig, GpioConfig};
+use crate::config::Config;
 
 /// Test the wiring: I2C bus, ADC, button, LED, camera, disk space, groups.
 ///
@@ -19,7 +19,7 @@ use crate::devices::config::{AdcConfig, CameraConfig, GpioConfig};
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The config file; its [adc], [gpio] and [camera] sections are used.
+    /// The config file; its [adc], [gpio], [camera] and [storage] sections are used.
     /// Defaults to /etc/augenblick/config.toml when it exists, else the
     /// built-in defaults.
     #[arg(long, value_name = "FILE")]
@@ -27,57 +27,44 @@ pub struct Args {
     /// Only these checks (comma-separated).
     #[arg(long, value_delimiter = ',', value_enum, value_name = "PART")]
     pub only: Vec<Part>,
-    /// The sessions folder whose free space is checked.
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "/var/lib/augenblick/sessions"
-    )]
-    pub sessions: PathBuf,
+    /// The sessions folder whose free space is checked [default: the
+    /// config's storage.sessions_dir].
+    #[arg(long, value_name = "DIR")]
+    pub sessions: Option<PathBuf>,
     /// Free space below which the disk check fails, in MiB.
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub min_free_mib: u64,
 }
 
-/// The device sections of the config file; other keys are the appliance's.
-#[derive(Debug, Default, serde::Deserialize)]
-struct DeviceSections {
-    #[serde(default)]
-    adc: AdcConfig,
-    #[serde(default)]
-    gpio: GpioConfig,
-    #[serde(default)]
-    camera: CameraConfig,
-}
-
 const DEFAULT_CONFIG: &str = "/etc/augenblick/config.toml";
 
-fn load(path: Option<&PathBuf>) -> anyhow::Result<DeviceSections> {
+/// The config file named, else the installed one, else the defaults.
+fn load(path: Option<&PathBuf>) -> anyhow::Result<Config> {
     let path = match path {
         Some(p) => p.clone(),
         None if std::path::Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
-        None => return Ok(DeviceSections::default()),
+        None => return Ok(Config::default()),
     };
-    let text =
-        std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
-    let sections: DeviceSections =
-        toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
-    sections
+    let config = Config::load(&path)?;
+    config.validate()?;
+    config
         .adc
         .validate()
-        .and(sections.gpio.validate())
-        .and(sections.camera.validate())
+        .and(config.gpio.validate())
+        .and(config.camera.validate())
         .with_context(|| format!("in {}", path.display()))?;
-    Ok(sections)
+    Ok(config)
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let sections = load(args.config.as_ref())?;
+    let config = load(args.config.as_ref())?;
     let setup = CheckSetup {
-        adc: sections.adc,
-        gpio: sections.gpio,
-        camera: sections.camera,
-        sessions_dir: args.sessions,
+        sessions_dir: args
+            .sessions
+            .unwrap_or_else(|| config.storage.sessions_dir.clone()),
+        adc: config.adc,
+        gpio: config.gpio,
+        camera: config.camera,
         min_free_bytes: args.min_free_mib << 20,
     };
     let parts = if args.only.is_empty() {

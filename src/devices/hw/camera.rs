@@ -43,6 +43,10 @@ const BACKOFF_START_MS: f64 = 500.0;
 const BACKOFF_MAX_MS: f64 = 8000.0;
 /// How long opening waits for the first frame.
 const FIRST_FRAME_TIMEOUT: Duration = Duration::from_secs(5);
+/// The least `next_frame` waits for a frame: the appliance's camera thread
+/// asks with `until_ms` = now, and a real camera thread should sleep in
+/// poll(2) until the driver has a frame rather than spin.
+const MIN_WAIT_MS: f64 = 100.0;
 /// A kernel timestamp further than this from the dequeue time is not trusted.
 const TIMESTAMP_SLACK_MS: f64 = 2000.0;
 
@@ -480,7 +484,8 @@ impl Camera for V4l2Camera {
         self.mode.clone()
     }
 
-    /// Waits until a frame arrives or `until_ms` passes (then `None`).
+    /// Waits until a frame arrives, up to `until_ms` but at least
+    /// [`MIN_WAIT_MS`]; `None` if none came.
     fn next_frame(&mut self, until_ms: f64) -> Result<Option<Frame>, DeviceError> {
         if let Some(frame) = self.pending.take() {
             self.frames += 1;
@@ -510,7 +515,9 @@ impl Camera for V4l2Camera {
                 ((self.next_attempt_ms - self.now_ms()) / 1000.0).max(0.0)
             )));
         }
-        let timeout_ms = (until_ms - self.now_ms()).clamp(0.0, 60_000.0).ceil() as i32;
+        let timeout_ms = (until_ms - self.now_ms())
+            .clamp(MIN_WAIT_MS, 60_000.0)
+            .ceil() as i32;
         let Some(open) = self.open.as_mut() else {
             return Ok(None);
         };

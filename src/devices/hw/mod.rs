@@ -18,3 +18,80 @@ pub mod adc;
 pub mod camera;
 pub mod gpio;
 pub mod smbus;
+
+use crate::config::Config;
+use crate::devices::sim::{LoggedLed, ScriptedButton};
+use crate::devices::{DeviceError, Devices};
+use crate::session::writer::DevicesInfo;
+
+/// Which devices are real.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GpioChoice {
+    /// Button and LED on the header (a Pi).
+    Real,
+    /// A button never pressed and an LED that only logs (the VM, a laptop
+    /// with a webcam and an I2C adapter): the session starts at once.
+    Simulated,
+}
+
+/// Opens the ADC, the camera and (unless simulated) the button and LED the
+/// config names. `epoch_ns` is CLOCK_MONOTONIC at the session clock's zero.
+pub fn open_devices(
+    config: &Config,
+    epoch_ns: u64,
+    gpio: GpioChoice,
+) -> Result<(Devices, DevicesInfo), DeviceError> {
+    let emg = adc::open(&config.adc)?;
+    let camera = camera::V4l2Camera::open(&config.camera, i128::from(epoch_ns))?;
+    let camera_info = match camera.negotiated() {
+        Some(n) => format!("{} (V4L2, {})", config.camera.device, n.fourcc),
+        None => config.camera.device.clone(),
+    };
+    let a = &config.adc;
+    let mut info = DevicesInfo {
+        emg: format!(
+            "ADS1115 at {:#04x} on /dev/i2c-{} ({:?}), A{}, +-{} V, {} SPS continuous",
+            a.address, a.bus, a.transport, a.channel, a.full_scale_v, a.data_rate_sps
+        ),
+        camera: camera_info,
+        camera_mode: String::new(),
+        led: String::new(),
+        button: String::new(),
+    };
+    let (button, led): (
+        Box<dyn crate::devices::Button>,
+        Box<dyn crate::devices::Led>,
+    ) = match gpio {
+        GpioChoice::Real => {
+            let (b, l) = gpio::open(&config.gpio)?;
+            info.button = format!(
+                "GPIO BCM {} (pin {})",
+                config.gpio.button_pin,
+                crate::check::physical_pin(config.gpio.button_pin)
+            );
+            info.led = format!(
+                "GPIO BCM {} (pin {})",
+                config.gpio.led_pin,
+                crate::check::physical_pin(config.gpio.led_pin)
+            );
+            (Box::new(b), Box::new(l))
+        }
+        GpioChoice::Simulated => {
+            info.button = "simulated (never pressed; --sim-gpio)".into();
+            info.led = "simulated (logged; --sim-gpio)".into();
+            (
+                Box::new(ScriptedButton::new(Vec::new())),
+                Box::new(LoggedLed::new()),
+            )
+        }
+    };
+    Ok((
+        Devices {
+            emg,
+            camera: Box::new(camera),
+            led,
+            button,
+        },
+        info,
+    ))
+}
