@@ -37,6 +37,53 @@ pub trait Storage: Send + Sync {
 #[derive(Debug, Default, Clone, Copy)]
 pub struct DiskStorage;
 
+/// The real disk without fsync: for simulations on a virtual clock, where a
+/// power cut is not the risk and a sync per simulated second would cost more
+/// than the whole simulation. Files are still only appended to and small
+/// ones replaced by rename, so the layout is the same.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct UnsyncedDiskStorage;
+
+struct UnsyncedFile(Box<dyn AppendFile>);
+
+impl AppendFile for UnsyncedFile {
+    fn append(&mut self, data: &[u8]) -> io::Result<()> {
+        self.0.append(data)
+    }
+
+    fn sync(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Storage for UnsyncedDiskStorage {
+    fn create_dir_all(&self, path: &Path) -> io::Result<()> {
+        fs::create_dir_all(path)
+    }
+
+    fn open_append(&self, path: &Path) -> io::Result<Box<dyn AppendFile>> {
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let len = file.metadata()?.len();
+        Ok(Box::new(UnsyncedFile(Box::new(DiskFile { file, len }))))
+    }
+
+    fn write_atomic(&self, path: &Path, data: &[u8]) -> io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        fs::write(&tmp, data)?;
+        fs::rename(&tmp, path)
+    }
+
+    fn remove_file(&self, path: &Path) -> io::Result<()> {
+        fs::remove_file(path)
+    }
+
+    fn free_bytes(&self, path: &Path) -> Option<u64> {
+        DiskStorage.free_bytes(path)
+    }
+}
+
 struct DiskFile {
     file: File,
     len: u64,
