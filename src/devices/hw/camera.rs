@@ -250,6 +250,20 @@ fn unavailable(message: String) -> DeviceError {
 fn open(config: &CameraConfig) -> Result<(Open, Vec<u8>, v4l::buffer::Metadata), DeviceError> {
     let path = config.device.as_str();
     let device = Device::with_path(path).map_err(|e| unavailable(io_fix(path, &e)))?;
+    let caps = device.query_caps().map_err(|e| {
+        unavailable(format!(
+            "{path} is not a V4L2 device ({e}): is camera.device right? (`v4l2-ctl --list-devices` lists the cameras)"
+        ))
+    })?;
+    use v4l::capability::Flags;
+    if !caps.capabilities.contains(Flags::VIDEO_CAPTURE)
+        || !caps.capabilities.contains(Flags::STREAMING)
+    {
+        return Err(unavailable(format!(
+            "{path} ({}, {}) is not a streaming capture device (a metadata or output node?): `v4l2-ctl --list-devices` lists the cameras",
+            caps.card, caps.driver
+        )));
+    }
     let formats = device.enum_formats().map_err(|e| {
         unavailable(format!(
             "{path}: listing formats failed: {e} (is it a capture device?)"
