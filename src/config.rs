@@ -1,3 +1,403 @@
-//! The appliance's TOML config: every key with a default, validated at start.
+//! The appliance's config: one TOML file, every key with a default.
 //!
-//! Placeholder: filled in by the appliance issue.
+//! Sections: `[detector]` ([`DetectorConfig`]), `[adc]`, `[gpio]`, `[camera]`
+//! (from [`crate::devices::config`]), `[recording]`, `[button]`, `[led]`
+//! and `[storage]`. A missing file section or key takes its default; an
+//! unknown key or a value that cannot work is rejected at start, naming the
+//! key (`recording.pre_roll_ms = -5: must be >= 0`).
+
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::detector::DetectorConfig;
+use crate::devices::config::{AdcConfig, CameraConfig, GpioConfig};
+
+/// The whole config file.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub detector: DetectorConfig,
+    pub adc: AdcConfig,
+    pub gpio: GpioConfig,
+    pub camera: CameraConfig,
+    pub recording: RecordingConfig,
+    pub button: ButtonConfig,
+    pub led: LedConfig,
+    pub storage: StorageConfig,
+}
+
+/// `[recording]`: which frames are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingConfig {
+    /// Frames kept before a closure's estimated onset. The detector's onset
+    /// can be a little late (the burst may start after the lid moves).
+    pub pre_roll_ms: f64,
+    /// Frames kept after a closure's estimated offset: the burst can end
+    /// while the eye is still shut, because reopening is passive.
+    pub post_roll_ms: f64,
+    /// Longest clip; a longer closure is cut there (and still listed).
+    pub max_clip_ms: f64,
+    /// How long after an onset the detector may take to decide. The pre-roll
+    /// ring holds `pre_roll_ms + detection_latency_ms` of frames.
+    pub detection_latency_ms: f64,
+    /// The pre-roll ring's byte budget (oldest frames go first).
+    pub preroll_max_bytes: u64,
+    /// Frames the writer may have queued before new ones are dropped
+    /// (counted), so capture and sampling never wait for the disk.
+    pub writer_queue_frames: usize,
+    /// fsync emg.csv and the open clip at least this often.
+    pub sync_interval_ms: f64,
+    /// JPEG quality (1..=100) for raw camera frames, compressed by the writer.
+    pub jpeg_quality: u8,
+}
+
+impl Default for RecordingConfig {
+    fn default() -> Self {
+        RecordingConfig {
+            pre_roll_ms: 150.0,
+            post_roll_ms: 150.0,
+            max_clip_ms: 10_000.0,
+            detection_latency_ms: 600.0,
+            preroll_max_bytes: 32 << 20,
+            writer_queue_frames: 64,
+            sync_interval_ms: 1000.0,
+            jpeg_quality: 85,
+        }
+    }
+}
+
+/// `[button]`: the session button.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ButtonConfig {
+    /// The level must hold this long to count (contact bounce is < 10 ms).
+    pub debounce_ms: f64,
+    /// Holding this long shuts the appliance down cleanly.
+    pub long_press_ms: f64,
+}
+
+impl Default for ButtonConfig {
+    fn default() -> Self {
+        ButtonConfig {
+            debounce_ms: 30.0,
+            long_press_ms: 3000.0,
+        }
+    }
+}
+
+/// `[led]`: what the LED tells the wearer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LedConfig {
+    /// At session start the LED follows muscle activity this long, so the
+    /// wearer can see the pads pick up their blinks.
+    pub placement_check_ms: f64,
+    /// Then the good/poor placement pattern shows this long.
+    pub placement_result_ms: f64,
+    /// Placement score (0..1) from which placement counts as good.
+    pub good_placement_score: f64,
+}
+
+impl Default for LedConfig {
+    fn default() -> Self {
+        LedConfig {
+            placement_check_ms: 5000.0,
+            placement_result_ms: 3000.0,
+            good_placement_score: 0.5,
+        }
+    }
+}
+
+/// `[storage]`: where sessions go.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// The sessions directory (`augenblick run --sessions` overrides it).
+    pub sessions_dir: PathBuf,
+    /// Below this much free space (MiB) no new clip starts.
+    pub min_free_mb: u64,
+    /// After a write failed (disk full), try again this often.
+    pub retry_ms: f64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig {
+            sessions_dir: PathBuf::from("/var/lib/augenblick/sessions"),
+            min_free_mb: 20,
+            retry_ms: 1000.0,
+        }
+    }
+}
+
+/// Why a config cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{path}: cannot read the config: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    /// A value that cannot work; `key` is `section.name`.
+    #[error("{key} = {value}: {why}")]
+    Invalid {
+        key: String,
+        value: String,
+        why: String,
+    },
+}
+
+fn invalid(key: &str, value: impl Display, why: &str) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.to_string(),
+        value: value.to_string(),
+        why: why.to_string(),
+    }
+}
+
+fn check(key: &str, value: f64, ok: bool, why: &str) -> Result<(), ConfigError> {
+    if ok && value.is_finite() {
+        Ok(())
+    } else {
+        Err(invalid(key, value, why))
+    }
+}
+
+impl Config {
+    /// Reads and validates a config file.
+    pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_path_buf(),
+                message,
+            },
+            other => other,
+        })
+    }
+
+    /// Parses and validates TOML text.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("<config>"),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// The config as TOML (what a session's `session.toml` records).
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+
+    /// Rejects values that cannot work, naming the key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.detector.validate().map_err(|e| match e {
+            crate::detector::ConfigError::Invalid { name, value, why } => {
+                invalid(&format!("detector.{name}"), value, why)
+            }
+            other => invalid("detector", "?", &other.to_string()),
+        })?;
+        let a = &self.adc;
+        check(
+            "adc.sample_rate_hz",
+            a.sample_rate_hz,
+            a.sample_rate_hz > 0.0 && a.sample_rate_hz <= 860.0,
+            "must be above 0 and at most 860 (the ADS1115's fastest rate)",
+        )?;
+        if a.channel > 3 {
+            return Err(invalid("adc.channel", a.channel, "must be 0..=3 (A0..A3)"));
+        }
+        if ![6.144, 4.096, 2.048, 1.024, 0.512, 0.256].contains(&a.full_scale_v) {
+            return Err(invalid(
+                "adc.full_scale_v",
+                a.full_scale_v,
+                "must be one of 6.144, 4.096, 2.048, 1.024, 0.512, 0.256",
+            ));
+        }
+        if ![8, 16, 32, 64, 128, 250, 475, 860].contains(&a.data_rate_sps) {
+            return Err(invalid(
+                "adc.data_rate_sps",
+                a.data_rate_sps,
+                "must be one of 8, 16, 32, 64, 128, 250, 475, 860",
+            ));
+        }
+        if (a.data_rate_sps as f64) < a.sample_rate_hz {
+            return Err(invalid(
+                "adc.data_rate_sps",
+                a.data_rate_sps,
+                "must be at least adc.sample_rate_hz",
+            ));
+        }
+        let c = &self.camera;
+        if c.width == 0 || c.width % 2 == 1 || c.width > 4096 {
+            return Err(invalid("camera.width", c.width, "must be even, 2..=4096"));
+        }
+        if c.height == 0 || c.height % 2 == 1 || c.height > 4096 {
+            return Err(invalid("camera.height", c.height, "must be even, 2..=4096"));
+        }
+        check(
+            "camera.fps",
+            c.fps,
+            c.fps > 0.0 && c.fps <= 240.0,
+            "must be above 0 and at most 240",
+        )?;
+        if !["auto", "mjpeg", "raw"].contains(&c.format.as_str()) {
+            return Err(invalid(
+                "camera.format",
+                format!("{:?}", c.format),
+                "must be \"auto\", \"mjpeg\" or \"raw\"",
+            ));
+        }
+        let r = &self.recording;
+        check(
+            "recording.pre_roll_ms",
+            r.pre_roll_ms,
+            r.pre_roll_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "recording.post_roll_ms",
+            r.post_roll_ms,
+            r.post_roll_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "recording.max_clip_ms",
+            r.max_clip_ms,
+            r.max_clip_ms >= 100.0,
+            "must be >= 100",
+        )?;
+        check(
+            "recording.detection_latency_ms",
+            r.detection_latency_ms,
+            r.detection_latency_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        if r.preroll_max_bytes < 1 << 16 {
+            return Err(invalid(
+                "recording.preroll_max_bytes",
+                r.preroll_max_bytes,
+                "must be at least 65536",
+            ));
+        }
+        if r.writer_queue_frames == 0 {
+            return Err(invalid("recording.writer_queue_frames", 0, "must be >= 1"));
+        }
+        check(
+            "recording.sync_interval_ms",
+            r.sync_interval_ms,
+            r.sync_interval_ms > 0.0 && r.sync_interval_ms <= 1000.0,
+            "must be above 0 and at most 1000 (a power cut may lose at most a second)",
+        )?;
+        if !(1..=100).contains(&r.jpeg_quality) {
+            return Err(invalid(
+                "recording.jpeg_quality",
+                r.jpeg_quality,
+                "must be 1..=100",
+            ));
+        }
+        let b = &self.button;
+        check(
+            "button.debounce_ms",
+            b.debounce_ms,
+            b.debounce_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "button.long_press_ms",
+            b.long_press_ms,
+            b.long_press_ms > b.debounce_ms,
+            "must be above button.debounce_ms",
+        )?;
+        let l = &self.led;
+        check(
+            "led.placement_check_ms",
+            l.placement_check_ms,
+            l.placement_check_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "led.placement_result_ms",
+            l.placement_result_ms,
+            l.placement_result_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "led.good_placement_score",
+            l.good_placement_score,
+            (0.0..=1.0).contains(&l.good_placement_score),
+            "must be between 0 and 1",
+        )?;
+        check(
+            "storage.retry_ms",
+            self.storage.retry_ms,
+            self.storage.retry_ms > 0.0,
+            "must be > 0",
+        )?;
+        if self.storage.sessions_dir.as_os_str().is_empty() {
+            return Err(invalid("storage.sessions_dir", "\"\"", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_file_gives_the_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn the_defaults_round_trip_through_toml() {
+        let cfg = Config::default();
+        assert_eq!(Config::parse(&cfg.to_toml()).unwrap(), cfg);
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let table: &[(&str, &str)] = &[
+            (
+                "[recording]\npre_roll_ms = -5",
+                "recording.pre_roll_ms = -5: must be >= 0",
+            ),
+            (
+                "[recording]\njpeg_quality = 0",
+                "recording.jpeg_quality = 0",
+            ),
+            ("[button]\nlong_press_ms = 10", "button.long_press_ms = 10"),
+            ("[adc]\nsample_rate_hz = 0", "adc.sample_rate_hz = 0"),
+            ("[camera]\nformat = \"h264\"", "camera.format = \"h264\""),
+            ("[camera]\nwidth = 641", "camera.width = 641"),
+            ("[detector]\non_sigma = -1", "detector.on_sigma = -1"),
+            (
+                "[led]\ngood_placement_score = 2",
+                "led.good_placement_score = 2",
+            ),
+        ];
+        for (text, want) in table {
+            let err = Config::parse(text).unwrap_err().to_string();
+            assert!(err.starts_with(want), "{text:?}: got {err:?}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let err = Config::parse("[recording]\npreroll_ms = 5").unwrap_err();
+        assert!(err.to_string().contains("preroll_ms"), "{err}");
+    }
+}

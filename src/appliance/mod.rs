@@ -1,3 +1,741 @@
-//! The running appliance: sampler, camera, recorder and writer threads.
+//! The running appliance: sampler, camera, recorder and writer.
 //!
-//! Placeholder: filled in by the appliance issue.
+//! [`run`] takes its devices, its clock, a validated config and a shutdown
+//! flag (so tests hand in their own), and runs sessions until told to stop:
+//!
+//! ```text
+//!  sampler (ADC on absolute deadlines) --samples--> detector --events--+
+//!  camera --frames--> PreRoll ring --------------------------------> Recorder --actions--> SessionWriter
+//!  button --> Debouncer --presses--> session start/stop, shutdown       |
+//!                                       LED <-- patterns ---------------+
+//! ```
+//!
+//! Two drivers share every decision (the pure parts: [`recorder`],
+//! [`preroll`], [`led`], [`crate::button`], the detector):
+//!
+//! - [`Mode::Virtual`]: one thread steps through time in order (each sample
+//!   tick: button, then the frames captured up to it, then the sample) on a
+//!   clock that jumps, writing synchronously. Same inputs, same session,
+//!   byte for byte (apart from `started_at` and the folder name).
+//! - [`Mode::Threaded`] (real devices, `--realtime`): the sampler thread reads
+//!   the ADC on absolute deadlines and the camera thread pulls frames; both
+//!   hand over with `try_send` on bounded channels, so neither ever waits for
+//!   the other or for the disk (drops are counted). The writer thread
+//!   encodes raw frames and writes; kept frames go to it with `try_send` too.
+
+pub mod jitter;
+pub mod led;
+pub mod preroll;
+pub mod recorder;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use crossbeam_channel::{bounded, Receiver, Sender, TrySendError};
+
+use crate::button::{Debouncer, Press};
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::detector::{BlinkDetector, Event};
+use crate::devices::{DeviceError, Devices, Frame, Led};
+use crate::session::repair::{self, Repaired};
+use crate::session::storage::Storage;
+use crate::session::writer::{
+    CreateError, DevicesInfo, SessionInfo, SessionStats, SessionWriter, WriterCmd,
+};
+use jitter::JitterStats;
+use led::LedInputs;
+use recorder::{Action, Recorder, RecorderConfig};
+
+/// How the appliance is driven.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// One thread, in time order, on a virtual clock: deterministic.
+    Virtual,
+    /// Sampler, camera, main and writer threads (real time).
+    Threaded,
+}
+
+/// A flag that asks the appliance to stop (SIGINT/SIGTERM set it).
+pub type Shutdown = Arc<AtomicBool>;
+
+/// How to run, besides devices, clock and config.
+pub struct RunOptions {
+    /// Where session folders go.
+    pub sessions_dir: PathBuf,
+    pub storage: Arc<dyn Storage>,
+    pub mode: Mode,
+    /// Start a session at once, without waiting for a press.
+    pub start_at_once: bool,
+    /// End the session (and the run) after this much session time.
+    pub stop_after_ms: Option<f64>,
+    /// What the devices are, for `session.toml`.
+    pub devices_info: DevicesInfo,
+}
+
+/// What a run did.
+#[derive(Debug, Default)]
+pub struct Summary {
+    /// Sessions found interrupted and repaired at start.
+    pub repaired: Vec<Repaired>,
+    /// The sessions recorded, in order.
+    pub sessions: Vec<(PathBuf, SessionInfo)>,
+}
+
+/// Why the appliance could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplianceError {
+    #[error(transparent)]
+    Session(#[from] CreateError),
+    #[error("{path}: cannot repair interrupted sessions: {source}")]
+    Repair {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot finish the session: {source}")]
+    Finish {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Detector(#[from] crate::detector::ConfigError),
+    #[error("a thread of the appliance panicked")]
+    Thread,
+}
+
+/// Runs the appliance until the shutdown flag, a long press, the end of the
+/// input (simulation) or `stop_after_ms`. See the module docs.
+pub fn run(
+    devices: Devices,
+    clock: Arc<dyn Clock>,
+    config: &Config,
+    opts: RunOptions,
+    shutdown: Shutdown,
+) -> Result<Summary, ApplianceError> {
+    let repaired =
+        repair::repair_all(&opts.sessions_dir).map_err(|source| ApplianceError::Repair {
+            path: opts.sessions_dir.clone(),
+            source,
+        })?;
+    for r in &repaired {
+        log::warn!(
+            "{}: was interrupted; repaired ({} bytes of torn tails cut{})",
+            r.dir.display(),
+            r.bytes_cut,
+            if r.files_cut.is_empty() {
+                String::new()
+            } else {
+                format!(" from {}", r.files_cut.join(", "))
+            }
+        );
+    }
+    let Devices {
+        mut emg,
+        mut camera,
+        led,
+        mut button,
+    } = devices;
+    let mut info = opts.devices_info.clone();
+    let mode = camera.mode();
+    info.camera_mode = format!(
+        "{}x{} @ {} fps, {}",
+        mode.width,
+        mode.height,
+        mode.fps,
+        mode.raw.map_or("MJPEG".to_string(), |f| f.to_string())
+    );
+    let mut app = Appliance::new(config, &opts, info, led, clock.clone())?;
+    app.summary.repaired = repaired;
+    let period = 1000.0 / config.adc.sample_rate_hz;
+
+    match opts.mode {
+        Mode::Virtual => {
+            if opts.start_at_once {
+                app.start_session(0.0)?;
+            }
+            let mut k: u64 = 0;
+            loop {
+                let t = k as f64 * period;
+                clock.sleep_until(t);
+                if shutdown.load(Ordering::Relaxed) {
+                    break;
+                }
+                match button.is_pressed(t) {
+                    Ok(level) => app.on_button(t, level)?,
+                    Err(e) => log::debug!("{e}"),
+                }
+                if app.quit {
+                    break;
+                }
+                // Frames captured up to this tick, then the sample: time order.
+                for _ in 0..10_000 {
+                    match camera.next_frame(t) {
+                        Ok(Some(f)) => app.on_frame(f),
+                        Ok(None) => break,
+                        Err(e) => app.on_camera_error(t, &e),
+                    }
+                }
+                match emg.read(t) {
+                    Ok(v) => app.on_sample(t, v, 0.0),
+                    Err(DeviceError::EndOfInput { .. }) => break,
+                    Err(e) => app.on_adc_error(t, &e),
+                }
+                app.on_tick(t)?;
+                if app.quit {
+                    break;
+                }
+                k += 1;
+            }
+            let t = k as f64 * period;
+            app.end_session(t)?;
+        }
+        Mode::Threaded => run_threaded(
+            &mut app, emg, camera, button, clock, period, &opts, &shutdown,
+        )?,
+    }
+    Ok(app.summary)
+}
+
+/// What the sampler and camera threads hand to the main thread.
+enum Msg {
+    Sample {
+        t_ms: f64,
+        emg: Result<i32, DeviceError>,
+        late_ms: f64,
+        button: Option<bool>,
+    },
+    Frame(Frame),
+    CameraError {
+        t_ms: f64,
+        error: DeviceError,
+    },
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_threaded(
+    app: &mut Appliance,
+    mut emg: Box<dyn crate::devices::EmgSource>,
+    mut camera: Box<dyn crate::devices::Camera>,
+    mut button: Box<dyn crate::devices::Button>,
+    clock: Arc<dyn Clock>,
+    period: f64,
+    opts: &RunOptions,
+    shutdown: &Shutdown,
+) -> Result<(), ApplianceError> {
+    // Threads stop on this; the caller's flag stays theirs.
+    let stop = Arc::new(AtomicBool::new(false));
+    let (tx, rx): (Sender<Msg>, Receiver<Msg>) = bounded(256);
+    let (frame_tx, frame_rx): (Sender<Msg>, Receiver<Msg>) = bounded(16);
+    let dropped_samples = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let dropped_frames = Arc::new(std::sync::atomic::AtomicU64::new(0));
+
+    let sampler = {
+        let (stop, clock, tx, dropped) = (
+            stop.clone(),
+            clock.clone(),
+            tx.clone(),
+            dropped_samples.clone(),
+        );
+        thread::Builder::new()
+            .name("sampler".into())
+            .spawn(move || {
+                let start = clock.now_ms();
+                let mut k: u64 = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let deadline = start + k as f64 * period;
+                    // Absolute deadlines: a late wake-up never shifts the next one.
+                    clock.sleep_until(deadline);
+                    let now = clock.now_ms();
+                    let reading = emg.read(now);
+                    let level = button.is_pressed(now).ok();
+                    let end = matches!(reading, Err(DeviceError::EndOfInput { .. }));
+                    let msg = Msg::Sample {
+                        t_ms: now,
+                        emg: reading,
+                        late_ms: now - deadline,
+                        button: level,
+                    };
+                    if let Err(TrySendError::Full(_)) = tx.try_send(msg) {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                    if end {
+                        break;
+                    }
+                    k += 1;
+                    // Skip deadlines missed entirely (after a suspend), counting nothing twice.
+                    let behind = ((clock.now_ms() - start) / period).floor() as u64;
+                    if behind > k + 1 {
+                        k = behind;
+                    }
+                }
+            })
+            .map_err(|_| ApplianceError::Thread)?
+    };
+    let cam = {
+        let (stop, clock, tx, dropped) = (
+            stop.clone(),
+            clock.clone(),
+            frame_tx,
+            dropped_frames.clone(),
+        );
+        thread::Builder::new()
+            .name("camera".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let now = clock.now_ms();
+                    let msg = match camera.next_frame(now) {
+                        Ok(Some(f)) => Msg::Frame(f),
+                        Ok(None) => {
+                            thread::sleep(Duration::from_millis(2));
+                            continue;
+                        }
+                        Err(error) => {
+                            thread::sleep(Duration::from_millis(20));
+                            Msg::CameraError { t_ms: now, error }
+                        }
+                    };
+                    if let Err(TrySendError::Full(_)) = tx.try_send(msg) {
+                        dropped.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            })
+            .map_err(|_| ApplianceError::Thread)?
+    };
+    drop(tx);
+
+    let result = (|| -> Result<(), ApplianceError> {
+        if opts.start_at_once {
+            app.start_session(clock.now_ms())?;
+        }
+        let mut sampler_done = false;
+        while !shutdown.load(Ordering::Relaxed) && !app.quit && !sampler_done {
+            crossbeam_channel::select! {
+                recv(rx) -> msg => match msg {
+                    Ok(Msg::Sample { t_ms, emg, late_ms, button }) => {
+                        if let Some(level) = button {
+                            app.on_button(t_ms, level)?;
+                        }
+                        match emg {
+                            Ok(v) => app.on_sample(t_ms, v, late_ms),
+                            Err(DeviceError::EndOfInput { .. }) => sampler_done = true,
+                            Err(e) => app.on_adc_error(t_ms, &e),
+                        }
+                        app.stats.samples_dropped = dropped_samples.load(Ordering::Relaxed);
+                        app.on_tick(t_ms)?;
+                    }
+                    Ok(_) => {}
+                    Err(_) => sampler_done = true,
+                },
+                recv(frame_rx) -> msg => match msg {
+                    Ok(Msg::Frame(f)) => app.on_frame(f),
+                    Ok(Msg::CameraError { t_ms, error }) => app.on_camera_error(t_ms, &error),
+                    _ => {}
+                },
+                default(Duration::from_millis(10)) => {}
+            }
+            app.stats.frames_dropped_queue =
+                app.queue_drops + dropped_frames.load(Ordering::Relaxed);
+            app.update_led(clock.now_ms());
+        }
+        // Frames captured so far still count: take what is queued.
+        while let Ok(msg) = frame_rx.try_recv() {
+            if let Msg::Frame(f) = msg {
+                app.on_frame(f);
+            }
+        }
+        app.end_session(clock.now_ms())
+    })();
+    stop.store(true, Ordering::Relaxed);
+    let a = sampler.join();
+    let b = cam.join();
+    result?;
+    if a.is_err() || b.is_err() {
+        return Err(ApplianceError::Thread);
+    }
+    Ok(())
+}
+
+/// Where the writer runs.
+enum Sink {
+    /// In the caller's thread (virtual mode: deterministic).
+    Direct(Box<SessionWriter>),
+    /// On its own thread behind a bounded queue.
+    Thread {
+        tx: Sender<WriterCmd>,
+        full: Arc<AtomicBool>,
+        handle: thread::JoinHandle<Box<SessionWriter>>,
+    },
+}
+
+/// One session in progress.
+struct Active {
+    /// Clock time at which the session started (session time 0).
+    start_ms: f64,
+    dir: PathBuf,
+    detector: BlinkDetector,
+    recorder: Recorder,
+    sink: Sink,
+    jitter: JitterStats,
+    last_sample_ms: f64,
+    last_frame_ms: f64,
+    last_tick_ms: f64,
+    pad_off: bool,
+    activity: bool,
+    paused: bool,
+}
+
+/// The appliance's state between and during sessions.
+struct Appliance {
+    cfg: Config,
+    sessions_dir: PathBuf,
+    storage: Arc<dyn Storage>,
+    mode: Mode,
+    stop_after_ms: Option<f64>,
+    devices_info: DevicesInfo,
+    led: Box<dyn Led>,
+    led_on: Option<bool>,
+    clock: Arc<dyn Clock>,
+    debouncer: Debouncer,
+    active: Option<Active>,
+    stats: SessionStats,
+    queue_drops: u64,
+    actions: Vec<Action>,
+    quit: bool,
+    summary: Summary,
+}
+
+impl Appliance {
+    fn new(
+        cfg: &Config,
+        opts: &RunOptions,
+        devices_info: DevicesInfo,
+        led: Box<dyn Led>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, ApplianceError> {
+        BlinkDetector::new(cfg.detector.clone())?;
+        Ok(Appliance {
+            cfg: cfg.clone(),
+            sessions_dir: opts.sessions_dir.clone(),
+            storage: opts.storage.clone(),
+            mode: opts.mode,
+            stop_after_ms: opts.stop_after_ms,
+            devices_info,
+            led,
+            led_on: None,
+            clock,
+            debouncer: Debouncer::new(cfg.button.debounce_ms, cfg.button.long_press_ms),
+            active: None,
+            stats: SessionStats::default(),
+            queue_drops: 0,
+            actions: Vec::new(),
+            quit: false,
+            summary: Summary::default(),
+        })
+    }
+
+    fn start_session(&mut self, t_ms: f64) -> Result<(), ApplianceError> {
+        let now = time::OffsetDateTime::now_utc();
+        let started_at = now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let folder = now
+            .format(time::macros::format_description!(
+                "[year]-[month]-[day]T[hour]-[minute]-[second]"
+            ))
+            .unwrap_or_else(|_| "session".into());
+        let info = SessionInfo {
+            software: format!("augenblick {}", env!("CARGO_PKG_VERSION")),
+            started_at,
+            duration_ms: 0.0,
+            interrupted: false,
+            closed: false,
+            devices: self.devices_info.clone(),
+            stats: SessionStats::default(),
+            config: self.cfg.clone(),
+        };
+        let writer =
+            SessionWriter::create(self.storage.clone(), &self.sessions_dir, &folder, info)?;
+        let dir = writer.dir().to_path_buf();
+        log::info!("session started: {}", dir.display());
+        let sink = match self.mode {
+            Mode::Virtual => Sink::Direct(Box::new(writer)),
+            Mode::Threaded => {
+                let (tx, rx) = bounded::<WriterCmd>(self.cfg.recording.writer_queue_frames);
+                let full = Arc::new(AtomicBool::new(false));
+                let flag = full.clone();
+                let mut writer = Box::new(writer);
+                let handle = thread::Builder::new()
+                    .name("writer".into())
+                    .spawn(move || {
+                        for cmd in rx {
+                            writer.apply(cmd);
+                            flag.store(writer.disk_full(), Ordering::Relaxed);
+                        }
+                        writer
+                    })
+                    .map_err(|_| ApplianceError::Thread)?;
+                Sink::Thread { tx, full, handle }
+            }
+        };
+        self.stats = SessionStats::default();
+        self.queue_drops = 0;
+        self.active = Some(Active {
+            start_ms: t_ms,
+            dir,
+            detector: BlinkDetector::new(self.cfg.detector.clone())?,
+            recorder: Recorder::new(RecorderConfig::from(&self.cfg.recording)),
+            sink,
+            jitter: JitterStats::default(),
+            last_sample_ms: 0.0,
+            last_frame_ms: 0.0,
+            last_tick_ms: 0.0,
+            pad_off: false,
+            activity: false,
+            paused: false,
+        });
+        Ok(())
+    }
+
+    /// Sends one command to the writer; frames may be dropped (counted) in
+    /// threaded mode, everything else waits for room.
+    fn send(sink: &mut Sink, cmd: WriterCmd, queue_drops: &mut u64) {
+        match sink {
+            Sink::Direct(w) => w.apply(cmd),
+            Sink::Thread { tx, .. } => {
+                if matches!(cmd, WriterCmd::Frame(_)) {
+                    if let Err(TrySendError::Full(_)) = tx.try_send(cmd) {
+                        *queue_drops += 1;
+                    }
+                } else {
+                    let _ = tx.send(cmd);
+                }
+            }
+        }
+    }
+
+    /// Turns the recorder's actions into writer commands (session times).
+    fn flush_actions(&mut self) {
+        let Some(a) = &mut self.active else { return };
+        for action in self.actions.drain(..) {
+            let cmd = match action {
+                Action::Open { clip } => WriterCmd::Open { clip },
+                Action::Keep { clip: _, mut frame } => {
+                    frame.t_ms -= a.start_ms;
+                    WriterCmd::Frame(frame)
+                }
+                Action::Close { clip, mut closures } => {
+                    for c in &mut closures {
+                        c.onset_ms -= a.start_ms;
+                        c.offset_ms -= a.start_ms;
+                        c.detected_ms -= a.start_ms;
+                    }
+                    WriterCmd::Close { clip, closures }
+                }
+                Action::Discard { clip } => WriterCmd::Discard { clip },
+            };
+            Self::send(&mut a.sink, cmd, &mut self.queue_drops);
+        }
+    }
+
+    fn end_session(&mut self, t_ms: f64) -> Result<(), ApplianceError> {
+        let Some(mut a) = self.active.take() else {
+            return Ok(());
+        };
+        a.detector.finish();
+        while let Some(e) = a.detector.poll() {
+            a.recorder.on_event(&e, &mut self.actions);
+        }
+        a.recorder.finish(&mut self.actions);
+        self.active = Some(a);
+        self.flush_actions();
+        let Some(a) = self.active.take() else {
+            return Ok(());
+        };
+        let mut stats = self.stats.clone();
+        Self::fill_stats(&mut stats, &a);
+        stats.frames_dropped_queue = self.queue_drops.max(stats.frames_dropped_queue);
+        let duration = (t_ms - a.start_ms).max(a.last_sample_ms);
+        let writer = match a.sink {
+            Sink::Direct(w) => w,
+            Sink::Thread { tx, handle, .. } => {
+                drop(tx);
+                handle.join().map_err(|_| ApplianceError::Thread)?
+            }
+        };
+        let info = writer
+            .finish(duration, stats)
+            .map_err(|source| ApplianceError::Finish {
+                path: a.dir.clone(),
+                source,
+            })?;
+        log::info!(
+            "session ended: {} ({} blinks in {} clips, {:.1} s)",
+            a.dir.display(),
+            info.stats.blinks,
+            info.stats.clips,
+            info.duration_ms / 1000.0
+        );
+        self.summary.sessions.push((a.dir, info));
+        self.update_led(t_ms);
+        Ok(())
+    }
+
+    fn fill_stats(stats: &mut SessionStats, a: &Active) {
+        let j = a.jitter.summary();
+        stats.jitter_p50_ms = j.p50_ms;
+        stats.jitter_p99_ms = j.p99_ms;
+        stats.jitter_max_ms = j.max_ms;
+        stats.frames_not_kept = a.recorder.frames_not_kept;
+        stats.onsets_skipped = a.recorder.onsets_skipped;
+    }
+
+    fn on_button(&mut self, t_ms: f64, level: bool) -> Result<(), ApplianceError> {
+        match self.debouncer.update(t_ms, level) {
+            Some(Press::Short) => {
+                if self.active.is_some() {
+                    self.end_session(t_ms)?;
+                } else {
+                    self.start_session(t_ms)?;
+                }
+            }
+            Some(Press::Long) => {
+                log::info!("long press: shutting down");
+                self.quit = true;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+
+    fn on_frame(&mut self, frame: Frame) {
+        let Some(a) = &mut self.active else { return };
+        if frame.t_ms < a.start_ms {
+            return;
+        }
+        self.stats.frames_captured += 1;
+        a.last_frame_ms = frame.t_ms - a.start_ms;
+        a.recorder.on_frame(frame, &mut self.actions);
+        self.flush_actions();
+    }
+
+    fn on_camera_error(&mut self, t_ms: f64, e: &DeviceError) {
+        if self.active.is_some() {
+            self.stats.camera_errors += 1;
+            log::debug!("{} ms: {e}", t_ms);
+        }
+    }
+
+    fn on_adc_error(&mut self, t_ms: f64, e: &DeviceError) {
+        if self.active.is_some() {
+            self.stats.adc_errors += 1;
+            log::debug!("{} ms: {e}", t_ms);
+        }
+    }
+
+    fn on_sample(&mut self, t_ms: f64, emg: i32, late_ms: f64) {
+        let Some(a) = &mut self.active else { return };
+        let t = t_ms - a.start_ms;
+        if t < 0.0 {
+            return;
+        }
+        a.jitter.record(late_ms);
+        self.stats.samples += 1;
+        a.last_sample_ms = t;
+        // The detector works in clock time; rows are written in session time.
+        a.detector.push(t_ms, emg);
+        while let Some(e) = a.detector.poll() {
+            match e {
+                Event::FaultStart { kind, .. } => {
+                    log::info!("{t} ms: signal fault ({kind:?})");
+                    a.pad_off = true;
+                }
+                Event::FaultEnd { .. } => a.pad_off = false,
+                _ => {}
+            }
+            a.recorder.on_event(&e, &mut self.actions);
+        }
+        let snap = a.detector.snapshot();
+        a.activity = emg as f64 > snap.off_threshold;
+        Self::send(
+            &mut a.sink,
+            WriterCmd::Sample {
+                t_ms: t,
+                emg,
+                state: snap.state.as_str(),
+            },
+            &mut self.queue_drops,
+        );
+        a.recorder.tick(t_ms, &mut self.actions);
+        self.flush_actions();
+    }
+
+    /// Once per sample tick: disk state, writer tick, limits, LED.
+    fn on_tick(&mut self, t_ms: f64) -> Result<(), ApplianceError> {
+        if let Some(a) = &mut self.active {
+            let full = match &a.sink {
+                Sink::Direct(w) => w.disk_full(),
+                Sink::Thread { full, .. } => full.load(Ordering::Relaxed),
+            };
+            if full != a.paused {
+                a.paused = full;
+                a.recorder.set_paused(full, &mut self.actions);
+            }
+            let t = t_ms - a.start_ms;
+            if t - a.last_tick_ms >= 100.0 {
+                a.last_tick_ms = t;
+                let mut stats = self.stats.clone();
+                Self::fill_stats(&mut stats, a);
+                stats.frames_dropped_queue = self.queue_drops.max(stats.frames_dropped_queue);
+                Self::send(
+                    &mut a.sink,
+                    WriterCmd::Tick {
+                        t_ms: t,
+                        stats: Box::new(stats),
+                    },
+                    &mut self.queue_drops,
+                );
+            }
+            self.flush_actions();
+            if self.stop_after_ms.is_some_and(|limit| t >= limit) {
+                self.end_session(t_ms)?;
+                self.quit = true;
+            }
+        }
+        self.update_led(t_ms);
+        Ok(())
+    }
+
+    fn update_led(&mut self, t_ms: f64) {
+        let inputs = match &self.active {
+            Some(a) => LedInputs {
+                session_ms: Some(t_ms - a.start_ms),
+                recording: a.recorder.is_recording(),
+                activity: a.activity,
+                placement: a.detector.placement().map(|p| p.score),
+                pad_off: a.pad_off,
+                camera_failing: t_ms - a.start_ms - a.last_frame_ms > 1000.0,
+                disk_full: a.paused,
+            },
+            None => LedInputs::default(),
+        };
+        let on = led::pattern(&self.cfg.led, &inputs).level(t_ms);
+        if self.led_on != Some(on) {
+            self.led_on = Some(on);
+            if let Err(e) = self.led.set(on, t_ms) {
+                log::debug!("{e}");
+            }
+        }
+        let _ = &self.clock;
+    }
+}
+
+/// The sessions directory to use: the flag, else the config's.
+pub fn sessions_dir(flag: Option<&Path>, cfg: &Config) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(|| cfg.storage.sessions_dir.clone())
+}

@@ -72,6 +72,17 @@ pub enum FrameData {
         height: u32,
         data: Vec<u8>,
     },
+    /// A simulated picture not drawn yet. Its pixels are a pure function of
+    /// the frame's time ([`sim::render_jpeg`]), so the simulation draws and
+    /// JPEG-encodes only the frames the recorder keeps: encoding every frame
+    /// would make a 10-minute session far slower than 50x real time. Real
+    /// cameras never deliver this.
+    Synthetic {
+        width: u32,
+        height: u32,
+        /// What the JPEG will weigh, roughly (what the pre-roll budgets).
+        approx_bytes: usize,
+    },
 }
 
 impl FrameData {
@@ -80,6 +91,7 @@ impl FrameData {
         match self {
             FrameData::Jpeg(d) => d.len(),
             FrameData::Raw { data, .. } => data.len(),
+            FrameData::Synthetic { approx_bytes, .. } => *approx_bytes,
         }
     }
 
@@ -124,6 +136,15 @@ pub trait Led: Send {
 pub trait Button: Send {
     /// True while pressed, as read at `t_ms`.
     fn is_pressed(&mut self, t_ms: f64) -> Result<bool, DeviceError>;
+}
+
+/// The appliance's hardware, handed to [`crate::appliance::run`] as a whole
+/// (real ones on the glasses, simulated ones on a laptop).
+pub struct Devices {
+    pub emg: Box<dyn EmgSource>,
+    pub camera: Box<dyn Camera>,
+    pub led: Box<dyn Led>,
+    pub button: Box<dyn Button>,
 }
 
 pub mod sim;

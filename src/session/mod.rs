@@ -21,3 +21,15 @@ pub mod mjpeg;
 pub fn clip_file_name(clip: u32) -> String {
     format!("{clip:06}.mjpeg")
 }
+
+pub mod repair;
+pub mod storage;
+pub mod writer;
+
+/// `frames.csv`'s header (exactly).
+pub const FRAMES_HEADER: &str = "t_ms,clip,index";
+
+/// `blinks.csv`'s header: the fixed columns, then extras (peak above
+/// baseline in counts, detector score, and the clip's first and last frame times).
+pub const BLINKS_HEADER: &str =
+    "onset_ms,offset_ms,detected_ms,clip,frames,peak,score,clip_start_ms,clip_end_ms";

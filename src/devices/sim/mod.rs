@@ -1,3 +1,13 @@
-//! Simulated devices: trace-replaying ADC, synthetic camera, scripted button, LED log.
-//!
-//! Placeholder: filled in by the appliance issue.
+//! Simulated devices: a trace-replaying ADC, a synthetic camera, a scripted
+//! button and an LED that keeps a log. Each is a pure function of the time it
+//! is asked at, so a simulation on a virtual clock is deterministic.
+
+mod button;
+mod camera;
+mod emg;
+mod led;
+
+pub use button::{parse_presses, ScriptedButton, ScriptedPress};
+pub use camera::{render_jpeg, render_luma, SimCamera, SimCameraFault};
+pub use emg::TraceEmg;
+pub use led::{LedLog, LoggedLed};

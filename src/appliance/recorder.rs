@@ -1,0 +1,497 @@
+//! The recording decisions: detector events and frames in, clip actions out.
+//!
+//! A pure state machine with time as input. Frames wait in the [`PreRoll`]
+//! ring; an `Onset` opens a clip with the frames from `onset - pre_roll`,
+//! frames keep going into it while the eye is shut, and the `Closure` sets
+//! its end at `offset + post_roll`. Decisions:
+//!
+//! - **Merging.** A clip whose end has passed lingers (its file still open)
+//!   for `pre_roll + detection_latency`: an onset whose window starts before
+//!   that end continues the same clip, so overlapping windows (double
+//!   blinks) make one clip and no frame is in two.
+//! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
+//!   is closed when its closure ends, so the closure is still listed.
+//! - **Retracted.** An onset the detector takes back discards its clip if
+//!   the clip holds no confirmed closure (its frames were not a blink, and
+//!   a film of false alarms is worse than a missed one); in a merged clip
+//!   that already holds a closure, it only ends the clip at that closure's
+//!   window. A fault start while a closure is open counts as a retraction.
+//!
+//! Clip numbers start at 1 and stay contiguous: a discarded clip's number is
+//! used again by the next clip.
+
+use crate::appliance::preroll::PreRoll;
+use crate::detector::{Closure, Event};
+use crate::devices::Frame;
+
+/// What the writer must do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Start clip file `clip`.
+    Open { clip: u32 },
+    /// Append this frame to the open clip.
+    Keep { clip: u32, frame: Frame },
+    /// The clip is complete: write its rows for these closures, then sync.
+    Close { clip: u32, closures: Vec<Closure> },
+    /// Forget the clip: it held no confirmed closure.
+    Discard { clip: u32 },
+}
+
+/// Recorder parameters, in ms.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecorderConfig {
+    pub pre_roll_ms: f64,
+    pub post_roll_ms: f64,
+    pub max_clip_ms: f64,
+    /// How late after an onset the detector may decide.
+    pub detection_latency_ms: f64,
+    pub preroll_max_bytes: usize,
+}
+
+impl From<&crate::config::RecordingConfig> for RecorderConfig {
+    fn from(r: &crate::config::RecordingConfig) -> Self {
+        RecorderConfig {
+            pre_roll_ms: r.pre_roll_ms,
+            post_roll_ms: r.post_roll_ms,
+            max_clip_ms: r.max_clip_ms,
+            detection_latency_ms: r.detection_latency_ms,
+            preroll_max_bytes: r.preroll_max_bytes.min(usize::MAX as u64) as usize,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct OpenClip {
+    clip: u32,
+    start_ms: f64,
+    /// `offset + post_roll` once the closure ended; `None` while the eye is shut.
+    end_ms: Option<f64>,
+    /// Time has passed `end_ms`: new frames go to the pre-roll, the clip
+    /// waits for a merging onset.
+    lingering: bool,
+    /// Reached `max_clip_ms`: takes no more frames.
+    capped: bool,
+    closures: Vec<Closure>,
+}
+
+/// See the module docs.
+#[derive(Debug)]
+pub struct Recorder {
+    cfg: RecorderConfig,
+    preroll: PreRoll,
+    open: Option<OpenClip>,
+    next_clip: u32,
+    paused: bool,
+    /// Frames that fell out of the pre-roll or were not in any window.
+    pub frames_not_kept: u64,
+    /// Onsets ignored while paused (disk full).
+    pub onsets_skipped: u64,
+}
+
+impl Recorder {
+    pub fn new(cfg: RecorderConfig) -> Self {
+        Recorder {
+            preroll: PreRoll::new(
+                cfg.pre_roll_ms + cfg.detection_latency_ms,
+                cfg.preroll_max_bytes,
+            ),
+            cfg,
+            open: None,
+            next_clip: 1,
+            paused: false,
+            frames_not_kept: 0,
+            onsets_skipped: 0,
+        }
+    }
+
+    /// True while frames go into a clip (the LED is lit).
+    pub fn is_recording(&self) -> bool {
+        self.open
+            .as_ref()
+            .is_some_and(|o| !o.lingering && !o.capped)
+    }
+
+    /// While paused (disk full) no clip opens; an open one is closed now.
+    pub fn set_paused(&mut self, paused: bool, out: &mut Vec<Action>) {
+        if paused && !self.paused {
+            self.finish(out);
+        }
+        self.paused = paused;
+    }
+
+    /// A captured frame, in time order.
+    pub fn on_frame(&mut self, frame: Frame, out: &mut Vec<Action>) {
+        let t = frame.t_ms;
+        self.tick(t, out);
+        let cfg = self.cfg;
+        let to_preroll = match &mut self.open {
+            None => true,
+            Some(o) if o.lingering || o.capped => true,
+            Some(o) => {
+                if t - o.start_ms > cfg.max_clip_ms {
+                    o.capped = true;
+                    true
+                } else {
+                    out.push(Action::Keep {
+                        clip: o.clip,
+                        frame,
+                    });
+                    return;
+                }
+            }
+        };
+        if to_preroll {
+            self.frames_not_kept += self.preroll.push(frame) as u64;
+        }
+    }
+
+    /// Time passes (each sample): ends windows even when no frame comes.
+    pub fn tick(&mut self, t_ms: f64, out: &mut Vec<Action>) {
+        let linger = self.cfg.pre_roll_ms + self.cfg.detection_latency_ms;
+        let Some(o) = &mut self.open else { return };
+        let Some(end) = o.end_ms else { return };
+        // A frame exactly at the end is still kept (see `on_frame`).
+        if t_ms > end {
+            o.lingering = true;
+        }
+        if t_ms > end + linger {
+            self.close(out);
+        }
+    }
+
+    /// A detector event.
+    pub fn on_event(&mut self, event: &Event, out: &mut Vec<Action>) {
+        match *event {
+            Event::Onset { onset_ms, .. } => self.onset(onset_ms, out),
+            Event::Closure(c) => {
+                let post = self.cfg.post_roll_ms;
+                if let Some(o) = &mut self.open {
+                    if o.end_ms.is_none() {
+                        o.closures.push(c);
+                        o.end_ms = Some(c.offset_ms + post);
+                        if o.capped {
+                            self.close(out);
+                        }
+                    }
+                }
+            }
+            Event::Retracted { .. } | Event::FaultStart { .. } => self.retract(out),
+            Event::FaultEnd { .. } => {}
+        }
+    }
+
+    /// Ends the session: an open clip is closed if it holds a closure.
+    pub fn finish(&mut self, out: &mut Vec<Action>) {
+        match &self.open {
+            Some(o) if !o.closures.is_empty() => self.close(out),
+            Some(_) => self.retract(out),
+            None => {}
+        }
+    }
+
+    fn onset(&mut self, onset_ms: f64, out: &mut Vec<Action>) {
+        let start = onset_ms - self.cfg.pre_roll_ms;
+        if let Some(o) = &mut self.open {
+            match o.end_ms {
+                // The eye is already shut in this clip: nothing new.
+                None => return,
+                Some(end) if start <= end && !o.capped => {
+                    o.end_ms = None;
+                    if o.lingering {
+                        o.lingering = false;
+                        let (frames, dropped) = self.preroll.take_from(start);
+                        self.frames_not_kept += dropped as u64;
+                        self.keep_all(frames, out);
+                    }
+                    return;
+                }
+                Some(_) => self.close(out),
+            }
+        }
+        if self.paused {
+            self.onsets_skipped += 1;
+            return;
+        }
+        let clip = self.next_clip;
+        out.push(Action::Open { clip });
+        self.open = Some(OpenClip {
+            clip,
+            start_ms: start,
+            end_ms: None,
+            lingering: false,
+            capped: false,
+            closures: Vec::new(),
+        });
+        let (frames, dropped) = self.preroll.take_from(start);
+        self.frames_not_kept += dropped as u64;
+        self.keep_all(frames, out);
+    }
+
+    fn keep_all(&mut self, frames: Vec<Frame>, out: &mut Vec<Action>) {
+        for f in frames {
+            self.on_frame(f, out);
+        }
+    }
+
+    fn retract(&mut self, out: &mut Vec<Action>) {
+        let post = self.cfg.post_roll_ms;
+        let Some(o) = &mut self.open else { return };
+        if o.end_ms.is_some() {
+            return;
+        }
+        match o.closures.last() {
+            Some(last) => o.end_ms = Some(last.offset_ms + post),
+            None => {
+                out.push(Action::Discard { clip: o.clip });
+                self.open = None;
+            }
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<Action>) {
+        if let Some(o) = self.open.take() {
+            out.push(Action::Close {
+                clip: o.clip,
+                closures: o.closures,
+            });
+            self.next_clip += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::devices::FrameData;
+
+    fn cfg() -> RecorderConfig {
+        RecorderConfig {
+            pre_roll_ms: 100.0,
+            post_roll_ms: 100.0,
+            max_clip_ms: 1000.0,
+            detection_latency_ms: 200.0,
+            preroll_max_bytes: 1 << 20,
+        }
+    }
+
+    fn closure(onset_ms: f64, offset_ms: f64) -> Closure {
+        Closure {
+            onset_ms,
+            offset_ms,
+            detected_ms: onset_ms + 40.0,
+            peak: 100.0,
+            score: 1.0,
+        }
+    }
+
+    /// One input to the recorder in a scripted table.
+    enum In {
+        /// Frames every 10 ms from .0 to .1 (exclusive).
+        Frames(f64, f64),
+        Ev(Event),
+        Finish,
+    }
+
+    /// A compact view of the actions: ("open", clip, t) / ("keep", clip, t) / ...
+    fn run(cfg: RecorderConfig, inputs: &[In]) -> Vec<(String, u32, f64)> {
+        let mut r = Recorder::new(cfg);
+        let mut out = Vec::new();
+        for i in inputs {
+            match i {
+                In::Frames(a, b) => {
+                    let mut t = *a;
+                    while t < *b {
+                        r.on_frame(
+                            Frame {
+                                t_ms: t,
+                                data: FrameData::Jpeg(vec![1; 10]),
+                            },
+                            &mut out,
+                        );
+                        t += 10.0;
+                    }
+                }
+                In::Ev(e) => r.on_event(e, &mut out),
+                In::Finish => r.finish(&mut out),
+            }
+        }
+        out.into_iter()
+            .map(|a| match a {
+                Action::Open { clip } => ("open".into(), clip, f64::NAN),
+                Action::Keep { clip, frame } => ("keep".into(), clip, frame.t_ms),
+                Action::Close { clip, closures } => ("close".into(), clip, closures.len() as f64),
+                Action::Discard { clip } => ("discard".into(), clip, f64::NAN),
+            })
+            .collect()
+    }
+
+    fn kept(actions: &[(String, u32, f64)], clip: u32) -> Vec<f64> {
+        actions
+            .iter()
+            .filter(|(k, c, _)| k == "keep" && *c == clip)
+            .map(|a| a.2)
+            .collect()
+    }
+
+    fn onset(t: f64) -> In {
+        In::Ev(Event::Onset {
+            onset_ms: t,
+            detected_ms: t + 40.0,
+        })
+    }
+
+    #[test]
+    fn one_blink_keeps_its_window_exactly() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1200.0),
+                In::Ev(Event::Closure(closure(1000.0, 1200.0))),
+                In::Frames(1200.0, 2000.0),
+            ],
+        );
+        assert_eq!(a[0].0, "open");
+        let want: Vec<f64> = (90..=130).map(|i| i as f64 * 10.0).collect();
+        assert_eq!(kept(&a, 1), want, "frames 900..=1300");
+        assert_eq!(a.last().unwrap(), &("close".to_string(), 1, 1.0));
+    }
+
+    #[test]
+    fn overlapping_windows_merge_into_one_clip() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1200.0),
+                In::Ev(Event::Closure(closure(1000.0, 1200.0))),
+                // The second onset (1350) starts its window at 1250 < end 1300.
+                In::Frames(1200.0, 1390.0),
+                onset(1350.0),
+                In::Frames(1390.0, 1500.0),
+                In::Ev(Event::Closure(closure(1350.0, 1500.0))),
+                In::Frames(1500.0, 3000.0),
+            ],
+        );
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&900.0));
+        assert_eq!(frames.last(), Some(&1600.0));
+        assert_eq!(frames.len(), 71, "every 10 ms frame once, no gap");
+        assert!(kept(&a, 2).is_empty());
+        assert!(a.contains(&("close".to_string(), 1, 2.0)));
+    }
+
+    #[test]
+    fn separate_windows_make_separate_clips() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Ev(Event::Closure(closure(1000.0, 1100.0))),
+                In::Frames(1040.0, 2040.0),
+                onset(2000.0),
+                In::Ev(Event::Closure(closure(2000.0, 2100.0))),
+                In::Frames(2040.0, 3000.0),
+            ],
+        );
+        assert_eq!(kept(&a, 1).first(), Some(&900.0));
+        assert_eq!(kept(&a, 1).last(), Some(&1200.0));
+        assert_eq!(kept(&a, 2).first(), Some(&1900.0));
+        assert_eq!(kept(&a, 2).last(), Some(&2200.0));
+    }
+
+    #[test]
+    fn a_retracted_onset_discards_its_clip_and_reuses_the_number() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1100.0),
+                In::Ev(Event::Retracted {
+                    onset_ms: 1000.0,
+                    t_ms: 1100.0,
+                }),
+                In::Frames(1100.0, 2040.0),
+                onset(2000.0),
+                In::Ev(Event::Closure(closure(2000.0, 2100.0))),
+                In::Finish,
+            ],
+        );
+        assert!(
+            a.contains(&("discard".to_string(), 1, f64::NAN))
+                || a.iter().any(|x| x.0 == "discard" && x.1 == 1)
+        );
+        assert_eq!(
+            a.iter()
+                .filter(|x| x.0 == "open")
+                .map(|x| x.1)
+                .collect::<Vec<_>>(),
+            vec![1, 1]
+        );
+        assert_eq!(kept(&a, 1).last(), Some(&2030.0));
+        assert_eq!(a.last().unwrap(), &("close".to_string(), 1, 1.0));
+    }
+
+    #[test]
+    fn long_closures_are_capped_but_still_listed() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 5000.0),
+                In::Ev(Event::Closure(closure(1000.0, 5000.0))),
+                In::Frames(5000.0, 6000.0),
+            ],
+        );
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&900.0));
+        assert_eq!(
+            frames.last(),
+            Some(&1900.0),
+            "max_clip_ms after the window start"
+        );
+        assert!(a.contains(&("close".to_string(), 1, 1.0)));
+    }
+
+    #[test]
+    fn the_preroll_bounds_what_a_late_decision_can_reach() {
+        // Decided 500 ms after onset, but the ring holds only 300 ms.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1500.0),
+                onset(1000.0),
+                In::Ev(Event::Closure(closure(1000.0, 1400.0))),
+                In::Frames(1500.0, 2000.0),
+            ],
+        );
+        assert_eq!(
+            kept(&a, 1).first(),
+            Some(&1190.0),
+            "the newest frame was 1490"
+        );
+    }
+
+    #[test]
+    fn finishing_closes_an_open_window_with_a_closure_only() {
+        let a = run(cfg(), &[In::Frames(0.0, 1040.0), onset(1000.0), In::Finish]);
+        assert_eq!(a.last().unwrap().0, "discard");
+        let mut r = Recorder::new(cfg());
+        let mut out = Vec::new();
+        r.set_paused(true, &mut out);
+        r.on_event(
+            &Event::Onset {
+                onset_ms: 10.0,
+                detected_ms: 20.0,
+            },
+            &mut out,
+        );
+        assert!(out.is_empty());
+        assert_eq!(r.onsets_skipped, 1);
+    }
+}

@@ -1,0 +1,176 @@
+//! Repairing sessions a power cut interrupted, at the next start.
+//!
+//! A session whose `session.toml` does not say `closed = true` did not end
+//! cleanly. Its clip files lose a torn last frame ([`mjpeg::split`]), its
+//! CSV files a half-written last row, and its `session.toml` is marked
+//! `interrupted = true, closed = true`, with `duration_ms` from the last
+//! sample in `emg.csv` if that is later than what it recorded.
+
+use std::fs::{self, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::session::mjpeg::{self, Tail};
+use crate::session::storage::{DiskStorage, Storage};
+
+/// What a repair did to one session.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Repaired {
+    pub dir: PathBuf,
+    /// Bytes cut from torn tails, over all files.
+    pub bytes_cut: u64,
+    /// Files that had a torn tail.
+    pub files_cut: Vec<String>,
+}
+
+/// Repairs every unfinished session under `sessions_dir`.
+pub fn repair_all(sessions_dir: &Path) -> io::Result<Vec<Repaired>> {
+    let mut out = Vec::new();
+    let entries = match fs::read_dir(sessions_dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(e),
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for dir in dirs {
+        if needs_repair(&dir) {
+            out.push(repair(&dir)?);
+        }
+    }
+    Ok(out)
+}
+
+fn read_info(dir: &Path) -> Option<toml::Table> {
+    fs::read_to_string(dir.join("session.toml"))
+        .ok()?
+        .parse::<toml::Table>()
+        .ok()
+}
+
+/// True if `dir` is a session that did not end cleanly.
+pub fn needs_repair(dir: &Path) -> bool {
+    if !dir.join("emg.csv").exists() && !dir.join("session.toml").exists() {
+        return false; // not a session folder
+    }
+    read_info(dir).and_then(|t| t.get("closed").and_then(|v| v.as_bool())) != Some(true)
+}
+
+/// Cuts `path` to `len` bytes and fsyncs it.
+fn truncate(path: &Path, len: u64) -> io::Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    f.set_len(len)?;
+    f.sync_all()
+}
+
+/// Cuts a half-written last row; returns the bytes cut.
+fn repair_csv(path: &Path) -> io::Result<u64> {
+    let data = match fs::read(path) {
+        Ok(d) => d,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(e),
+    };
+    let keep = data.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    if keep < data.len() {
+        truncate(path, keep as u64)?;
+    }
+    Ok((data.len() - keep) as u64)
+}
+
+/// The last `t_ms` in a (repaired) emg.csv.
+fn last_emg_ms(path: &Path) -> Option<f64> {
+    let data = fs::read_to_string(path).ok()?;
+    let line = data.lines().rev().find(|l| !l.starts_with("t_ms"))?;
+    line.split(',').next()?.parse().ok()
+}
+
+/// Repairs one session folder.
+pub fn repair(dir: &Path) -> io::Result<Repaired> {
+    let mut rep = Repaired {
+        dir: dir.to_path_buf(),
+        ..Repaired::default()
+    };
+    for name in ["emg.csv", "frames.csv", "blinks.csv"] {
+        let cut = repair_csv(&dir.join(name))?;
+        if cut > 0 {
+            rep.bytes_cut += cut;
+            rep.files_cut.push(name.to_string());
+        }
+    }
+    if let Ok(entries) = fs::read_dir(dir.join("clips")) {
+        for e in entries.filter_map(Result::ok) {
+            let path = e.path();
+            if path.extension().and_then(|x| x.to_str()) != Some("mjpeg") {
+                // A left-over `.tmp` or foreign file: not ours to judge.
+                continue;
+            }
+            let data = fs::read(&path)?;
+            if let (_, Tail::Torn { offset }) = mjpeg::split(&data) {
+                truncate(&path, offset as u64)?;
+                rep.bytes_cut += (data.len() - offset) as u64;
+                rep.files_cut
+                    .push(format!("clips/{}", e.file_name().to_string_lossy()));
+            }
+        }
+    }
+    let mut info = read_info(dir).unwrap_or_default();
+    let recorded = info
+        .get("duration_ms")
+        .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
+        .unwrap_or(0.0);
+    let last = last_emg_ms(&dir.join("emg.csv")).unwrap_or(0.0);
+    info.insert("duration_ms".into(), toml::Value::Float(recorded.max(last)));
+    info.insert("interrupted".into(), toml::Value::Boolean(true));
+    info.insert("closed".into(), toml::Value::Boolean(true));
+    DiskStorage.write_atomic(
+        &dir.join("session.toml"),
+        toml::to_string(&info).unwrap_or_default().as_bytes(),
+    )?;
+    Ok(rep)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn torn_tails_are_cut_and_the_session_marked() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(
+            s.join("session.toml"),
+            "duration_ms = 10.0\nclosed = false\ninterrupted = false\n",
+        )
+        .unwrap();
+        fs::write(
+            s.join("emg.csv"),
+            "t_ms,emg,state\n0,5,open\n40,6,open\n80,7,op",
+        )
+        .unwrap();
+        fs::write(s.join("frames.csv"), "t_ms,clip,index\n").unwrap();
+        let a = crate::devices::sim::render_jpeg(0.0, 64, 48);
+        let b = crate::devices::sim::render_jpeg(33.0, 64, 48);
+        fs::write(
+            s.join("clips/000001.mjpeg"),
+            [&a[..], &b[..b.len() / 2]].concat(),
+        )
+        .unwrap();
+        let reps = repair_all(dir.path()).unwrap();
+        assert_eq!(reps.len(), 1);
+        assert_eq!(fs::read(s.join("clips/000001.mjpeg")).unwrap(), a);
+        assert_eq!(
+            fs::read_to_string(s.join("emg.csv")).unwrap(),
+            "t_ms,emg,state\n0,5,open\n40,6,open\n"
+        );
+        let info = read_info(&s).unwrap();
+        assert_eq!(info["interrupted"].as_bool(), Some(true));
+        assert_eq!(info["duration_ms"].as_float(), Some(40.0));
+        // Repaired sessions are left alone the next time.
+        assert!(repair_all(dir.path()).unwrap().is_empty());
+    }
+}

@@ -1,0 +1,606 @@
+//! Writing a session folder crash-safely.
+//!
+//! - `emg.csv`, `frames.csv`, `blinks.csv` and the clip files are only ever
+//!   appended to; every append is all-or-nothing ([`AppendFile`]).
+//! - `emg.csv` rows are gathered and appended, then fsynced, every
+//!   `sync_interval_ms` (at most a second), together with the open clip.
+//! - A clip is fsynced when it closes, and only then are its rows appended to
+//!   `frames.csv` and `blinks.csv` (and fsynced): a row in `blinks.csv`
+//!   always names a complete, durable clip.
+//! - `session.toml` is replaced whole (write aside, fsync, rename).
+//!
+//! A full disk does not stop the writer: failed rows wait in memory (up to a
+//! bound) and are retried every `retry_ms`; frames that cannot be written are
+//! counted. [`SessionWriter::disk_full`] tells the appliance to stop starting
+//! clips and the LED to show it; it clears when a retry succeeds.
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::detector::Closure;
+use crate::devices::{Frame, FrameData, RawFormat};
+use crate::session::storage::{is_disk_full, AppendFile, Storage};
+use crate::session::{clip_file_name, BLINKS_HEADER, FRAMES_HEADER};
+use crate::trace::Ms;
+
+/// What the devices are, for `session.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DevicesInfo {
+    pub emg: String,
+    pub camera: String,
+    pub camera_mode: String,
+    pub led: String,
+    pub button: String,
+}
+
+/// Counters a session records in `session.toml`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionStats {
+    pub samples: u64,
+    pub clips: u64,
+    pub blinks: u64,
+    pub frames_captured: u64,
+    pub frames_kept: u64,
+    /// Frames outside every window (dropped from the pre-roll, never copied).
+    pub frames_not_kept: u64,
+    /// Frames dropped because the writer's queue was full.
+    pub frames_dropped_queue: u64,
+    /// Frames lost because the disk was full.
+    pub frames_dropped_disk: u64,
+    /// Frames the camera failed to deliver.
+    pub camera_errors: u64,
+    /// Samples dropped on the way to the detector (real-time mode).
+    pub samples_dropped: u64,
+    /// emg.csv rows lost to a full disk.
+    pub emg_rows_dropped: u64,
+    /// ADC reads that failed.
+    pub adc_errors: u64,
+    /// Closures not recorded because the disk was full.
+    pub onsets_skipped: u64,
+    pub jitter_p50_ms: f64,
+    pub jitter_p99_ms: f64,
+    pub jitter_max_ms: f64,
+}
+
+/// `session.toml`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// `augenblick X.Y.Z`.
+    pub software: String,
+    /// Wall-clock start, RFC 3339 (orders sessions; the only wall-clock time).
+    pub started_at: String,
+    /// Session length on the session clock, in ms.
+    pub duration_ms: f64,
+    /// The session did not end cleanly (found and repaired at a later start).
+    pub interrupted: bool,
+    /// The session ended (cleanly or by repair); false while it runs.
+    pub closed: bool,
+    pub devices: DevicesInfo,
+    pub stats: SessionStats,
+    pub config: Config,
+}
+
+impl SessionInfo {
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+/// One command to the writer: what the appliance decided, in order.
+#[derive(Debug)]
+pub enum WriterCmd {
+    Sample {
+        t_ms: f64,
+        emg: i32,
+        state: &'static str,
+    },
+    Open {
+        clip: u32,
+    },
+    Frame(Frame),
+    Close {
+        clip: u32,
+        closures: Vec<Closure>,
+    },
+    Discard {
+        clip: u32,
+    },
+    /// Session time passes: sync if due, retry after a full disk, record stats.
+    Tick {
+        t_ms: f64,
+        stats: Box<SessionStats>,
+    },
+}
+
+struct ClipFile {
+    clip: u32,
+    file: Option<Box<dyn AppendFile>>,
+    /// Capture times of the frames written.
+    times: Vec<f64>,
+}
+
+/// Rows that wait in memory while the disk is full, at most this many bytes per file.
+const MAX_PENDING: usize = 4 << 20;
+
+/// See the module docs.
+pub struct SessionWriter {
+    storage: Arc<dyn Storage>,
+    dir: PathBuf,
+    info: SessionInfo,
+    emg: Box<dyn AppendFile>,
+    frames: Box<dyn AppendFile>,
+    blinks: Box<dyn AppendFile>,
+    emg_pending: String,
+    frames_pending: String,
+    blinks_pending: String,
+    clip: Option<ClipFile>,
+    last_sync_ms: f64,
+    last_toml_ms: f64,
+    last_retry_ms: f64,
+    disk_full: bool,
+    low_space: bool,
+    /// Counters only the writer knows.
+    own: SessionStats,
+}
+
+/// Errors the appliance cannot carry on from (the session never started).
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: cannot create the session: {source}; check that the sessions folder exists and is writable, or pass --sessions DIR")]
+pub struct CreateError {
+    pub path: PathBuf,
+    #[source]
+    pub source: io::Error,
+}
+
+impl SessionWriter {
+    /// Creates a new session folder under `sessions_dir`, named by `folder`
+    /// (a suffix is added if it exists).
+    pub fn create(
+        storage: Arc<dyn Storage>,
+        sessions_dir: &Path,
+        folder: &str,
+        info: SessionInfo,
+    ) -> Result<SessionWriter, CreateError> {
+        let err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| CreateError { path, source }
+        };
+        storage
+            .create_dir_all(sessions_dir)
+            .map_err(err(sessions_dir))?;
+        let mut dir = sessions_dir.join(folder);
+        let mut n = 2;
+        while dir.exists() {
+            dir = sessions_dir.join(format!("{folder}-{n}"));
+            n += 1;
+        }
+        storage
+            .create_dir_all(&dir.join("clips"))
+            .map_err(err(&dir))?;
+        storage
+            .write_atomic(&dir.join("session.toml"), info.to_toml().as_bytes())
+            .map_err(err(&dir))?;
+        let open = |name: &str, header: &str| -> Result<Box<dyn AppendFile>, CreateError> {
+            let path = dir.join(name);
+            let mut f = storage.open_append(&path).map_err(err(&path))?;
+            f.append(header.as_bytes()).map_err(err(&path))?;
+            f.sync().map_err(err(&path))?;
+            Ok(f)
+        };
+        let emg = open("emg.csv", "t_ms,emg,state\n")?;
+        let frames = open("frames.csv", &format!("{FRAMES_HEADER}\n"))?;
+        let blinks = open("blinks.csv", &format!("{BLINKS_HEADER}\n"))?;
+        Ok(SessionWriter {
+            storage,
+            dir,
+            info,
+            emg,
+            frames,
+            blinks,
+            emg_pending: String::with_capacity(1 << 12),
+            frames_pending: String::new(),
+            blinks_pending: String::new(),
+            clip: None,
+            last_sync_ms: 0.0,
+            last_toml_ms: 0.0,
+            last_retry_ms: 0.0,
+            disk_full: false,
+            low_space: false,
+            own: SessionStats::default(),
+        })
+    }
+
+    /// The session folder.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// True while writes fail for lack of space (or free space is under the minimum).
+    pub fn disk_full(&self) -> bool {
+        self.disk_full || self.low_space
+    }
+
+    /// Applies one command.
+    pub fn apply(&mut self, cmd: WriterCmd) {
+        match cmd {
+            WriterCmd::Sample { t_ms, emg, state } => {
+                if self.emg_pending.len() < MAX_PENDING {
+                    use std::fmt::Write;
+                    let _ = writeln!(self.emg_pending, "{},{emg},{state}", Ms(t_ms));
+                } else {
+                    self.own.emg_rows_dropped += 1;
+                }
+            }
+            WriterCmd::Open { clip } => self.open_clip(clip),
+            WriterCmd::Frame(frame) => self.frame(frame),
+            WriterCmd::Close { clip, closures } => self.close_clip(clip, closures),
+            WriterCmd::Discard { clip } => {
+                if let Some(c) = self.clip.take() {
+                    debug_assert_eq!(c.clip, clip);
+                    drop(c.file);
+                    let _ = self.storage.remove_file(&self.clip_path(c.clip));
+                }
+            }
+            WriterCmd::Tick { t_ms, stats } => self.tick(t_ms, *stats),
+        }
+    }
+
+    fn clip_path(&self, clip: u32) -> PathBuf {
+        self.dir.join("clips").join(clip_file_name(clip))
+    }
+
+    fn note_error(&mut self, what: &str, e: &io::Error) {
+        if is_disk_full(e) {
+            if !self.disk_full {
+                log::warn!(
+                    "{}: disk full while writing {what}; recording paused",
+                    self.dir.display()
+                );
+            }
+            self.disk_full = true;
+        } else {
+            log::error!("{}: cannot write {what}: {e}", self.dir.display());
+        }
+    }
+
+    fn open_clip(&mut self, clip: u32) {
+        let path = self.clip_path(clip);
+        let file = match self.storage.open_append(&path) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.note_error(&clip_file_name(clip), &e);
+                None
+            }
+        };
+        self.clip = Some(ClipFile {
+            clip,
+            file,
+            times: Vec::new(),
+        });
+    }
+
+    fn frame(&mut self, frame: Frame) {
+        let Some(c) = &mut self.clip else { return };
+        let Some(file) = &mut c.file else {
+            self.own.frames_dropped_disk += 1;
+            return;
+        };
+        let jpeg = match encode(
+            frame.t_ms,
+            frame.data,
+            self.info.config.recording.jpeg_quality,
+        ) {
+            Ok(j) => j,
+            Err(e) => {
+                log::warn!("frame at {} ms: {e}; skipped", Ms(frame.t_ms));
+                return;
+            }
+        };
+        match file.append(&jpeg) {
+            Ok(()) => c.times.push(frame.t_ms),
+            Err(e) => {
+                self.own.frames_dropped_disk += 1;
+                let name = clip_file_name(c.clip);
+                self.note_error(&name, &e);
+            }
+        }
+    }
+
+    fn close_clip(&mut self, clip: u32, closures: Vec<Closure>) {
+        let Some(mut c) = self.clip.take() else {
+            return;
+        };
+        debug_assert_eq!(c.clip, clip);
+        if c.times.is_empty() {
+            // Nothing reached the disk: no clip to list.
+            drop(c.file.take());
+            let _ = self.storage.remove_file(&self.clip_path(clip));
+            return;
+        }
+        if let Some(f) = &mut c.file {
+            if let Err(e) = f.sync() {
+                self.note_error(&clip_file_name(clip), &e);
+            }
+        }
+        use std::fmt::Write;
+        for (i, t) in c.times.iter().enumerate() {
+            let _ = writeln!(self.frames_pending, "{},{clip},{i}", Ms(*t));
+        }
+        let (first, last) = (c.times[0], c.times[c.times.len() - 1]);
+        for b in &closures {
+            let _ = writeln!(
+                self.blinks_pending,
+                "{},{},{},{clip},{},{:.1},{:.3},{},{}",
+                Ms(b.onset_ms),
+                Ms(b.offset_ms),
+                Ms(b.detected_ms),
+                c.times.len(),
+                b.peak,
+                b.score,
+                Ms(first),
+                Ms(last)
+            );
+        }
+        self.own.clips += 1;
+        self.own.blinks += closures.len() as u64;
+        self.own.frames_kept += c.times.len() as u64;
+        self.flush_rows();
+    }
+
+    /// Appends and fsyncs the waiting frames and blinks rows (frames first:
+    /// a blinks row must never name frames that are not listed).
+    fn flush_rows(&mut self) {
+        if !self.frames_pending.is_empty() {
+            match self
+                .frames
+                .append(self.frames_pending.as_bytes())
+                .and_then(|_| self.frames.sync())
+            {
+                Ok(()) => self.frames_pending.clear(),
+                Err(e) => return self.note_error("frames.csv", &e),
+            }
+        }
+        if !self.blinks_pending.is_empty() {
+            match self
+                .blinks
+                .append(self.blinks_pending.as_bytes())
+                .and_then(|_| self.blinks.sync())
+            {
+                Ok(()) => self.blinks_pending.clear(),
+                Err(e) => self.note_error("blinks.csv", &e),
+            }
+        }
+    }
+
+    fn flush_emg(&mut self) -> io::Result<()> {
+        if !self.emg_pending.is_empty() {
+            self.emg.append(self.emg_pending.as_bytes())?;
+            self.emg_pending.clear();
+        }
+        self.emg.sync()
+    }
+
+    fn tick(&mut self, t_ms: f64, stats: SessionStats) {
+        self.info.duration_ms = t_ms;
+        self.info.stats = self.merge(stats);
+        let interval = self.info.config.recording.sync_interval_ms;
+        if self.disk_full {
+            if t_ms - self.last_retry_ms >= self.info.config.storage.retry_ms {
+                self.last_retry_ms = t_ms;
+                self.retry();
+            }
+            return;
+        }
+        if t_ms - self.last_sync_ms >= interval {
+            self.last_sync_ms = t_ms;
+            if let Err(e) = self.flush_emg() {
+                self.note_error("emg.csv", &e);
+            }
+            if let Some(Some(f)) = self.clip.as_mut().map(|c| c.file.as_mut()) {
+                if let Err(e) = f.sync() {
+                    self.note_error("a clip", &e);
+                }
+            }
+            let min_free = self.info.config.storage.min_free_mb << 20;
+            let low = self
+                .storage
+                .free_bytes(&self.dir)
+                .is_some_and(|free| free < min_free);
+            if low != self.low_space {
+                log::warn!(
+                    "{}: free space {} {} MiB",
+                    self.dir.display(),
+                    if low { "below" } else { "back above" },
+                    self.info.config.storage.min_free_mb
+                );
+                self.low_space = low;
+            }
+        }
+        // session.toml keeps a recent length in case of a crash.
+        if t_ms - self.last_toml_ms >= 10_000.0 {
+            self.last_toml_ms = t_ms;
+            self.write_info();
+        }
+    }
+
+    fn retry(&mut self) {
+        let ok = self.flush_emg().is_ok() && {
+            self.flush_rows();
+            self.frames_pending.is_empty() && self.blinks_pending.is_empty()
+        };
+        if ok && self.write_info() {
+            log::warn!("{}: space again; recording resumes", self.dir.display());
+            self.disk_full = false;
+        }
+    }
+
+    fn merge(&self, mut s: SessionStats) -> SessionStats {
+        let o = &self.own;
+        s.clips = o.clips;
+        s.blinks = o.blinks;
+        s.frames_kept = o.frames_kept;
+        s.frames_dropped_disk = o.frames_dropped_disk;
+        s.emg_rows_dropped = o.emg_rows_dropped;
+        s
+    }
+
+    fn write_info(&mut self) -> bool {
+        match self.storage.write_atomic(
+            &self.dir.join("session.toml"),
+            self.info.to_toml().as_bytes(),
+        ) {
+            Ok(()) => true,
+            Err(e) => {
+                self.note_error("session.toml", &e);
+                false
+            }
+        }
+    }
+
+    /// Ends the session: flushes everything and marks it closed.
+    pub fn finish(mut self, t_ms: f64, stats: SessionStats) -> io::Result<SessionInfo> {
+        if let Some(c) = self.clip.take() {
+            // The recorder closes or discards every clip first; this is a fallback.
+            let clip = c.clip;
+            self.clip = Some(c);
+            self.close_clip(clip, Vec::new());
+        }
+        self.info.duration_ms = t_ms;
+        self.info.stats = self.merge(stats);
+        self.info.closed = true;
+        self.flush_emg()?;
+        self.flush_rows();
+        self.storage.write_atomic(
+            &self.dir.join("session.toml"),
+            self.info.to_toml().as_bytes(),
+        )?;
+        Ok(self.info)
+    }
+}
+
+/// A kept frame as JPEG bytes: camera JPEGs as they are, simulated pictures
+/// drawn now, raw pixels compressed (off the capture path: this runs in the
+/// writer).
+pub fn encode(t_ms: f64, data: FrameData, quality: u8) -> Result<Vec<u8>, String> {
+    match data {
+        FrameData::Jpeg(d) => Ok(d),
+        FrameData::Synthetic { width, height, .. } => {
+            Ok(crate::devices::sim::render_jpeg(t_ms, width, height))
+        }
+        FrameData::Raw {
+            format,
+            width,
+            height,
+            data,
+        } => {
+            let rgb = raw_to_rgb(format, width, height, &data)?;
+            let mut out = Vec::with_capacity(rgb.len() / 10);
+            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+                .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
+                .map_err(|e| e.to_string())?;
+            Ok(out)
+        }
+    }
+}
+
+/// BT.601 limited-range YCbCr to RGB (what V4L2 cameras deliver by default).
+fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
+    let c = (y as i32 - 16).max(0) * 298;
+    let d = u as i32 - 128;
+    let e = v as i32 - 128;
+    let clip = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
+    [
+        clip(c + 409 * e),
+        clip(c - 100 * d - 208 * e),
+        clip(c + 516 * d),
+    ]
+}
+
+/// Raw pixels to packed RGB; an error if the buffer does not match its size.
+pub fn raw_to_rgb(
+    format: RawFormat,
+    width: u32,
+    height: u32,
+    data: &[u8],
+) -> Result<Vec<u8>, String> {
+    let (w, h) = (width as usize, height as usize);
+    let need = match format {
+        RawFormat::Yuyv => w * h * 2,
+        RawFormat::Yuv420 | RawFormat::Nv12 => w * h + 2 * (w.div_ceil(2) * h.div_ceil(2)),
+    };
+    if w % 2 == 1 || data.len() < need {
+        return Err(format!(
+            "{format} frame of {} bytes does not fit {width}x{height} ({need} needed)",
+            data.len()
+        ));
+    }
+    let mut rgb = vec![0u8; w * h * 3];
+    let cw = w.div_ceil(2);
+    for row in 0..h {
+        for col in 0..w {
+            let (y, u, v) = match format {
+                RawFormat::Yuyv => {
+                    let base = row * w * 2 + (col / 2) * 4;
+                    (data[row * w * 2 + col * 2], data[base + 1], data[base + 3])
+                }
+                RawFormat::Yuv420 => {
+                    let ci = (row / 2) * cw + col / 2;
+                    let plane = cw * h.div_ceil(2);
+                    (
+                        data[row * w + col],
+                        data[w * h + ci],
+                        data[w * h + plane + ci],
+                    )
+                }
+                RawFormat::Nv12 => {
+                    let ci = (row / 2) * cw * 2 + (col / 2) * 2;
+                    (data[row * w + col], data[w * h + ci], data[w * h + ci + 1])
+                }
+            };
+            rgb[(row * w + col) * 3..][..3].copy_from_slice(&yuv_to_rgb(y, u, v));
+        }
+    }
+    Ok(rgb)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_formats_convert_and_bad_sizes_are_errors() {
+        // Mid grey in every layout.
+        let (w, h) = (4u32, 2u32);
+        let yuyv = [126u8, 128, 126, 128].repeat(4);
+        let i420 = [vec![126u8; 8], vec![128u8; 4]].concat();
+        for (f, d) in [
+            (RawFormat::Yuyv, &yuyv),
+            (RawFormat::Yuv420, &i420),
+            (RawFormat::Nv12, &i420),
+        ] {
+            let rgb = raw_to_rgb(f, w, h, d).unwrap();
+            assert!(
+                rgb.iter().all(|&c| (127..=129).contains(&c)),
+                "{f}: {rgb:?}"
+            );
+        }
+        assert!(raw_to_rgb(RawFormat::Yuyv, w, h, &yuyv[..10]).is_err());
+        let jpeg = encode(
+            0.0,
+            FrameData::Raw {
+                format: RawFormat::Yuyv,
+                width: w,
+                height: h,
+                data: yuyv,
+            },
+            80,
+        )
+        .unwrap();
+        assert!(crate::session::mjpeg::is_complete(&jpeg));
+    }
+}
