@@ -6,7 +6,7 @@
 #   /lib/modules/KVER/    vivid, i2c-dev, i2c-stub, virtio_blk and what they
 #                         need, with a modules.dep cut down to them
 #   /usr/bin/augenblick   the capture build, with its shared libraries
-#   /usr/bin/augenblick-feeder
+#   /usr/bin/augenblick-vm  the feeder (`augenblick-vm feed`)
 #   /data/                the labelled trace the feeder replays
 
 # Modules the test loads; their dependencies come from modules.dep.
@@ -49,9 +49,7 @@ build_initramfs() {
   done
 
   _copy_with_libs "$bin_dir/augenblick" /usr/bin/augenblick "$root"
-  if [[ -x "$bin_dir/augenblick-feeder" ]]; then
-    _copy_with_libs "$bin_dir/augenblick-feeder" /usr/bin/augenblick-feeder "$root"
-  fi
+  _copy_with_libs "$bin_dir/augenblick-vm" /usr/bin/augenblick-vm "$root"
   cp -r scripts/vm/data/. "$root/data/"
   if [[ -n "${VM_EXTRA_DATA:-}" ]]; then cp -r "$VM_EXTRA_DATA"/. "$root/data/"; fi
 

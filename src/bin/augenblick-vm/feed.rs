@@ -1,5 +1,5 @@
-//! Replays an EMG trace into an ADS1115's conversion register, for testing
-//! the real ADC path against the kernel's i2c-stub (scripts/vm-test).
+//! `augenblick-vm feed`: replays an EMG trace into an ADS1115's conversion
+//! register, for testing the real ADC path against the kernel's i2c-stub.
 //!
 //! i2c-stub (`modprobe i2c-stub chip_addr=0x48`) is a register file that
 //! answers SMBus transfers at the ADS1115's address. The feeder writes each
@@ -12,7 +12,6 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
-use clap::Parser;
 use rppal::i2c::I2c;
 
 /// The ADS1115 conversion register (datasheet 8.6.1).
@@ -21,10 +20,10 @@ const CONVERSION_REGISTER: u8 = 0x00;
 /// Replays a trace (`t_ms,emg`) into an ADS1115 register over SMBus.
 ///
 /// Example, inside the test VM:
-///   augenblick-feeder --bus 0 --address 0x48 /data/trace.csv
-#[derive(Debug, Parser)]
-#[command(version)]
-struct Args {
+///   augenblick-vm feed --bus 0 --address 0x48 /data/trace.csv
+#[derive(Debug, clap::Args)]
+#[command(verbatim_doc_comment)]
+pub struct Args {
     /// The trace to replay (CSV with `t_ms` and `emg` in ADS1115 counts).
     trace: PathBuf,
     /// I2C bus number (/dev/i2c-N).
@@ -50,8 +49,7 @@ fn register_word(emg: i32) -> u16 {
     emg.clamp(i16::MIN.into(), i16::MAX.into()) as i16 as u16
 }
 
-fn main() -> Result<()> {
-    let args = Args::parse();
+pub fn run(args: Args) -> Result<()> {
     let samples = augenblick::trace::read_trace(&args.trace)?;
     let mut i2c = I2c::with_bus(args.bus).with_context(|| {
         format!(
