@@ -20,7 +20,9 @@ QEMU_PACKAGES=(qemu-system-x86 qemu-system-common qemu-system-data seabios
 fetch_all() {
   local cache=$1
   mkdir -p "$cache/debs"
-  apt-cache show linux-image-amd64 >/dev/null 2>&1 || apt-get update -qq
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  apt-cache show linux-image-amd64 >/dev/null 2>&1 || $sudo apt-get update -qq
   local kpkg
   kpkg=$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
   [[ -n "$kpkg" ]] || die "apt knows no linux-image-amd64 (run apt-get update?)"
