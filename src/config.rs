@@ -404,3 +404,28 @@ mod tests {
         assert!(err.to_string().contains("preroll_ms"), "{err}");
     }
 }
+
+#[cfg(test)]
+mod overlay_tests {
+    use super::*;
+
+    /// The documented config in overlay/ lists exactly the defaults, so
+    /// what it says is what a missing key means.
+    #[test]
+    fn the_overlay_config_is_the_defaults() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/overlay/etc/augenblick/config.toml"
+        );
+        assert_eq!(Config::load(path).unwrap(), Config::default());
+        // And every key is there: a table with the same keys as the defaults.
+        let text = std::fs::read_to_string(path).unwrap();
+        let written: toml::Table = text.parse().unwrap();
+        let defaults: toml::Table = Config::default().to_toml().parse().unwrap();
+        for (section, table) in &defaults {
+            let keys: Vec<_> = table.as_table().unwrap().keys().collect();
+            let have: Vec<_> = written[section].as_table().unwrap().keys().collect();
+            assert_eq!(have, keys, "[{section}]");
+        }
+    }
+}
