@@ -34,6 +34,9 @@ pub struct Config {
 pub struct RecordingConfig {
     /// Frames kept before a closure's estimated onset. The detector's onset
     /// can be a little late (the burst may start after the lid moves).
+    /// 100 ms: measured on labelled traces at 25-100 Hz, >= 97 % of closed
+    /// time filmed with under 1 % of frames from open eyes beyond 100 ms
+    /// (tests/appliance.rs); a longer pre-roll films open eyes.
     pub pre_roll_ms: f64,
     /// Frames kept after a closure's estimated offset: the burst can end
     /// while the eye is still shut, because reopening is passive.
@@ -57,10 +60,10 @@ pub struct RecordingConfig {
 impl Default for RecordingConfig {
     fn default() -> Self {
         RecordingConfig {
-            pre_roll_ms: 150.0,
-            post_roll_ms: 150.0,
+            pre_roll_ms: 100.0,
+            post_roll_ms: 100.0,
             max_clip_ms: 10_000.0,
-            detection_latency_ms: 600.0,
+            detection_latency_ms: 300.0,
             preroll_max_bytes: 32 << 20,
             writer_queue_frames: 64,
             sync_interval_ms: 1000.0,
@@ -399,5 +402,30 @@ mod tests {
     fn unknown_keys_are_rejected() {
         let err = Config::parse("[recording]\npreroll_ms = 5").unwrap_err();
         assert!(err.to_string().contains("preroll_ms"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod overlay_tests {
+    use super::*;
+
+    /// The documented config in overlay/ lists exactly the defaults, so
+    /// what it says is what a missing key means.
+    #[test]
+    fn the_overlay_config_is_the_defaults() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/overlay/etc/augenblick/config.toml"
+        );
+        assert_eq!(Config::load(path).unwrap(), Config::default());
+        // And every key is there: a table with the same keys as the defaults.
+        let text = std::fs::read_to_string(path).unwrap();
+        let written: toml::Table = text.parse().unwrap();
+        let defaults: toml::Table = Config::default().to_toml().parse().unwrap();
+        for (section, table) in &defaults {
+            let keys: Vec<_> = table.as_table().unwrap().keys().collect();
+            let have: Vec<_> = written[section].as_table().unwrap().keys().collect();
+            assert_eq!(have, keys, "[{section}]");
+        }
     }
 }

@@ -244,6 +244,7 @@ fn run_threaded(
         thread::Builder::new()
             .name("sampler".into())
             .spawn(move || {
+                raise_priority();
                 let start = clock.now_ms();
                 let mut k: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -358,6 +359,19 @@ fn run_threaded(
         return Err(ApplianceError::Thread);
     }
     Ok(())
+}
+
+/// Puts the calling thread (the sampler) in the real-time FIFO class, so a
+/// busy core cannot delay its wake-ups. Needs CAP_SYS_NICE or an RLIMIT_RTPRIO
+/// (the systemd unit grants one); without it the sampler runs at normal
+/// priority, still on absolute deadlines.
+fn raise_priority() {
+    let param = libc::sched_param { sched_priority: 20 };
+    // SAFETY: pthread_self() is the calling thread; `param` is a valid sched_param.
+    let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
+    if rc != 0 {
+        log::debug!("sampler stays at normal priority (SCHED_FIFO refused: error {rc})");
+    }
 }
 
 /// Where the writer runs.
@@ -587,9 +601,10 @@ impl Appliance {
 
     fn fill_stats(stats: &mut SessionStats, a: &Active) {
         let j = a.jitter.summary();
-        stats.jitter_p50_ms = j.p50_ms;
-        stats.jitter_p99_ms = j.p99_ms;
-        stats.jitter_max_ms = j.max_ms;
+        let us = |ms: f64| (ms * 1000.0).round() / 1000.0;
+        stats.jitter_p50_ms = us(j.p50_ms);
+        stats.jitter_p99_ms = us(j.p99_ms);
+        stats.jitter_max_ms = us(j.max_ms);
         stats.frames_not_kept = a.recorder.frames_not_kept;
         stats.onsets_skipped = a.recorder.onsets_skipped;
     }

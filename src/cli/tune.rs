@@ -1,9 +1,598 @@
-//! `augenblick tune`. Placeholder until its issue lands.
+//! `augenblick tune`: score the detector against labels, sweep its
+//! parameters, draw what it saw.
 
-/// Placeholder flags.
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::detector::DetectorConfig;
+use crate::trace::{read_labels, read_trace};
+use crate::tune::metrics::{score, Score, ScoreOptions};
+use crate::tune::plot::{self, Frame, View};
+use crate::tune::sweep::{
+    self, axes_from_toml, rank, run_sweep, Axis, Dataset, Evaluation, Grid, Objective, Outcome,
+};
+
+/// Score the detector against labels, sweep its parameters, draw plots.
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+#[command(after_help = "\
+Traces are CSV files with columns `t_ms` and `emg`; labels are CSV files with
+`onset_ms,offset_ms`. A folder stands for every `trace.csv` with a `labels.csv`
+beside it, in it or one level down (what `augenblick synth --scenario all` writes).
 
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("`augenblick tune` is not built yet")
+Examples:
+  # How does the default config do on one trace?
+  augenblick tune calm/trace.csv --labels calm/labels.csv
+  # ... on every scenario, as JSON
+  augenblick tune scenarios/ --json
+  # Search a grid, keep the config whose worst scenario is best
+  augenblick tune scenarios/ --sweep on_sigma=4:8:0.5 --sweep min_closure_ms=20,40,60 \\
+      --write-best best.toml
+  # The same grid from a file: on_sigma = \"4:8:0.5\", min_closure_ms = [20, 40, 60]
+  augenblick tune scenarios/ --sweep-file sweep.toml --top 5
+  # Look at seconds 60 to 90, and at every mistake
+  augenblick tune calm/trace.csv --labels calm/labels.csv --config best.toml \\
+      --plot calm.png --from-ms 60000 --to-ms 90000 --plot-errors mistakes/")]
+pub struct Args {
+    /// Trace files, or folders of `trace.csv` + `labels.csv` pairs.
+    #[arg(value_name = "TRACE")]
+    pub traces: Vec<PathBuf>,
+    /// More traces (the same as giving them as arguments).
+    #[arg(long = "trace", value_name = "TRACE")]
+    pub more_traces: Vec<PathBuf>,
+    /// Labels for the trace files, in the same order. A trace file without
+    /// one uses `labels.csv` (or `NAME.labels.csv`) beside it.
+    #[arg(long, short, value_name = "LABELS")]
+    pub labels: Vec<PathBuf>,
+    /// Detector config (TOML); the defaults otherwise. A sweep varies it.
+    #[arg(long, short, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Sweep a parameter: NAME=START:STOP:STEP (STOP included) or
+    /// NAME=A,B,C. Repeat for a grid.
+    #[arg(long, value_name = "NAME=VALUES")]
+    pub sweep: Vec<String>,
+    /// Sweep parameters from a TOML file: `on_sigma = "4:8:0.5"`,
+    /// `min_closure_ms = [20, 40, 60]`, `refractory_ms = { start = 0, stop = 200, step = 50 }`.
+    #[arg(long, value_name = "FILE")]
+    pub sweep_file: Option<PathBuf>,
+    /// How many of the best configs a sweep prints.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+    /// What "best" means over several traces: `worst` maximises the lowest
+    /// F1 of any trace (no scenario is sacrificed), `mean` the mean F1,
+    /// `pooled` the F1 of all traces together. Ties go to the higher pooled
+    /// F1, then the lower median latency, then fewer false triggers.
+    #[arg(long, value_enum, default_value_t = Objective::Worst)]
+    pub objective: Objective,
+    /// Write the best config of the sweep as TOML (readable by `detect
+    /// --config` and `tune --config`).
+    #[arg(long, value_name = "FILE")]
+    pub write_best: Option<PathBuf>,
+    /// Print JSON on stdout instead of tables.
+    #[arg(long)]
+    pub json: bool,
+    /// Draw the trace (PNG or SVG by extension) with the detector's baseline,
+    /// thresholds, detections, labels and faults. With several traces, one
+    /// file each, named `FILE-TRACENAME.png`. After a sweep, the best config.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Start of the plotted window (ms); the trace's start otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub from_ms: Option<f64>,
+    /// End of the plotted window (ms); the trace's end otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub to_ms: Option<f64>,
+    /// Write one small PNG per false positive and per miss into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub plot_errors: Option<PathBuf>,
+    /// Frames the appliance keeps before a closure's onset (for coverage).
+    #[arg(long, default_value_t = ScoreOptions::default().pre_roll_ms, value_name = "MS")]
+    pub pre_roll_ms: f64,
+    /// Frames the appliance keeps after a closure's offset (for coverage).
+    #[arg(long, default_value_t = ScoreOptions::default().post_roll_ms, value_name = "MS")]
+    pub post_roll_ms: f64,
+    /// Slack when matching a detection to a label.
+    #[arg(long, default_value_t = ScoreOptions::default().match_tolerance_ms, value_name = "MS")]
+    pub tolerance_ms: f64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let opts = ScoreOptions {
+        pre_roll_ms: args.pre_roll_ms,
+        post_roll_ms: args.post_roll_ms,
+        match_tolerance_ms: args.tolerance_ms,
+    };
+    for (name, v) in [
+        ("--pre-roll-ms", opts.pre_roll_ms),
+        ("--post-roll-ms", opts.post_roll_ms),
+        ("--tolerance-ms", opts.match_tolerance_ms),
+    ] {
+        if !(v.is_finite() && v >= 0.0) {
+            bail!("{name} {v}: give a number of milliseconds, 0 or more");
+        }
+    }
+    let base = super::detect::load_config(args.config.as_deref())?;
+    let mut axes = Vec::new();
+    if let Some(path) = &args.sweep_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the sweep file {}", path.display()))?;
+        axes.extend(axes_from_toml(path, &text)?);
+    }
+    for spec in &args.sweep {
+        axes.push(Axis::parse(spec)?);
+    }
+    if axes.is_empty() && args.write_best.is_some() {
+        bail!("--write-best needs a sweep: add --sweep NAME=VALUES or --sweep-file FILE");
+    }
+
+    let pairs = pair_traces(&args)?;
+    let datasets = load(&pairs)?;
+
+    let config = if axes.is_empty() {
+        let e = sweep::evaluate(&base, &datasets, &opts)?;
+        if args.json {
+            print_json(&JsonRun {
+                config: &base,
+                traces: names(&datasets),
+                evaluation: &e,
+            })?;
+        } else {
+            print_scores(&datasets, &e);
+        }
+        base
+    } else {
+        run_grid(&args, base, axes, &datasets, &opts)?
+            .candidate
+            .config
+    };
+
+    if args.plot.is_some() || args.plot_errors.is_some() {
+        draw_plots(&args, &config, &datasets, &opts)?;
+    }
+    Ok(())
+}
+
+/// A trace file and its labels.
+struct Pair {
+    name: String,
+    trace: PathBuf,
+    labels: PathBuf,
+}
+
+/// Resolves the arguments into (trace, labels) pairs.
+fn pair_traces(args: &Args) -> anyhow::Result<Vec<Pair>> {
+    let all: Vec<&PathBuf> = args.traces.iter().chain(&args.more_traces).collect();
+    if all.is_empty() {
+        bail!("no trace given: name a trace file (with --labels) or a folder of trace.csv + labels.csv pairs");
+    }
+    let files = all.iter().filter(|p| !p.is_dir()).count();
+    if !args.labels.is_empty() && args.labels.len() != files {
+        bail!(
+            "{} --labels for {} trace file(s): give one --labels per trace file, in the same order, or none to use labels.csv beside each trace",
+            args.labels.len(),
+            files
+        );
+    }
+    let mut explicit = args.labels.iter();
+    let mut pairs = Vec::new();
+    for path in all {
+        if path.is_dir() {
+            let found = find_pairs(path)
+                .with_context(|| format!("cannot list the folder {}", path.display()))?;
+            if found.is_empty() {
+                bail!(
+                    "{}: no trace.csv with a labels.csv beside it, in the folder or one level down",
+                    path.display()
+                );
+            }
+            pairs.extend(found);
+            continue;
+        }
+        let labels = match explicit.next() {
+            Some(l) => l.clone(),
+            None => sibling_labels(path).with_context(|| {
+                format!(
+                    "{}: no labels given; add --labels LABELS.csv (or put labels.csv beside the trace)",
+                    path.display()
+                )
+            })?,
+        };
+        pairs.push(Pair {
+            name: trace_name(path),
+            trace: path.clone(),
+            labels,
+        });
+    }
+    // Names label table rows and plot files: keep them apart.
+    for i in 1..pairs.len() {
+        if pairs[..i].iter().any(|p| p.name == pairs[i].name) {
+            pairs[i].name = format!("{}-{}", pairs[i].name, i + 1);
+        }
+    }
+    Ok(pairs)
+}
+
+/// A trace's display name: its folder for `trace.csv`, its stem otherwise.
+fn trace_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    if stem == "trace" {
+        if let Some(dir) = path
+            .parent()
+            .and_then(|p| p.canonicalize().ok())
+            .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        {
+            return dir;
+        }
+    }
+    stem
+}
+
+fn sibling_labels(trace: &Path) -> Option<PathBuf> {
+    let dir = trace.parent().unwrap_or(Path::new("."));
+    let stem = trace.file_stem()?.to_string_lossy();
+    let mut candidates = vec![
+        dir.join(format!("{stem}.labels.csv")),
+        dir.join(format!("{stem}_labels.csv")),
+    ];
+    if stem == "trace" {
+        candidates.insert(0, dir.join("labels.csv"));
+    }
+    candidates.into_iter().find(|p| p.is_file())
+}
+
+/// `trace.csv` + `labels.csv` in `dir` and its direct subfolders, by path.
+fn find_pairs(dir: &Path) -> std::io::Result<Vec<Pair>> {
+    let mut dirs = vec![dir.to_path_buf()];
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            dirs.push(entry.path());
+        }
+    }
+    dirs.sort();
+    Ok(dirs
+        .into_iter()
+        .filter(|d| d.join("trace.csv").is_file() && d.join("labels.csv").is_file())
+        .map(|d| Pair {
+            name: trace_name(&d.join("trace.csv")),
+            trace: d.join("trace.csv"),
+            labels: d.join("labels.csv"),
+        })
+        .collect())
+}
+
+/// Reads every trace and its labels into memory, in parallel.
+fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
+    pairs
+        .par_iter()
+        .map(|p| {
+            let samples = read_trace(&p.trace).context("cannot load the trace")?;
+            if samples.is_empty() {
+                bail!("{}: the trace has no samples", p.trace.display());
+            }
+            let labels = read_labels(&p.labels).context("cannot load the labels")?;
+            Ok(Dataset {
+                name: p.name.clone(),
+                trace_path: p.trace.clone(),
+                samples,
+                labels,
+            })
+        })
+        .collect()
+}
+
+fn names(datasets: &[Dataset]) -> Vec<&str> {
+    datasets.iter().map(|d| d.name.as_str()).collect()
+}
+
+fn run_grid(
+    args: &Args,
+    base: DetectorConfig,
+    axes: Vec<Axis>,
+    datasets: &[Dataset],
+    opts: &ScoreOptions,
+) -> anyhow::Result<Outcome> {
+    let grid = Grid::new(base, axes)?;
+    let (candidates, invalid, why) = grid.candidates();
+    if candidates.is_empty() {
+        match why {
+            Some(e) => bail!("every config of the grid is invalid, e.g. {e}"),
+            None => bail!("the grid is empty"),
+        }
+    }
+    if invalid > 0 {
+        log::warn!(
+            "skipped {invalid} of {} configs that cannot work (e.g. {})",
+            grid.len(),
+            why.map(|e| e.to_string()).unwrap_or_default()
+        );
+    }
+    let n = candidates.len();
+    let samples: usize = datasets.iter().map(|d| d.samples.len()).sum();
+    let bar = ProgressBar::new(n as u64).with_style(
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{wide_bar}] {pos}/{len} configs ({per_sec}, {eta} left)",
+        )
+        .expect("the template is valid")
+        .progress_chars("=> "),
+    );
+    let started = Instant::now();
+    let mut outcomes = run_sweep(candidates, datasets, opts, || bar.inc(1))?;
+    bar.finish_and_clear();
+    let secs = started.elapsed().as_secs_f64();
+    log::info!(
+        "swept {n} configs over {samples} samples in {secs:.2} s ({:.1} M samples/s)",
+        n as f64 * samples as f64 / secs / 1e6
+    );
+    rank(&mut outcomes, args.objective);
+    let top = &outcomes[..args.top.clamp(1, outcomes.len())];
+    if args.json {
+        print_json(&JsonSweep {
+            traces: names(datasets),
+            axes: &grid.axes,
+            objective: args.objective,
+            configs: n,
+            invalid,
+            seconds: secs,
+            samples_per_second: n as f64 * samples as f64 / secs,
+            best: top,
+        })?;
+    } else {
+        print_top(&grid.axes, datasets.len(), top, args.objective);
+        println!(
+            "\n{n} configs ({invalid} invalid skipped) over {} trace(s), {samples} samples, in {secs:.1} s ({:.0} M samples/s)",
+            datasets.len(),
+            n as f64 * samples as f64 / secs / 1e6
+        );
+        println!("\nBest config, per trace:");
+        print_scores(datasets, &top[0].evaluation);
+    }
+    let best = top[0].clone();
+    if let Some(path) = &args.write_best {
+        write_best(path, &best, &grid.axes, datasets, args.objective)?;
+        if !args.json {
+            println!("\nwrote the best config to {}", path.display());
+        }
+    }
+    Ok(best)
+}
+
+fn write_best(
+    path: &Path,
+    best: &Outcome,
+    axes: &[Axis],
+    datasets: &[Dataset],
+    objective: Objective,
+) -> anyhow::Result<()> {
+    #[derive(Serialize)]
+    struct File<'a> {
+        detector: &'a DetectorConfig,
+    }
+    let body = toml::to_string(&File {
+        detector: &best.candidate.config,
+    })
+    .context("cannot write the config as TOML")?;
+    let e = &best.evaluation;
+    let swept: Vec<String> = axes
+        .iter()
+        .map(|a| format!("{} ({} values)", a.name, a.values.len()))
+        .collect();
+    let text = format!(
+        "# Best detector config of a sweep over {}\n# on {} trace(s): {}\n# objective {:?}: worst F1 {:.4}, mean F1 {:.4}, pooled F1 {:.4}, median latency {}\n{body}",
+        swept.join(", "),
+        datasets.len(),
+        names(datasets).join(", "),
+        objective,
+        e.worst_f1,
+        e.mean_f1,
+        e.pooled.f1,
+        fmt_ms(e.pooled.latency_median_ms),
+    );
+    std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[derive(Serialize)]
+struct JsonRun<'a> {
+    config: &'a DetectorConfig,
+    traces: Vec<&'a str>,
+    evaluation: &'a Evaluation,
+}
+
+#[derive(Serialize)]
+struct JsonSweep<'a> {
+    traces: Vec<&'a str>,
+    axes: &'a [Axis],
+    objective: Objective,
+    configs: usize,
+    invalid: usize,
+    seconds: f64,
+    samples_per_second: f64,
+    best: &'a [Outcome],
+}
+
+fn print_json(value: &impl Serialize) -> anyhow::Result<()> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    serde_json::to_writer_pretty(&mut out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn fmt_ms(v: Option<f64>) -> String {
+    v.map_or("-".to_string(), |v| format!("{v:.0} ms"))
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}
+
+/// One row per trace (and a pooled row for several): every figure.
+fn print_scores(datasets: &[Dataset], e: &Evaluation) {
+    let width = datasets
+        .iter()
+        .map(|d| d.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(8);
+    println!(
+        "{:<width$} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>7} {:>6} {:>8} {:>8} {:>8} {:>7} {:>7}",
+        "trace",
+        "labels",
+        "found",
+        "TP",
+        "FP",
+        "FN",
+        "precision",
+        "recall",
+        "F1",
+        "lat med",
+        "lat p90",
+        "covered",
+        "wrong",
+        "FP/min"
+    );
+    let row = |name: &str, s: &Score| {
+        println!(
+            "{:<width$} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9.4} {:>7.4} {:>6.4} {:>8} {:>8} {:>8} {:>7} {:>7.2}",
+            name,
+            s.labels,
+            s.detections,
+            s.true_positives,
+            s.false_positives,
+            s.false_negatives,
+            s.precision,
+            s.recall,
+            s.f1,
+            fmt_ms(s.latency_median_ms),
+            fmt_ms(s.latency_p90_ms),
+            pct(s.closed_covered),
+            pct(s.wrongly_recorded),
+            s.false_per_min
+        );
+    };
+    for (d, s) in datasets.iter().zip(&e.per_trace) {
+        row(&d.name, s);
+    }
+    if datasets.len() > 1 {
+        row("(pooled)", &e.pooled);
+        println!(
+            "worst F1 {:.4}, mean F1 {:.4} over {} traces",
+            e.worst_f1,
+            e.mean_f1,
+            datasets.len()
+        );
+    }
+    println!(
+        "\nlat: decision time after the label's onset. covered: closed-eye time inside the recorded windows.\nwrong: share of the trace recorded with the eye open. FP/min: false triggers per minute."
+    );
+}
+
+fn print_top(axes: &[Axis], traces: usize, top: &[Outcome], objective: Objective) {
+    let mut header = format!("{:>4}", "rank");
+    for a in axes {
+        header += &format!(" {:>w$}", a.name, w = a.name.len().max(6));
+    }
+    if traces > 1 {
+        header += &format!(" {:>8} {:>7}", "worst F1", "mean F1");
+    }
+    header += &format!(
+        " {:>6} {:>9} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7}",
+        "F1", "precision", "recall", "lat med", "lat p90", "FP/min", "covered", "wrong"
+    );
+    println!("Best {} configs by {:?} F1:", top.len(), objective);
+    println!("{header}");
+    for (i, o) in top.iter().enumerate() {
+        let e = &o.evaluation;
+        let p = &e.pooled;
+        let mut line = format!("{:>4}", i + 1);
+        for (a, v) in axes.iter().zip(&o.candidate.values) {
+            line += &format!(" {:>w$}", v, w = a.name.len().max(6));
+        }
+        if traces > 1 {
+            line += &format!(" {:>8.4} {:>7.4}", e.worst_f1, e.mean_f1);
+        }
+        line += &format!(
+            " {:>6.4} {:>9.4} {:>7.4} {:>8} {:>8} {:>7.2} {:>8} {:>7}",
+            p.f1,
+            p.precision,
+            p.recall,
+            fmt_ms(p.latency_median_ms),
+            fmt_ms(p.latency_p90_ms),
+            p.false_per_min,
+            pct(p.closed_covered),
+            pct(p.wrongly_recorded)
+        );
+        println!("{line}");
+    }
+}
+
+fn draw_plots(
+    args: &Args,
+    cfg: &DetectorConfig,
+    datasets: &[Dataset],
+    opts: &ScoreOptions,
+) -> anyhow::Result<()> {
+    let several = datasets.len() > 1;
+    for d in datasets {
+        let view = View::record(cfg, &d.samples, &d.labels)?;
+        if let Some(path) = &args.plot {
+            let path = if several {
+                suffixed(path, &d.name)
+            } else {
+                path.clone()
+            };
+            let (start, end) = view.span_ms();
+            let from = args.from_ms.unwrap_or(start);
+            let to = args.to_ms.unwrap_or(end);
+            if to <= from {
+                bail!("--to-ms {to} must come after --from-ms {from}");
+            }
+            let frame = Frame {
+                width: 1600,
+                height: 560,
+                title: format!("{}: {:.1} s to {:.1} s", d.name, from / 1000.0, to / 1000.0),
+                highlight: None,
+            };
+            plot::draw(&path, &view, from, to, &frame)?;
+            eprintln!("drew {}", path.display());
+        }
+        if let Some(dir) = &args.plot_errors {
+            let dir = if several {
+                dir.join(&d.name)
+            } else {
+                dir.clone()
+            };
+            let s = score(&view.closures, &view.labels, d.span_ms(), opts);
+            let written = plot::draw_errors(&dir, &view, &s, &d.name)?;
+            eprintln!(
+                "drew {} error plot(s) ({} false positives, {} misses) in {}",
+                written.len(),
+                s.false_positives,
+                s.false_negatives,
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// `out.png` -> `out-NAME.png`.
+fn suffixed(path: &Path, name: &str) -> PathBuf {
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let file = match path.extension() {
+        Some(ext) => format!("{stem}-{name}.{}", ext.to_string_lossy()),
+        None => format!("{stem}-{name}"),
+    };
+    path.with_file_name(file)
 }

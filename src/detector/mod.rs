@@ -5,13 +5,45 @@
 //! the `t_ms` of each sample. Every parameter is in milliseconds or in units
 //! of the signal's own noise, so one config means the same at 25 and 860 Hz.
 //!
-//! PLACEHOLDER: the API below is the contract the rest of the crate codes
-//! against; the algorithm inside is a simple stand-in until the detector
-//! issue replaces it.
+//! # How it decides
+//!
+//! 1. **Calibration** ([`baseline`]): the first `calibration_ms` (and the
+//!    same after every fault) give a robust baseline and noise (median, MAD).
+//! 2. **Onset, at once**: a sample that lies `on_sigma` above the *floor*
+//!    (the minimum of the last `floor_ms`) starts a candidate and emits
+//!    [`Event::Onset`] on that very sample, so `detected_ms` is the earliest
+//!    moment a live system can act. A smile's slow rise drags the floor up
+//!    with it and rarely gets here; a blink's rise is too fast to.
+//! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
+//!    closure needs height (`closure_sigma`, and a share of the wearer's
+//!    typical blink, and, when bursts come rhythmically as in chewing and
+//!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
+//!    height), and a blink's rise (peak within `rise_ms`). Otherwise
+//!    [`Event::Retracted`]. A burst still up after `blink_ms` is a long
+//!    closure if it rose like a blink, else a plateau (smile, step) and
+//!    retracted; one still up after `max_closure_ms` is a step.
+//! 4. **Reopening** is passive and silent in the EMG: the closure's offset
+//!    is the moment the burst fell plus `reopen_ms`. The [`Event::Closure`]
+//!    is held until then, or until the next onset (a double blink), whichever
+//!    comes first, so closures never overlap.
+//! 5. **Faults** ([`faults`]): railed, flat or wild signals emit
+//!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
+//!    and the detector calibrates afresh after.
+//!
+//! Per sample the work is a few comparisons and multiply-adds: no
+//! allocation, no sorting, no division outside the rare decisions.
+
+mod baseline;
+mod faults;
+mod placement;
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
+
+use baseline::{Calibration, Level, Window};
+use faults::FaultWatch;
+use placement::BlinkMemory;
 
 /// A complete eye closure, as the detector estimates it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -119,33 +151,101 @@ pub struct Placement {
     pub blinks: u32,
 }
 
-/// Detector parameters. Times in milliseconds; levels in noise units.
+/// Detector parameters. Times in milliseconds; levels in noise units (the
+/// learned standard deviation of the resting signal), except the rails,
+/// which are ADC counts because they are properties of the hardware.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
-    /// Time at the start spent learning baseline and noise.
+    /// Time at the start (and after each fault) spent learning baseline and noise.
     pub calibration_ms: f64,
-    /// Onset threshold above baseline, in noise units.
+    /// A rise this far above the recent floor starts a candidate (an `Onset`).
     pub on_sigma: f64,
-    /// Offset threshold above baseline, in noise units (hysteresis).
+    /// Falling back below the floor plus this ends the candidate (hysteresis).
     pub off_sigma: f64,
-    /// Shortest closure reported.
+    /// Shortest closure reported (estimated onset to offset).
     pub min_closure_ms: f64,
-    /// Longest closure reported (long deliberate closures included).
+    /// Longest closure reported (long deliberate closures included); a
+    /// "closure" that has not ended by then is a baseline step, retracted.
     pub max_closure_ms: f64,
-    /// Time after a closure during which no new closure starts.
+    /// Time after a burst falls during which no new candidate starts.
     pub refractory_ms: f64,
+    /// Time constant of the baseline rising and of the noise estimate.
+    pub baseline_ms: f64,
+    /// The floor a blink rises above is the minimum over this recent window:
+    /// rises slower than this drag the floor along (smiles, drift).
+    pub floor_ms: f64,
+    /// Least height above the floor for a closure, in noise units.
+    pub closure_sigma: f64,
+    /// Least height as a share of the wearer's typical blink (once known).
+    pub typical_share: f64,
+    /// While bursts come rhythmically (chewing, talking), a closure must be
+    /// this many times as tall as the median of those bursts.
+    pub rhythm_ratio: f64,
+    /// Bursts (besides the candidate) within this window before it make it
+    /// rhythmic ...
+    pub rhythm_ms: f64,
+    /// ... when there are at least this many.
+    pub rhythm_bursts: f64,
+    /// A blink reaches its peak within this time after the onset decision.
+    pub rise_ms: f64,
+    /// A burst lasting longer than this is a long closure only if it rose
+    /// like a blink; otherwise it is a plateau (a smile, a step), retracted.
+    pub blink_ms: f64,
+    /// A burst above the off level for less than this is a spike (cable tug);
+    /// so is one that is a single sample wide at half height.
+    pub spike_ms: f64,
+    /// Passive reopening: the lid opens this long after the burst falls.
+    pub reopen_ms: f64,
+    /// The lid starts moving this long before the envelope leaves the floor.
+    pub onset_lead_ms: f64,
+    /// Samples at or below this many counts are at the low rail.
+    pub rail_low_counts: f64,
+    /// Samples at or above this many counts are at the high rail.
+    pub rail_high_counts: f64,
+    /// Time at a rail before a `Railed` fault.
+    pub rail_ms: f64,
+    /// Time without movement before a `Flat` fault ...
+    pub flat_ms: f64,
+    /// ... where "without movement" is a range below this, in noise units.
+    pub flat_sigma: f64,
+    /// Time of wild swings below the baseline before a `Wild` fault ...
+    pub wild_ms: f64,
+    /// ... where "wild" is a mean depth below the baseline of this, in noise units.
+    pub wild_sigma: f64,
+    /// A fault ends after the signal has been sound this long.
+    pub fault_clear_ms: f64,
 }
 
 impl Default for DetectorConfig {
     fn default() -> Self {
         DetectorConfig {
-            calibration_ms: 3000.0,
-            on_sigma: 6.0,
-            off_sigma: 3.0,
-            min_closure_ms: 40.0,
-            max_closure_ms: 5000.0,
-            refractory_ms: 100.0,
+            calibration_ms: 1500.0,
+            on_sigma: 5.0,
+            off_sigma: 2.0,
+            min_closure_ms: 60.0,
+            max_closure_ms: 8000.0,
+            refractory_ms: 60.0,
+            baseline_ms: 4000.0,
+            floor_ms: 250.0,
+            closure_sigma: 7.0,
+            typical_share: 0.35,
+            rhythm_ratio: 1.6,
+            rhythm_ms: 2500.0,
+            rhythm_bursts: 2.0,
+            rise_ms: 200.0,
+            blink_ms: 600.0,
+            spike_ms: 30.0,
+            reopen_ms: 80.0,
+            onset_lead_ms: 20.0,
+            rail_low_counts: 0.0,
+            rail_high_counts: 32767.0,
+            rail_ms: 200.0,
+            flat_ms: 300.0,
+            flat_sigma: 0.3,
+            wild_ms: 400.0,
+            wild_sigma: 4.0,
+            fault_clear_ms: 500.0,
         }
     }
 }
@@ -172,6 +272,26 @@ impl DetectorConfig {
         "min_closure_ms",
         "max_closure_ms",
         "refractory_ms",
+        "baseline_ms",
+        "floor_ms",
+        "closure_sigma",
+        "typical_share",
+        "rhythm_ratio",
+        "rhythm_ms",
+        "rhythm_bursts",
+        "rise_ms",
+        "blink_ms",
+        "spike_ms",
+        "reopen_ms",
+        "onset_lead_ms",
+        "rail_low_counts",
+        "rail_high_counts",
+        "rail_ms",
+        "flat_ms",
+        "flat_sigma",
+        "wild_ms",
+        "wild_sigma",
+        "fault_clear_ms",
     ];
 
     fn field(&mut self, name: &str) -> Option<&mut f64> {
@@ -182,6 +302,26 @@ impl DetectorConfig {
             "min_closure_ms" => &mut self.min_closure_ms,
             "max_closure_ms" => &mut self.max_closure_ms,
             "refractory_ms" => &mut self.refractory_ms,
+            "baseline_ms" => &mut self.baseline_ms,
+            "floor_ms" => &mut self.floor_ms,
+            "closure_sigma" => &mut self.closure_sigma,
+            "typical_share" => &mut self.typical_share,
+            "rhythm_ratio" => &mut self.rhythm_ratio,
+            "rhythm_ms" => &mut self.rhythm_ms,
+            "rhythm_bursts" => &mut self.rhythm_bursts,
+            "rise_ms" => &mut self.rise_ms,
+            "blink_ms" => &mut self.blink_ms,
+            "spike_ms" => &mut self.spike_ms,
+            "reopen_ms" => &mut self.reopen_ms,
+            "onset_lead_ms" => &mut self.onset_lead_ms,
+            "rail_low_counts" => &mut self.rail_low_counts,
+            "rail_high_counts" => &mut self.rail_high_counts,
+            "rail_ms" => &mut self.rail_ms,
+            "flat_ms" => &mut self.flat_ms,
+            "flat_sigma" => &mut self.flat_sigma,
+            "wild_ms" => &mut self.wild_ms,
+            "wild_sigma" => &mut self.wild_sigma,
+            "fault_clear_ms" => &mut self.fault_clear_ms,
             _ => return None,
         })
     }
@@ -208,18 +348,31 @@ impl DetectorConfig {
                 Err(ConfigError::Invalid { name, value, why })
             }
         };
-        check(
-            "calibration_ms",
-            self.calibration_ms,
-            self.calibration_ms >= 0.0,
-            "must be >= 0",
-        )?;
-        check(
-            "on_sigma",
-            self.on_sigma,
-            self.on_sigma > 0.0,
-            "must be > 0",
-        )?;
+        let window_max = baseline::BUCKET_MS * baseline::RING as f64;
+        for (name, value) in [
+            ("calibration_ms", self.calibration_ms),
+            ("min_closure_ms", self.min_closure_ms),
+            ("refractory_ms", self.refractory_ms),
+            ("rise_ms", self.rise_ms),
+            ("spike_ms", self.spike_ms),
+            ("reopen_ms", self.reopen_ms),
+            ("onset_lead_ms", self.onset_lead_ms),
+            ("rail_ms", self.rail_ms),
+            ("wild_ms", self.wild_ms),
+            ("fault_clear_ms", self.fault_clear_ms),
+            ("rhythm_ms", self.rhythm_ms),
+        ] {
+            check(name, value, value >= 0.0, "must be >= 0")?;
+        }
+        for (name, value) in [
+            ("on_sigma", self.on_sigma),
+            ("closure_sigma", self.closure_sigma),
+            ("baseline_ms", self.baseline_ms),
+            ("wild_sigma", self.wild_sigma),
+            ("flat_sigma", self.flat_sigma),
+        ] {
+            check(name, value, value > 0.0, "must be > 0")?;
+        }
         check(
             "off_sigma",
             self.off_sigma,
@@ -227,40 +380,146 @@ impl DetectorConfig {
             "must be between 0 and on_sigma",
         )?;
         check(
-            "min_closure_ms",
-            self.min_closure_ms,
-            self.min_closure_ms >= 0.0,
-            "must be >= 0",
-        )?;
-        check(
             "max_closure_ms",
             self.max_closure_ms,
-            self.max_closure_ms > self.min_closure_ms,
-            "must be above min_closure_ms",
+            self.max_closure_ms > self.min_closure_ms && self.max_closure_ms >= self.blink_ms,
+            "must be above min_closure_ms and at least blink_ms",
         )?;
         check(
-            "refractory_ms",
-            self.refractory_ms,
-            self.refractory_ms >= 0.0,
+            "blink_ms",
+            self.blink_ms,
+            self.blink_ms > 0.0,
+            "must be > 0",
+        )?;
+        check(
+            "floor_ms",
+            self.floor_ms,
+            self.floor_ms > 0.0 && self.floor_ms <= window_max,
+            "must be between 0 and 400 (the floor window's capacity)",
+        )?;
+        check(
+            "flat_ms",
+            self.flat_ms,
+            self.flat_ms > 0.0 && self.flat_ms <= window_max,
+            "must be between 0 and 400 (the flat window's capacity)",
+        )?;
+        check(
+            "typical_share",
+            self.typical_share,
+            (0.0..=1.0).contains(&self.typical_share),
+            "must be between 0 and 1",
+        )?;
+        check(
+            "rhythm_ratio",
+            self.rhythm_ratio,
+            self.rhythm_ratio >= 0.0,
             "must be >= 0",
+        )?;
+        check(
+            "rhythm_bursts",
+            self.rhythm_bursts,
+            (0.0..=RHYTHM_KEPT as f64).contains(&self.rhythm_bursts),
+            "must be between 0 and 8",
+        )?;
+        check(
+            "rail_low_counts",
+            self.rail_low_counts,
+            self.rail_low_counts < self.rail_high_counts,
+            "must be below rail_high_counts",
+        )?;
+        check(
+            "rail_high_counts",
+            self.rail_high_counts,
+            true,
+            "must be a number",
         )?;
         Ok(())
     }
+}
+
+/// Bursts remembered for the rhythm test.
+const RHYTHM_KEPT: usize = 8;
+/// A pause in the samples longer than this loses a burst in progress.
+const GAP_MS: f64 = 1000.0;
+/// Per-sample coefficients never use a step longer than this, so one late
+/// sample cannot snap the baseline.
+const MAX_STEP_MS: f64 = 200.0;
+/// A long closure rose like a blink: within `rise_ms` it reached this share
+/// of its highest point so far.
+const LONG_EARLY_SHARE: f64 = 0.6;
+/// A double blink: the burst fell to this share of its peak ...
+const SPLIT_VALLEY_SHARE: f64 = 0.5;
+/// ... and rose again by this share of it (and by `on_sigma`).
+const SPLIT_RISE_SHARE: f64 = 0.4;
+/// A spike is narrower than this many sample intervals at half height.
+const SPIKE_SAMPLES: f64 = 1.3;
+/// Smallest gap kept between one closure's offset and the next onset.
+const EPS_MS: f64 = 1e-3;
+
+/// A burst being watched: its `Onset` is out, the verdict is not.
+#[derive(Debug, Clone, Copy)]
+struct Candidate {
+    onset_ms: f64,
+    detected_ms: f64,
+    /// When the rise crossed the off level (interpolated).
+    rose_ms: f64,
+    /// The floor it rose from (frozen while it lasts).
+    reference: f64,
+    /// The noise when it started (frozen too).
+    sigma: f64,
+    peak_h: f64,
+    peak_t: f64,
+    /// The samples either side of the peak (post: NaN until seen), for the width.
+    pre_h: f64,
+    pre_t: f64,
+    post_h: f64,
+    post_t: f64,
+    /// Highest point within `rise_ms` of the decision.
+    early_h: f64,
+    /// Lowest point since the peak (double blinks).
+    valley_h: f64,
+    valley_t: f64,
+    /// The previous sample inside the burst.
+    last_h: f64,
+    last_t: f64,
+    /// Longer than `blink_ms` and rose like a blink: a long closure.
+    long: bool,
+    /// Median height of the bursts that came rhythmically before it
+    /// (chewing, talking); 0 if they did not.
+    context_h: f64,
+    /// Its slot in the burst history.
+    slot: usize,
+}
+
+/// A closure whose burst has fallen, held while the lid reopens passively.
+#[derive(Debug, Clone, Copy)]
+struct Pending {
+    closure: Closure,
+    fell_ms: f64,
 }
 
 /// The detector itself. See the module docs.
 #[derive(Debug, Clone)]
 pub struct BlinkDetector {
     cfg: DetectorConfig,
-    start_ms: Option<f64>,
-    baseline: f64,
-    noise: f64,
+    started: bool,
+    last_t: f64,
+    prev_x: f64,
+    calibration: Option<Calibration>,
+    level: Level,
+    window: Window,
+    faults: FaultWatch,
+    memory: BlinkMemory,
+    candidate: Option<Candidate>,
+    pending: Option<Pending>,
+    /// When the last burst fell (for the refractory time).
+    last_fell_ms: f64,
+    /// Offset of the last closure: the next onset may not precede it.
+    last_offset_ms: f64,
+    /// Recent bursts: when they were announced and how tall they grew.
+    bursts: [(f64, f64); RHYTHM_KEPT],
+    bursts_next: usize,
     state: State,
-    onset_ms: f64,
-    detected_ms: f64,
-    peak: f64,
-    last_end_ms: f64,
-    last_t_ms: f64,
     events: VecDeque<Event>,
 }
 
@@ -269,17 +528,23 @@ impl BlinkDetector {
     pub fn new(cfg: DetectorConfig) -> Result<Self, ConfigError> {
         cfg.validate()?;
         Ok(BlinkDetector {
+            level: Level::new(0.0, 1.0, cfg.baseline_ms),
+            window: Window::new(cfg.floor_ms, cfg.flat_ms),
+            faults: FaultWatch::new(&cfg),
+            memory: BlinkMemory::new(),
             cfg,
-            start_ms: None,
-            baseline: 0.0,
-            noise: 1.0,
+            started: false,
+            last_t: f64::NEG_INFINITY,
+            prev_x: 0.0,
+            calibration: None,
+            candidate: None,
+            pending: None,
+            last_fell_ms: f64::NEG_INFINITY,
+            last_offset_ms: f64::NEG_INFINITY,
+            bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
+            bursts_next: 0,
             state: State::Calibrating,
-            onset_ms: 0.0,
-            detected_ms: 0.0,
-            peak: 0.0,
-            last_end_ms: f64::NEG_INFINITY,
-            last_t_ms: 0.0,
-            events: VecDeque::with_capacity(4),
+            events: VecDeque::with_capacity(8),
         })
     }
 
@@ -288,72 +553,382 @@ impl BlinkDetector {
         &self.cfg
     }
 
-    /// Feeds one sample. Times must not decrease.
+    /// Feeds one sample. Times should not decrease; a time earlier than the
+    /// last is taken as equal to it.
     pub fn push(&mut self, t_ms: f64, emg: i32) {
-        let x = emg as f64;
-        let start = *self.start_ms.get_or_insert(t_ms);
-        self.last_t_ms = t_ms;
-        if self.state == State::Calibrating {
-            self.baseline += (x - self.baseline) * if t_ms == start { 1.0 } else { 0.05 };
-            self.noise += ((x - self.baseline).abs().max(1.0) - self.noise) * 0.05;
-            if t_ms - start >= self.cfg.calibration_ms {
-                self.state = State::Open;
-            }
+        if t_ms.is_nan() {
             return;
         }
-        let on = self.baseline + self.cfg.on_sigma * self.noise;
-        let off = self.baseline + self.cfg.off_sigma * self.noise;
-        match self.state {
-            State::Open | State::Refractory | State::Rising => {
-                if x > on && t_ms - self.last_end_ms >= self.cfg.refractory_ms {
-                    self.state = State::Closed;
-                    self.onset_ms = t_ms;
-                    self.detected_ms = t_ms;
-                    self.peak = x - self.baseline;
-                    self.events.push_back(Event::Onset {
-                        onset_ms: t_ms,
-                        detected_ms: t_ms,
-                    });
-                } else {
-                    self.state = State::Open;
-                    self.baseline += (x - self.baseline) * 0.01;
-                    self.noise += ((x - self.baseline).abs().max(1.0) - self.noise) * 0.01;
-                }
-            }
-            State::Closed => {
-                self.peak = self.peak.max(x - self.baseline);
-                if x < off || t_ms - self.onset_ms > self.cfg.max_closure_ms {
-                    self.end(t_ms);
-                }
-            }
-            State::Calibrating | State::Fault => {}
+        let x = f64::from(emg);
+        if !self.started {
+            self.started = true;
+            self.last_t = t_ms;
+            self.prev_x = x;
+            self.calibration = Some(Calibration::new(t_ms, self.cfg.calibration_ms));
         }
-    }
+        let t = t_ms.max(self.last_t);
+        let dt = t - self.last_t;
+        let prev_t = self.last_t;
+        self.last_t = t;
+        let closed = self.window.push(t, x);
+        let flat_range = if closed { self.window.flat_range() } else { None };
 
-    fn end(&mut self, t_ms: f64) {
-        self.state = State::Refractory;
-        self.last_end_ms = t_ms;
-        if t_ms - self.onset_ms < self.cfg.min_closure_ms {
-            self.events.push_back(Event::Retracted {
-                onset_ms: self.onset_ms,
-                t_ms,
-            });
+        if dt > GAP_MS {
+            self.abandon(t);
+        }
+        if let Some(kind) = self.faults.rails(t, x) {
+            self.begin_fault(kind, t);
+        }
+        if self.faults.active.is_some() {
+            if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
+                self.events.push_back(Event::FaultEnd { kind, t_ms: t });
+                self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+                self.state = State::Calibrating;
+            }
+            self.prev_x = x;
+            return;
+        }
+        if let Some(cal) = &mut self.calibration {
+            cal.push(t, x);
+            if t - cal.start_ms() >= self.cfg.calibration_ms {
+                if let Some((base, sigma)) = cal.estimate() {
+                    self.level = Level::new(base, sigma, self.cfg.baseline_ms);
+                }
+                self.calibration = None;
+                self.state = State::Open;
+            }
+            self.prev_x = x;
+            return;
+        }
+        let dt_c = dt.min(MAX_STEP_MS);
+        let sigma = self.level.sigma();
+        if let Some(kind) = self
+            .faults
+            .signal(t, dt_c, x, self.level.base, sigma, flat_range)
+        {
+            self.begin_fault(kind, t);
+            self.prev_x = x;
+            return;
+        }
+
+        if let Some(p) = self.pending {
+            if t >= p.closure.offset_ms {
+                self.emit_pending(p.closure.offset_ms);
+            }
+        }
+        if self.candidate.is_some() {
+            self.track(t, x);
         } else {
-            self.events.push_back(Event::Closure(Closure {
-                onset_ms: self.onset_ms,
-                offset_ms: t_ms,
-                detected_ms: self.detected_ms,
-                peak: self.peak,
-                score: 1.0,
-            }));
+            let floor = self.floor();
+            if x - floor >= self.cfg.on_sigma * sigma
+                && t - self.last_fell_ms >= self.cfg.refractory_ms
+            {
+                self.open(t, x, prev_t, self.prev_x, floor, sigma);
+            } else if self.pending.is_none() {
+                self.level.update(x, dt_c);
+                self.state = State::Open;
+            }
+        }
+        self.prev_x = x;
+    }
+
+    /// The floor a blink must rise above: the recent minimum, but never far
+    /// below the baseline (a downward spike must not make the next ordinary
+    /// sample look like a rise).
+    #[inline]
+    fn floor(&self) -> f64 {
+        self.window
+            .floor()
+            .max(self.level.base - 3.0 * self.level.sigma())
+    }
+
+    /// A fast rise: announce it at once (`Onset`), judge it later.
+    fn open(&mut self, t: f64, x: f64, prev_t: f64, prev_x: f64, floor: f64, sigma: f64) {
+        // Onset estimate: where the rise crossed the off level, interpolated
+        // between the previous sample and this one, minus the lead of the
+        // lid over the envelope.
+        let level = floor + self.cfg.off_sigma * sigma;
+        let crossed = if prev_x < level && x > prev_x && t > prev_t {
+            prev_t + (level - prev_x) / (x - prev_x) * (t - prev_t)
+        } else {
+            prev_t
+        };
+        let mut onset = (crossed - self.cfg.onset_lead_ms).min(t);
+        if let Some(p) = self.pending.take() {
+            let off = onset.min(p.closure.offset_ms).max(p.fell_ms);
+            self.finalize(p.closure, off, t);
+        }
+        onset = onset.max(self.last_offset_ms).min(t);
+
+        let context_h = self.rhythm_context(t);
+        let slot = self.bursts_next;
+        self.bursts[slot] = (t, 0.0);
+        self.bursts_next = (slot + 1) % RHYTHM_KEPT;
+
+        let h = x - floor;
+        self.candidate = Some(Candidate {
+            onset_ms: onset,
+            detected_ms: t,
+            rose_ms: crossed.min(t),
+            reference: floor,
+            sigma,
+            peak_h: h,
+            peak_t: t,
+            pre_h: prev_x - floor,
+            pre_t: prev_t,
+            post_h: f64::NAN,
+            post_t: f64::NAN,
+            early_h: h,
+            valley_h: h,
+            valley_t: t,
+            last_h: h,
+            last_t: t,
+            long: false,
+            context_h,
+            slot,
+        });
+        self.state = State::Rising;
+        self.events.push_back(Event::Onset {
+            onset_ms: onset,
+            detected_ms: t,
+        });
+    }
+
+    /// Follows a candidate through one more sample.
+    fn track(&mut self, t: f64, x: f64) {
+        let Some(mut c) = self.candidate else { return };
+        let h = x - c.reference;
+        let s = c.sigma;
+        let off = self.cfg.off_sigma * s;
+        if h < off {
+            // Fell: interpolate the crossing of the off level.
+            let fell = if c.last_h > off && c.last_h > h {
+                c.last_t + (c.last_h - off) / (c.last_h - h) * (t - c.last_t)
+            } else {
+                t
+            };
+            if c.post_t.is_nan() {
+                c.post_h = h;
+                c.post_t = t;
+            }
+            self.candidate = Some(c);
+            self.decide(fell, t);
+            return;
+        }
+        if h > c.peak_h {
+            c.pre_h = c.last_h;
+            c.pre_t = c.last_t;
+            c.peak_h = h;
+            c.peak_t = t;
+            c.post_t = f64::NAN;
+            c.valley_h = h;
+            c.valley_t = t;
+        } else {
+            if c.post_t.is_nan() {
+                c.post_h = h;
+                c.post_t = t;
+            }
+            if h < c.valley_h {
+                c.valley_h = h;
+                c.valley_t = t;
+            }
+        }
+        if t - c.detected_ms <= self.cfg.rise_ms {
+            c.early_h = c.early_h.max(h);
+        }
+        let since = t - c.detected_ms;
+        c.last_h = h;
+        c.last_t = t;
+        self.candidate = Some(c);
+
+        // A double blink: fell well back, then rose sharply again.
+        if !c.long
+            && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
+            && h - c.valley_h >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
+        {
+            let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
+            self.decide(c.valley_t, t);
+            self.open(t, x, prev_t, prev_x, reference, s);
+            return;
+        }
+        if !c.long && since >= self.cfg.blink_ms {
+            if c.early_h >= LONG_EARLY_SHARE * c.peak_h && c.peak_h >= self.gate(&c) {
+                if let Some(c) = &mut self.candidate {
+                    c.long = true;
+                }
+            } else {
+                // A slow rise that stays: a smile or a step, not a blink.
+                self.retract(t);
+                return;
+            }
+        }
+        if t - c.onset_ms >= self.cfg.max_closure_ms {
+            // Closures end; this did not: a step of the baseline that stayed.
+            self.retract(t);
+            self.level.reseed(x);
+            return;
+        }
+        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= 0.5 * c.peak_h) {
+            State::Closed
+        } else {
+            State::Rising
+        };
+    }
+
+    /// Median height of the bursts within `rhythm_ms` before `t`, if there
+    /// were at least `rhythm_bursts` of them; else 0.
+    fn rhythm_context(&self, t: f64) -> f64 {
+        let since = t - self.cfg.rhythm_ms;
+        let mut heights = [0.0; RHYTHM_KEPT];
+        let mut n = 0;
+        for &(bt, h) in &self.bursts {
+            if bt >= since && bt < t && h > 0.0 {
+                heights[n] = h;
+                n += 1;
+            }
+        }
+        if n == 0 || (n as f64) < self.cfg.rhythm_bursts {
+            return 0.0;
+        }
+        baseline::median_in_place(&mut heights[..n])
+    }
+
+    /// The least height a candidate needs to be a closure.
+    fn gate(&self, c: &Candidate) -> f64 {
+        let typical = self.memory.typical().unwrap_or(0.0);
+        (self.cfg.closure_sigma * c.sigma)
+            .max(self.cfg.typical_share * typical)
+            .max(self.cfg.rhythm_ratio * c.context_h)
+    }
+
+    /// Width of the burst at half its height, from the samples beside the peak.
+    fn half_width(c: &Candidate) -> (f64, f64) {
+        let half = 0.5 * c.peak_h;
+        let left = if c.pre_h >= half || c.peak_t <= c.pre_t {
+            c.pre_t
+        } else {
+            c.pre_t + (half - c.pre_h) / (c.peak_h - c.pre_h) * (c.peak_t - c.pre_t)
+        };
+        let (right, step_after) = if c.post_t.is_nan() {
+            (c.peak_t, f64::INFINITY)
+        } else if c.post_h >= half || c.post_t <= c.peak_t {
+            (c.post_t, c.post_t - c.peak_t)
+        } else {
+            (
+                c.peak_t + (c.peak_h - half) / (c.peak_h - c.post_h) * (c.post_t - c.peak_t),
+                c.post_t - c.peak_t,
+            )
+        };
+        let step = (c.peak_t - c.pre_t).min(step_after);
+        (right - left, step)
+    }
+
+    /// The burst fell at `fell`: a closure, or not.
+    fn decide(&mut self, fell: f64, t: f64) {
+        let Some(c) = self.candidate.take() else { return };
+        self.bursts[c.slot].1 = c.peak_h;
+        self.last_fell_ms = fell;
+        self.memory.forget_if_stale(t);
+        let gate = self.gate(&c);
+        let (width, step) = Self::half_width(&c);
+        let offset = fell + self.cfg.reopen_ms;
+        let blink = c.peak_h >= gate
+            && (c.long
+                || (width >= SPIKE_SAMPLES * step
+                    && fell - c.rose_ms >= self.cfg.spike_ms
+                    && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
+            && offset - c.onset_ms >= self.cfg.min_closure_ms;
+        if std::env::var("DET_DEBUG").is_ok() {
+            eprintln!("decide t {t:.0} peak {:.1} gate {gate:.1} width {width:.1} step {step:.1} rise {:.0} long {} sig {:.1} ref {:.0} ctx {:.0}", c.peak_h, c.peak_t - c.detected_ms, c.long, c.sigma, c.reference, c.context_h);
+        }
+        if !blink {
+            self.events.push_back(Event::Retracted {
+                onset_ms: c.onset_ms,
+                t_ms: t,
+            });
+            self.state = State::Open;
+            return;
+        }
+        if c.context_h == 0.0 {
+            // Only blinks in the clear teach what the wearer's blinks look like.
+            self.memory.record(c.peak_t, c.peak_h, c.sigma);
+        }
+        self.pending = Some(Pending {
+            closure: Closure {
+                onset_ms: c.onset_ms,
+                offset_ms: offset.max(c.onset_ms + EPS_MS),
+                detected_ms: c.detected_ms,
+                peak: c.peak_h,
+                score: 1.0 - 0.5 * gate / c.peak_h,
+            },
+            fell_ms: fell,
+        });
+        self.state = State::Refractory;
+    }
+
+    /// Drops the candidate: not a closure after all.
+    fn retract(&mut self, t: f64) {
+        if let Some(c) = self.candidate.take() {
+            self.bursts[c.slot].1 = c.peak_h;
+            self.events.push_back(Event::Retracted {
+                onset_ms: c.onset_ms,
+                t_ms: t,
+            });
+            self.last_fell_ms = t;
+        }
+        self.state = State::Open;
+    }
+
+    /// Emits the pending closure with its offset no later than `limit`.
+    fn emit_pending(&mut self, limit: f64) {
+        if let Some(p) = self.pending.take() {
+            let off = p.closure.offset_ms.min(limit).max(p.fell_ms);
+            self.finalize(p.closure, off, limit.max(off));
         }
     }
 
-    /// Ends the stream: a closure still open is closed at the last sample.
+    /// Emits a closure ending at `offset`, as long as that leaves it a
+    /// length and lies no later than `now`; otherwise it is retracted.
+    fn finalize(&mut self, mut c: Closure, offset: f64, now: f64) {
+        c.offset_ms = offset.max(c.onset_ms + EPS_MS);
+        if c.offset_ms > now.max(c.onset_ms) + EPS_MS || !c.offset_ms.is_finite() {
+            self.events.push_back(Event::Retracted {
+                onset_ms: c.onset_ms,
+                t_ms: now,
+            });
+            return;
+        }
+        self.last_offset_ms = c.offset_ms;
+        self.events.push_back(Event::Closure(c));
+    }
+
+    /// A pause in the samples: a burst in progress cannot be judged.
+    fn abandon(&mut self, t: f64) {
+        self.retract(t);
+        if let Some(p) = self.pending {
+            self.emit_pending(p.closure.offset_ms);
+        }
+    }
+
+    fn begin_fault(&mut self, kind: FaultKind, t: f64) {
+        self.retract(t);
+        if self.pending.is_some() {
+            self.emit_pending(t);
+        }
+        self.calibration = None;
+        self.state = State::Fault;
+        self.events.push_back(Event::FaultStart { kind, t_ms: t });
+    }
+
+    /// Ends the stream: a burst still going on is judged as if it fell at
+    /// the last sample, and a held closure is released.
     pub fn finish(&mut self) {
-        if self.state == State::Closed {
-            let t = self.last_t_ms.max(self.onset_ms + 1.0);
-            self.end(t);
+        if self.candidate.is_some() {
+            let t = self.last_t;
+            self.decide(t, t);
+        }
+        if let Some(p) = self.pending {
+            self.emit_pending(p.closure.offset_ms);
         }
     }
 
@@ -364,18 +939,25 @@ impl BlinkDetector {
 
     /// What the detector believes now.
     pub fn snapshot(&self) -> Snapshot {
+        let sigma = self.level.sigma();
+        let (reference, s) = match &self.candidate {
+            Some(c) => (c.reference, c.sigma),
+            None if self.started => (self.floor(), sigma),
+            None => (self.level.base, sigma),
+        };
         Snapshot {
             state: self.state,
-            baseline: self.baseline,
-            noise: self.noise,
-            on_threshold: self.baseline + self.cfg.on_sigma * self.noise,
-            off_threshold: self.baseline + self.cfg.off_sigma * self.noise,
+            baseline: self.level.base,
+            noise: sigma,
+            on_threshold: reference + self.cfg.on_sigma * s,
+            off_threshold: reference + self.cfg.off_sigma * s,
         }
     }
 
-    /// How well the pads sit, once enough blinks were seen.
+    /// How well the pads sit, once a few blinks were seen: the median blink
+    /// height over the noise, mapped to 0..1.
     pub fn placement(&self) -> Option<Placement> {
-        None
+        self.memory.placement()
     }
 }
 

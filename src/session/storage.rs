@@ -177,6 +177,8 @@ pub struct FlakyStorage {
     full: Arc<AtomicBool>,
     /// Bytes that may still be written before the disk is full (u64::MAX: no limit).
     budget: Arc<AtomicU64>,
+    /// Once full, the disk frees itself after this many failed writes (0: never).
+    full_for: Arc<AtomicU64>,
 }
 
 impl FlakyStorage {
@@ -184,6 +186,7 @@ impl FlakyStorage {
         FlakyStorage {
             full: Arc::default(),
             budget: Arc::new(AtomicU64::new(u64::MAX)),
+            full_for: Arc::default(),
         }
     }
 
@@ -200,8 +203,21 @@ impl FlakyStorage {
         self.budget.store(bytes, Ordering::SeqCst);
     }
 
+    /// Once full, the disk frees itself after `attempts` failed writes
+    /// (space coming back, deterministically).
+    pub fn full_for(&self, attempts: u64) {
+        self.full_for.store(attempts, Ordering::SeqCst);
+    }
+
     fn take(&self, n: usize) -> io::Result<()> {
         if self.full.load(Ordering::SeqCst) {
+            let left = self.full_for.load(Ordering::SeqCst);
+            if left == 1 {
+                self.set_full(false);
+            }
+            if left > 0 {
+                self.full_for.store(left - 1, Ordering::SeqCst);
+            }
             return Err(io::Error::from_raw_os_error(libc::ENOSPC));
         }
         let left = self.budget.load(Ordering::SeqCst);

@@ -23,11 +23,23 @@ use rand::{Rng, SeedableRng};
 /// before the eye reopens, because reopening is passive), some long
 /// closures, double blinks, baseline drift, noise and timing jitter.
 pub fn labelled_trace(seed: u64, seconds: f64, rate_hz: f64) -> (Vec<Sample>, Vec<Label>) {
+    labelled_trace_with_gaps(seed, seconds, rate_hz, 1500.0..5000.0)
+}
+
+/// [`labelled_trace`] with open-eye gaps drawn from `gaps` (ms).
+pub fn labelled_trace_with_gaps(
+    seed: u64,
+    seconds: f64,
+    rate_hz: f64,
+    gaps: std::ops::Range<f64>,
+) -> (Vec<Sample>, Vec<Label>) {
     let mut rng = rand::rngs::SmallRng::seed_from_u64(seed);
     let dur = seconds * 1000.0;
     let mut labels = Vec::new();
     let mut bursts = Vec::new();
-    let mut t = 3500.0 + rng.random_range(0.0..1500.0);
+    // Calm traces give the detector a few seconds to calibrate; dense ones
+    // (short gaps, for kill tests) start blinking at once.
+    let mut t = if gaps.start < 1000.0 { 600.0 } else { 3500.0 } + rng.random_range(0.0..1500.0);
     while t < dur - 3000.0 {
         let long = rng.random_bool(0.08);
         let cd = if long {
@@ -45,7 +57,7 @@ pub fn labelled_trace(seed: u64, seconds: f64, rate_hz: f64) -> (Vec<Sample>, Ve
         let gap = if rng.random_bool(0.1) {
             rng.random_range(150.0..400.0) // a double blink
         } else {
-            rng.random_range(1500.0..5000.0)
+            rng.random_range(gaps.clone())
         };
         t += cd + gap;
     }

@@ -8,6 +8,7 @@
 //! In raw mode it delivers YUYV pixels like the Pi Camera under
 //! `libcamerify`, and the writer compresses the kept ones.
 
+use crate::devices::sim::GrayJpegEncoder;
 use crate::devices::{Camera, CameraMode, DeviceError, Frame, FrameData, RawFormat};
 use crate::stamp;
 
@@ -121,8 +122,9 @@ impl Camera for SimCamera {
 pub fn render_luma(t_ms: f64, width: u32, height: u32) -> Vec<u8> {
     let (w, h) = (width as usize, height as usize);
     let mut y = vec![0u8; w * h];
+    // A gradient in steps of 8 rows: flat 8x8 blocks are cheap to encode.
     for (row, line) in y.chunks_exact_mut(w).enumerate() {
-        line.fill(60 + (row * 80 / h.max(1)) as u8);
+        line.fill(60 + ((row / 8 * 8) * 80 / h.max(1)) as u8);
     }
     let bar_x = ((t_ms / 4.0) as usize) % w.max(1);
     for line in y.chunks_exact_mut(w) {
@@ -137,16 +139,13 @@ pub fn render_luma(t_ms: f64, width: u32, height: u32) -> Vec<u8> {
 /// The simulated picture at `t_ms` as a (greyscale) JPEG, exactly as the
 /// simulated camera "captured" it: the same time gives the same bytes.
 pub fn render_jpeg(t_ms: impl Into<f64>, width: u32, height: u32) -> Vec<u8> {
+    thread_local! {
+        // One encoder per thread keeps its block cache across frames.
+        static ENCODER: std::cell::RefCell<GrayJpegEncoder> =
+            std::cell::RefCell::new(GrayJpegEncoder::new(QUALITY));
+    }
     let y = render_luma(t_ms.into(), width, height);
-    let mut out = Vec::with_capacity(32 << 10);
-    // Encoding into a Vec cannot fail for a well-formed L8 buffer.
-    let _ = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, QUALITY).encode(
-        &y,
-        width,
-        height,
-        image::ExtendedColorType::L8,
-    );
-    out
+    ENCODER.with(|e| e.borrow_mut().encode(&y, width, height))
 }
 
 #[cfg(test)]

@@ -5,9 +5,11 @@
 mod button;
 mod camera;
 mod emg;
+mod jpeg;
 mod led;
 
 pub use button::{parse_presses, ScriptedButton, ScriptedPress};
 pub use camera::{render_jpeg, render_luma, SimCamera, SimCameraFault};
 pub use emg::TraceEmg;
+pub use jpeg::GrayJpegEncoder;
 pub use led::{LedLog, LoggedLed};

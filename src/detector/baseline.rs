@@ -1,0 +1,326 @@
+//! What the resting signal looks like: its level, its noise, and its recent floor.
+//!
+//! Three small trackers, each O(1) per sample and free of allocation:
+//!
+//! - [`Calibration`]: the first seconds of a session (and after every fault),
+//!   summarised robustly by median and MAD of a thinned set of samples, so a
+//!   blink during calibration does not spoil the estimate.
+//! - [`Level`]: the running baseline and noise. The baseline is an
+//!   asymmetric tracker (it follows the signal down fast and up slowly, and
+//!   each step is clipped to a few noise units), because muscle activity only
+//!   ever adds to the envelope: what lies below the baseline is evidence about
+//!   the baseline, what lies above may be a blink. The noise is a tracked mean
+//!   absolute deviation over samples near the baseline only, so blinks,
+//!   smiles and steps do not inflate it.
+//! - [`Window`]: minimum and maximum over the last few hundred milliseconds
+//!   in 50 ms buckets. Its minimum is the *floor* a blink must rise above
+//!   quickly (a smile's slow rise drags the floor along; a blink's fast rise
+//!   does not), and its range tells a flat signal.
+
+/// The smallest noise level believed, in counts: the ADS1115 cannot resolve
+/// less than one count, so a quieter-looking signal is quantisation.
+pub(crate) const MIN_SIGMA: f64 = 0.5;
+
+/// Mean absolute deviation of a normal distribution truncated at 3 sigma,
+/// over sigma: converts the tracked MAD to a standard deviation.
+const MAD_TO_SIGMA: f64 = 1.0 / 0.7805;
+
+/// Width of one bucket of the [`Window`].
+pub(crate) const BUCKET_MS: f64 = 50.0;
+/// Buckets kept: 8 x 50 ms = 400 ms of history.
+pub(crate) const RING: usize = 8;
+
+/// Robust first estimate of baseline and noise.
+#[derive(Debug, Clone)]
+pub(crate) struct Calibration {
+    start_ms: f64,
+    /// One kept sample per slice of the calibration time (the first in it).
+    kept: [f64; Self::SLOTS],
+    len: usize,
+    slice_ms: f64,
+    next_slice_ms: f64,
+}
+
+impl Calibration {
+    const SLOTS: usize = 128;
+
+    pub(crate) fn new(start_ms: f64, calibration_ms: f64) -> Self {
+        // At least 20 ms per slice, so 25 Hz fills a slice with one sample
+        // and 860 Hz is thinned to the same effective rate.
+        let slice_ms = (calibration_ms / Self::SLOTS as f64).max(20.0);
+        Calibration {
+            start_ms,
+            kept: [0.0; Self::SLOTS],
+            len: 0,
+            slice_ms,
+            next_slice_ms: start_ms,
+        }
+    }
+
+    pub(crate) fn start_ms(&self) -> f64 {
+        self.start_ms
+    }
+
+    pub(crate) fn push(&mut self, t_ms: f64, x: f64) {
+        if t_ms >= self.next_slice_ms && self.len < Self::SLOTS {
+            self.kept[self.len] = x;
+            self.len += 1;
+            self.next_slice_ms = t_ms + self.slice_ms;
+        }
+    }
+
+    /// Median and noise (1.4826 MAD, at least [`MIN_SIGMA`]). Sorts at most
+    /// 128 values once per calibration, never per sample.
+    pub(crate) fn estimate(&self) -> Option<(f64, f64)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut v = self.kept;
+        let v = &mut v[..self.len];
+        let median = median_in_place(v);
+        for x in v.iter_mut() {
+            *x = (*x - median).abs();
+        }
+        let mad = median_in_place(v);
+        Some((median, (1.4826 * mad).max(MIN_SIGMA)))
+    }
+}
+
+/// Median of a small slice (reorders it).
+pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_unstable_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        0.5 * (v[n / 2 - 1] + v[n / 2])
+    }
+}
+
+/// Running baseline and noise of the resting signal.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Level {
+    pub(crate) base: f64,
+    mad: f64,
+    sigma: f64,
+    /// 1 / time constant of the baseline rising, per ms.
+    up_per_ms: f64,
+    /// 1 / time constant of the baseline falling, per ms.
+    down_per_ms: f64,
+}
+
+impl Level {
+    pub(crate) fn new(base: f64, sigma: f64, baseline_ms: f64) -> Self {
+        let tau = baseline_ms.max(1.0);
+        Level {
+            base,
+            mad: sigma / MAD_TO_SIGMA,
+            sigma: sigma.max(MIN_SIGMA),
+            up_per_ms: 1.0 / tau,
+            // Falling is 8x faster: nothing but the baseline itself can
+            // pull the envelope down, so a drop is trustworthy.
+            down_per_ms: 8.0 / tau,
+        }
+    }
+
+    pub(crate) fn sigma(&self) -> f64 {
+        self.sigma
+    }
+
+    /// Learns from a sample believed to be rest (no candidate open).
+    #[inline]
+    pub(crate) fn update(&mut self, x: f64, dt_ms: f64) {
+        let s = self.sigma;
+        let dev = x - self.base;
+        let a_up = (dt_ms * self.up_per_ms).min(1.0);
+        if dev >= 0.0 {
+            // Clipped: a plateau above the baseline moves it by at most
+            // 2 sigma per time constant.
+            self.base += a_up * dev.min(2.0 * s);
+        } else {
+            let a_down = (dt_ms * self.down_per_ms).min(1.0);
+            self.base += a_down * dev.max(-6.0 * s);
+        }
+        let a = dev.abs();
+        if a < 3.0 * s {
+            self.mad += a_up * (a - self.mad);
+            self.sigma = (self.mad * MAD_TO_SIGMA).max(MIN_SIGMA);
+        } else {
+            // Far samples are ignored by the noise estimate, but if the noise
+            // really grew they keep coming: let it grow slowly so thresholds
+            // catch up (the estimate otherwise could never leave 3 sigma).
+            self.mad += a_up * 0.25 * self.mad;
+            self.sigma = (self.mad * MAD_TO_SIGMA).max(MIN_SIGMA);
+        }
+    }
+
+    /// Moves the baseline to `x` at once (after a step that stayed).
+    pub(crate) fn reseed(&mut self, x: f64) {
+        self.base = x;
+    }
+}
+
+/// Minimum and maximum over the last few hundred ms, in time buckets.
+#[derive(Debug, Clone)]
+pub(crate) struct Window {
+    mins: [f64; RING],
+    maxs: [f64; RING],
+    head: usize,
+    bucket_end: f64,
+    cur_min: f64,
+    cur_max: f64,
+    /// Closed buckets that make up the floor window (besides the current one).
+    n_floor: usize,
+    /// Closed buckets that make up the flat window.
+    n_flat: usize,
+    closed_min: f64,
+    /// Range over the flat window, if it holds enough data.
+    flat_range: Option<f64>,
+    filled: usize,
+}
+
+impl Window {
+    pub(crate) fn new(floor_ms: f64, flat_ms: f64) -> Self {
+        let n = |ms: f64| ((ms / BUCKET_MS).ceil() as usize).clamp(1, RING);
+        Window {
+            mins: [f64::INFINITY; RING],
+            maxs: [f64::NEG_INFINITY; RING],
+            head: 0,
+            bucket_end: f64::NEG_INFINITY,
+            cur_min: f64::INFINITY,
+            cur_max: f64::NEG_INFINITY,
+            n_floor: n(floor_ms).saturating_sub(1),
+            n_flat: n(flat_ms),
+            closed_min: f64::INFINITY,
+            flat_range: None,
+            filled: 0,
+        }
+    }
+
+    /// Adds a sample; returns true when a bucket closed (the flat range and
+    /// the floor of the closed buckets were recomputed).
+    #[inline]
+    pub(crate) fn push(&mut self, t_ms: f64, x: f64) -> bool {
+        let mut closed = false;
+        if t_ms >= self.bucket_end {
+            closed = self.close(t_ms);
+        }
+        self.cur_min = self.cur_min.min(x);
+        self.cur_max = self.cur_max.max(x);
+        closed
+    }
+
+    #[cold]
+    fn close(&mut self, t_ms: f64) -> bool {
+        let first = self.bucket_end == f64::NEG_INFINITY;
+        if !first {
+            // Store the finished bucket, then empty ones for any gap.
+            let mut end = self.bucket_end;
+            let mut steps = 0;
+            loop {
+                self.mins[self.head] = self.cur_min;
+                self.maxs[self.head] = self.cur_max;
+                self.head = (self.head + 1) % RING;
+                self.filled = (self.filled + 1).min(RING);
+                self.cur_min = f64::INFINITY;
+                self.cur_max = f64::NEG_INFINITY;
+                end += BUCKET_MS;
+                steps += 1;
+                if t_ms < end || steps >= RING {
+                    break;
+                }
+            }
+            self.bucket_end = if t_ms < end { end } else { t_ms + BUCKET_MS };
+        } else {
+            self.bucket_end = t_ms + BUCKET_MS;
+        }
+        self.recompute();
+        !first
+    }
+
+    fn recompute(&mut self) {
+        let back = |k: usize| (self.head + RING - 1 - k) % RING;
+        let mut m = f64::INFINITY;
+        for k in 0..self.n_floor.min(self.filled) {
+            m = m.min(self.mins[back(k)]);
+        }
+        self.closed_min = m;
+        self.flat_range = None;
+        if self.filled >= self.n_flat {
+            let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0);
+            for k in 0..self.n_flat {
+                let i = back(k);
+                if self.mins[i] <= self.maxs[i] {
+                    lo = lo.min(self.mins[i]);
+                    hi = hi.max(self.maxs[i]);
+                    full += 1;
+                }
+            }
+            if full >= 3.min(self.n_flat) {
+                self.flat_range = Some(hi - lo);
+            }
+        }
+    }
+
+    /// The lowest value over the floor window, the current sample included.
+    #[inline]
+    pub(crate) fn floor(&self) -> f64 {
+        self.closed_min.min(self.cur_min)
+    }
+
+    /// Max minus min over the flat window (closed buckets), when known.
+    pub(crate) fn flat_range(&self) -> Option<f64> {
+        self.flat_range
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calibration_ignores_a_blink() {
+        let mut c = Calibration::new(0.0, 1000.0);
+        for i in 0..25 {
+            let t = i as f64 * 40.0;
+            // A blink of +200 counts over 3 samples amid +-2 count noise.
+            let x = 500.0 + [2.0, -2.0, 1.0, -1.0][i % 4] + if (10..13).contains(&i) { 200.0 } else { 0.0 };
+            c.push(t, x);
+        }
+        let (base, sigma) = c.estimate().unwrap();
+        assert!((base - 500.0).abs() <= 2.0, "base {base}");
+        assert!(sigma < 4.0, "sigma {sigma}");
+    }
+
+    #[test]
+    fn level_follows_drops_fast_and_rises_slowly() {
+        let mut l = Level::new(100.0, 2.0, 4000.0);
+        for _ in 0..25 {
+            l.update(50.0, 40.0); // one second below
+        }
+        assert!(l.base < 60.0, "fell to {}", l.base);
+        let mut l = Level::new(100.0, 2.0, 4000.0);
+        for _ in 0..25 {
+            l.update(150.0, 40.0); // one second above: at most ~2 sigma per tau
+        }
+        assert!(l.base < 102.0, "rose to {}", l.base);
+    }
+
+    #[test]
+    fn window_floor_forgets_after_its_length() {
+        let mut w = Window::new(200.0, 300.0);
+        let mut t = 0.0;
+        w.push(t, 10.0);
+        for _ in 0..20 {
+            t += 10.0;
+            w.push(t, 50.0);
+        }
+        assert_eq!(w.floor(), 50.0);
+        assert_eq!(w.flat_range(), Some(0.0));
+        w.push(t + 10.0, 40.0);
+        assert_eq!(w.floor(), 40.0);
+    }
+}

@@ -1,0 +1,187 @@
+//! Pad faults: when the signal cannot carry blinks at all.
+//!
+//! - **Railed**: samples at or beyond the configured rails (the ADS1115's
+//!   full scale is 32767 counts, datasheet §9.5.4 "Data Format"; a sensor
+//!   whose supply is below the ADC's range saturates lower), or a flat signal
+//!   stuck far from the baseline ("stuck at max").
+//! - **Flat**: the signal stops moving: its range over `flat_ms` is below
+//!   `flat_sigma` of the learned noise (a pad off, a cable out).
+//! - **Wild**: the signal swings far *below* its baseline again and again.
+//!   Muscle activity only ever adds to a rectified envelope, so smiles,
+//!   chewing and blinks never do that; a loose electrode does.
+//!
+//! A fault starts once its condition has held for its time, and ends once
+//! the signal has been sound for `fault_clear_ms`; the detector then
+//! calibrates again.
+
+use super::{DetectorConfig, FaultKind};
+
+#[derive(Debug, Clone)]
+pub(crate) struct FaultWatch {
+    rail_low: f64,
+    rail_high: f64,
+    rail_ms: f64,
+    flat_ms: f64,
+    flat_sigma: f64,
+    wild_ms: f64,
+    wild_sigma: f64,
+    clear_ms: f64,
+    wild_per_ms: f64,
+    /// Since when the signal has been at a rail (NaN: it is not).
+    railed_since: f64,
+    /// Since when the flat window has been flat.
+    flat_since: f64,
+    /// Tracked mean of how far the signal lies below the baseline, in counts.
+    below: f64,
+    wild_since: f64,
+    /// The fault in force, and since when its condition has been absent.
+    pub(crate) active: Option<FaultKind>,
+    sound_since: f64,
+    /// Last verdicts on the flat window (it is judged when a bucket closes).
+    still: bool,
+    swinging: bool,
+}
+
+impl FaultWatch {
+    pub(crate) fn new(cfg: &DetectorConfig) -> Self {
+        FaultWatch {
+            rail_low: cfg.rail_low_counts,
+            rail_high: cfg.rail_high_counts,
+            rail_ms: cfg.rail_ms,
+            flat_ms: cfg.flat_ms,
+            flat_sigma: cfg.flat_sigma,
+            wild_ms: cfg.wild_ms,
+            wild_sigma: cfg.wild_sigma,
+            clear_ms: cfg.fault_clear_ms,
+            // The below-baseline measure averages over about 200 ms.
+            wild_per_ms: 1.0 / 200.0,
+            railed_since: f64::NAN,
+            flat_since: f64::NAN,
+            below: 0.0,
+            wild_since: f64::NAN,
+            active: None,
+            sound_since: f64::NAN,
+            still: false,
+            swinging: false,
+        }
+    }
+
+    /// Checks the rails on every sample (no learned level needed). Returns
+    /// a fault that has just started.
+    #[inline]
+    pub(crate) fn rails(&mut self, t_ms: f64, x: f64) -> Option<FaultKind> {
+        if x <= self.rail_low || x >= self.rail_high {
+            if self.railed_since.is_nan() {
+                self.railed_since = t_ms;
+            }
+            if self.active.is_none() && t_ms - self.railed_since >= self.rail_ms {
+                return self.start(FaultKind::Railed);
+            }
+        } else {
+            self.railed_since = f64::NAN;
+        }
+        None
+    }
+
+    /// Checks flatness and wildness against the learned level. `flat_range`
+    /// is the window's range when a bucket just closed.
+    #[inline]
+    pub(crate) fn signal(
+        &mut self,
+        t_ms: f64,
+        dt_ms: f64,
+        x: f64,
+        base: f64,
+        sigma: f64,
+        flat_range: Option<f64>,
+    ) -> Option<FaultKind> {
+        let a = (dt_ms * self.wild_per_ms).min(1.0);
+        self.below += a * ((base - x).max(0.0) - self.below);
+        if self.below > self.wild_sigma * sigma {
+            if self.wild_since.is_nan() {
+                self.wild_since = t_ms;
+            }
+        } else {
+            self.wild_since = f64::NAN;
+        }
+        if let Some(range) = flat_range {
+            self.still = range <= self.flat_sigma * sigma;
+            if self.still {
+                if self.flat_since.is_nan() {
+                    // The window already covers flat_ms of stillness.
+                    self.flat_since = t_ms - self.flat_ms;
+                }
+            } else {
+                self.flat_since = f64::NAN;
+            }
+        }
+        if self.active.is_some() {
+            return None;
+        }
+        if !self.flat_since.is_nan() && t_ms - self.flat_since >= self.flat_ms {
+            // Stuck far from the resting level is a rail we were not told of.
+            let kind = if (x - base).abs() > 10.0 * sigma {
+                FaultKind::Railed
+            } else {
+                FaultKind::Flat
+            };
+            return self.start(kind);
+        }
+        if !self.wild_since.is_nan() && t_ms - self.wild_since >= self.wild_ms {
+            return self.start(FaultKind::Wild);
+        }
+        None
+    }
+
+    fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {
+        self.active = Some(kind);
+        self.sound_since = f64::NAN;
+        Some(kind)
+    }
+
+    /// While a fault is active: returns it once the signal has been sound for
+    /// `fault_clear_ms`. The caller then recalibrates and calls [`Self::reset`].
+    pub(crate) fn clears(
+        &mut self,
+        t_ms: f64,
+        x: f64,
+        flat_range: Option<f64>,
+        sigma: f64,
+    ) -> Option<FaultKind> {
+        let kind = self.active?;
+        if let Some(r) = flat_range {
+            self.still = r <= self.flat_sigma * sigma;
+            self.swinging = r > 2.0 * self.wild_sigma * sigma;
+        }
+        let bad = match kind {
+            FaultKind::Railed => x <= self.rail_low || x >= self.rail_high || self.still,
+            FaultKind::Flat => self.still,
+            // The baseline is frozen during a fault, so a re-seated pad at a
+            // new level would look wild for ever: judge by spread instead.
+            FaultKind::Wild => self.swinging,
+        } || !self.railed_since.is_nan();
+        if bad {
+            self.sound_since = f64::NAN;
+            return None;
+        }
+        if self.sound_since.is_nan() {
+            self.sound_since = t_ms;
+        }
+        if t_ms - self.sound_since >= self.clear_ms {
+            self.reset();
+            return Some(kind);
+        }
+        None
+    }
+
+    /// Forgets the fault and its timers.
+    pub(crate) fn reset(&mut self) {
+        self.active = None;
+        self.flat_since = f64::NAN;
+        self.wild_since = f64::NAN;
+        self.below = 0.0;
+        self.sound_since = f64::NAN;
+        self.still = false;
+        self.swinging = false;
+    }
+}

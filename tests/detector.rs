@@ -1,0 +1,374 @@
+//! The blink detector's state machine, step by step, on small hand-made
+//! signals: each test narrates what the wearer did and what must come out.
+
+use augenblick::detector::{BlinkDetector, DetectorConfig, Event, FaultKind, State};
+
+/// Resting level of the fixtures, in counts.
+const BASE: f64 = 1000.0;
+
+/// Deterministic "noise" of about 2 counts standard deviation.
+fn noise(i: usize) -> f64 {
+    const P: [f64; 8] = [1.0, -2.0, 3.0, 0.0, -3.0, 2.0, -1.0, 0.0];
+    P[i % 8] + P[(i / 8) % 8] * 0.5
+}
+
+/// A recording built piece by piece at a fixed rate.
+struct Signal {
+    hz: f64,
+    samples: Vec<(f64, i32)>,
+}
+
+impl Signal {
+    fn new(hz: f64) -> Self {
+        Signal {
+            hz,
+            samples: Vec::new(),
+        }
+    }
+    fn t(&self) -> f64 {
+        self.samples.len() as f64 * 1000.0 / self.hz
+    }
+    /// Rest for `ms` at `level` above the baseline.
+    fn rest(mut self, ms: f64, level: f64) -> Self {
+        let n = (ms * self.hz / 1000.0).round() as usize;
+        for _ in 0..n {
+            let i = self.samples.len();
+            let t = self.t();
+            self.samples.push((t, (BASE + level + noise(i)).round() as i32));
+        }
+        self
+    }
+    /// A shape given as a function of the time since its start, for `ms`.
+    fn shape(mut self, ms: f64, f: impl Fn(f64) -> f64) -> Self {
+        let t0 = self.t();
+        let n = (ms * self.hz / 1000.0).round() as usize;
+        for _ in 0..n {
+            let i = self.samples.len();
+            let t = self.t();
+            self.samples.push((t, (BASE + f(t - t0) + noise(i)).round() as i32));
+        }
+        self
+    }
+    /// A blink's envelope: up in ~40 ms, down in ~120 ms, `height` counts.
+    fn blink(self, height: f64) -> Self {
+        self.shape(240.0, move |dt| {
+            if dt < 40.0 {
+                height * dt / 40.0
+            } else {
+                height * (-(dt - 40.0) / 50.0).exp()
+            }
+        })
+    }
+    /// One sample of `height`.
+    fn spike(mut self, height: f64) -> Self {
+        let t = self.t();
+        self.samples.push((t, (BASE + height).round() as i32));
+        self
+    }
+    fn run(&self, cfg: DetectorConfig) -> Vec<Event> {
+        let mut d = BlinkDetector::new(cfg).unwrap();
+        let mut out = Vec::new();
+        for &(t, x) in &self.samples {
+            d.push(t, x);
+            while let Some(e) = d.poll() {
+                out.push(e);
+            }
+        }
+        d.finish();
+        while let Some(e) = d.poll() {
+            out.push(e);
+        }
+        out
+    }
+}
+
+fn closures(events: &[Event]) -> Vec<augenblick::detector::Closure> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Closure(c) => Some(*c),
+            _ => None,
+        })
+        .collect()
+}
+
+fn onsets(events: &[Event]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Onset { detected_ms, .. } => Some(*detected_ms),
+            _ => None,
+        })
+        .collect()
+}
+
+fn faults(events: &[Event]) -> Vec<(bool, FaultKind)> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::FaultStart { kind, .. } => Some((true, *kind)),
+            Event::FaultEnd { kind, .. } => Some((false, *kind)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn cfg() -> DetectorConfig {
+    DetectorConfig::default()
+}
+
+#[test]
+fn a_clean_blink_is_announced_on_its_first_loud_sample_and_closed_after_it_falls() {
+    // Two seconds of rest (calibration), a blink at t = 2000 ms, rest.
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    // First sample of the blink at 2000 ms is 0 above; 2040 ms is the top.
+    assert_eq!(onsets(&ev), vec![2040.0]);
+    assert_eq!(c[0].detected_ms, 2040.0);
+    // The onset estimate lies before the decision, around the blink's start.
+    assert!(c[0].onset_ms <= c[0].detected_ms);
+    assert!(c[0].onset_ms > 1950.0, "{c:?}");
+    // The burst is below 2 sigma by ~2200 ms; the lid reopens after that.
+    assert!(c[0].offset_ms > 2150.0 && c[0].offset_ms < 2400.0, "{c:?}");
+    assert!(c[0].peak > 150.0 && c[0].score > 0.5, "{c:?}");
+}
+
+#[test]
+fn nothing_is_decided_while_calibrating() {
+    let s = Signal::new(25.0).rest(500.0, 0.0).blink(200.0).rest(2000.0, 0.0);
+    assert!(s.run(cfg()).is_empty());
+}
+
+#[test]
+fn a_cable_tug_is_announced_then_retracted() {
+    let s = Signal::new(25.0).rest(2000.0, 0.0).spike(300.0).rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+    assert!(matches!(ev[0], Event::Onset { .. }), "{ev:?}");
+    assert!(matches!(ev[1], Event::Retracted { .. }), "{ev:?}");
+}
+
+#[test]
+fn a_short_blink_of_two_samples_at_25_hz_is_not_a_spike() {
+    // 0, 150, 90, 20: the second sample keeps more than half the height.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(160.0, |dt| [0.0, 150.0, 90.0, 20.0][(dt / 40.0) as usize])
+        .rest(1000.0, 0.0);
+    assert_eq!(closures(&s.run(cfg())).len(), 1);
+}
+
+#[test]
+fn a_smile_rises_slowly_and_is_no_closure() {
+    // As tall as a blink, but 600 ms to rise, 2 s held, 600 ms to fall.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(600.0, |dt| 200.0 * dt / 600.0)
+        .rest(2000.0, 200.0)
+        .shape(600.0, |dt| 200.0 * (1.0 - dt / 600.0))
+        .rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+}
+
+#[test]
+fn a_blink_on_top_of_a_smile_is_found() {
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(600.0, |dt| 150.0 * dt / 600.0)
+        .rest(1000.0, 150.0)
+        .shape(240.0, |dt| {
+            150.0 + if dt < 40.0 { 200.0 * dt / 40.0 } else { 200.0 * (-(dt - 40.0) / 50.0).exp() }
+        })
+        .rest(1000.0, 150.0)
+        .shape(600.0, |dt| 150.0 * (1.0 - dt / 600.0))
+        .rest(1000.0, 0.0);
+    let c = closures(&s.run(cfg()));
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert!(c[0].detected_ms > 3600.0 && c[0].detected_ms < 3700.0, "{c:?}");
+}
+
+#[test]
+fn a_long_deliberate_closure_is_one_closure_ending_after_the_squeeze() {
+    // A blink-like burst, then a squeeze held for 2 s, then release.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(2000.0, |dt| if dt < 40.0 { 250.0 * dt / 40.0 } else if dt < 120.0 { 250.0 } else { 120.0 })
+        .rest(1500.0, 0.0);
+    let c = closures(&s.run(cfg()));
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert!(c[0].offset_ms - c[0].onset_ms > 1900.0, "{c:?}");
+    assert!(c[0].offset_ms >= 4000.0 && c[0].offset_ms < 4200.0, "{c:?}");
+}
+
+#[test]
+fn a_double_blink_is_two_closures() {
+    // Two bursts 200 ms apart; the envelope falls to a third in between.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(400.0, |dt| {
+            let b = |t: f64| if t < 0.0 { 0.0 } else if t < 40.0 { 200.0 * t / 40.0 } else { 200.0 * (-(t - 40.0) / 40.0).exp() };
+            b(dt) + b(dt - 200.0)
+        })
+        .rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    let c = closures(&ev);
+    assert_eq!(c.len(), 2, "{ev:?}");
+    assert!(c[0].offset_ms <= c[1].onset_ms, "{c:?}");
+    assert!(c[1].detected_ms >= 2200.0, "{c:?}");
+}
+
+#[test]
+fn a_baseline_step_that_stays_is_no_closure() {
+    let s = Signal::new(25.0).rest(2000.0, 0.0).rest(12000.0, 300.0);
+    let ev = s.run(cfg());
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+    // ... and blinks on the new level are found once it settled.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .rest(3000.0, 300.0)
+        .shape(240.0, |dt| 300.0 + if dt < 40.0 { 200.0 * dt / 40.0 } else { 200.0 * (-(dt - 40.0) / 50.0).exp() })
+        .rest(1000.0, 300.0);
+    assert_eq!(closures(&s.run(cfg())).len(), 1);
+}
+
+#[test]
+fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
+    // Four blinks teach the typical height (200), then rhythmic bursts of
+    // 60 at 1.5 Hz, then a blink among them.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..4 {
+        s = s.blink(200.0).rest(2000.0, 0.0);
+    }
+    let chew = |s: Signal| s.shape(280.0, |dt| 60.0 * (std::f64::consts::PI * dt / 280.0).sin()).rest(400.0, 0.0);
+    for _ in 0..6 {
+        s = chew(s);
+    }
+    s = s.blink(200.0).rest(300.0, 0.0);
+    for _ in 0..4 {
+        s = chew(s);
+    }
+    let c = closures(&s.run(cfg()));
+    assert_eq!(c.len(), 5, "{c:?}");
+}
+
+#[test]
+fn the_same_blink_is_found_at_25_100_and_860_hz() {
+    for hz in [25.0, 50.0, 100.0, 860.0] {
+        let s = Signal::new(hz).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+        let c = closures(&s.run(cfg()));
+        assert_eq!(c.len(), 1, "{hz} Hz: {c:?}");
+        assert!(c[0].detected_ms - 2000.0 <= 45.0, "{hz} Hz: {c:?}");
+    }
+}
+
+#[test]
+fn a_flat_signal_is_a_fault_with_no_closures_inside_and_relearning_after() {
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    // Pad off: the value stops moving for 3 s (a blink-sized jump inside).
+    for _ in 0..75 {
+        let t = s.t();
+        s.samples.push((t, 1000));
+    }
+    s = s.rest(3000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert_eq!(faults(&ev), vec![(true, FaultKind::Flat), (false, FaultKind::Flat)], "{ev:?}");
+    // After the fault: 500 ms to clear, 1500 ms to calibrate, then the blink.
+    assert_eq!(closures(&ev).len(), 1, "{ev:?}");
+}
+
+#[test]
+fn a_railed_signal_is_a_fault() {
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..50 {
+        let t = s.t();
+        s.samples.push((t, 32767));
+    }
+    s = s.rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert_eq!(faults(&ev)[0], (true, FaultKind::Railed), "{ev:?}");
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+    // The jump to the rail was announced and then taken back.
+    assert!(ev.iter().any(|e| matches!(e, Event::Retracted { .. })), "{ev:?}");
+}
+
+#[test]
+fn swings_far_below_the_baseline_are_a_wild_fault() {
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(2000.0, |dt| if (dt / 40.0) as i64 % 2 == 0 { -300.0 } else { 300.0 })
+        .rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert_eq!(faults(&ev)[0], (true, FaultKind::Wild), "{ev:?}");
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+}
+
+#[test]
+fn placement_is_known_after_three_blinks() {
+    let mut d = BlinkDetector::new(cfg()).unwrap();
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..3 {
+        s = s.blink(200.0).rest(2000.0, 0.0);
+    }
+    let mut seen = 0;
+    for &(t, x) in &s.samples {
+        d.push(t, x);
+        while let Some(e) = d.poll() {
+            if matches!(e, Event::Closure(_)) {
+                seen += 1;
+                assert_eq!(d.placement().is_some(), seen >= 3);
+            }
+        }
+    }
+    let p = d.placement().unwrap();
+    assert_eq!(p.blinks, 3);
+    assert!(p.score > 0.8, "{p:?}");
+}
+
+#[test]
+fn the_snapshot_narrates_the_states() {
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+    let mut d = BlinkDetector::new(cfg()).unwrap();
+    let mut states = Vec::new();
+    for &(t, x) in &s.samples {
+        d.push(t, x);
+        let st = d.snapshot().state;
+        if states.last() != Some(&st) {
+            states.push(st);
+        }
+    }
+    assert_eq!(
+        states,
+        vec![
+            State::Calibrating,
+            State::Open,
+            State::Rising,
+            State::Closed,
+            State::Refractory,
+            State::Open
+        ]
+    );
+    let snap = d.snapshot();
+    assert!((snap.baseline - BASE).abs() < 3.0, "{snap:?}");
+    assert!(snap.noise > 0.5 && snap.noise < 4.0, "{snap:?}");
+    assert!(snap.on_threshold > snap.off_threshold);
+}
+
+#[test]
+fn configs_name_what_is_wrong() {
+    let mut c = cfg();
+    assert!(c.set("nonsense", 1.0).is_err());
+    c.set("on_sigma", 1.0).unwrap();
+    let e = c.validate().unwrap_err().to_string();
+    assert!(e.contains("off_sigma"), "{e}");
+    for name in DetectorConfig::PARAMS {
+        assert!(cfg().get(name).is_some(), "{name}");
+    }
+    let bad: Result<DetectorConfig, _> = toml::from_str("on_sigmaa = 3.0");
+    assert!(bad.is_err());
+    let ok: DetectorConfig = toml::from_str("on_sigma = 6.0").unwrap();
+    assert_eq!(ok.on_sigma, 6.0);
+    assert_eq!(ok.off_sigma, cfg().off_sigma);
+}

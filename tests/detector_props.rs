@@ -1,0 +1,128 @@
+//! Properties of the detector that hold for any input whatsoever: it never
+//! panics, and what it says is always consistent (closures in time order,
+//! never overlapping, each onset before its decision and its offset).
+
+use augenblick::detector::{BlinkDetector, DetectorConfig, Event};
+use proptest::prelude::*;
+
+/// Samples as (time step in ms, value): steps may be zero (equal times),
+/// tiny, or huge (gaps); values anything an i32 holds, with a bias towards
+/// blink-like signals around a baseline so that closures really happen.
+fn samples() -> impl Strategy<Value = Vec<(f64, i32)>> {
+    let step = prop_oneof![
+        8 => Just(40.0),
+        2 => 0.0f64..60.0,
+        1 => Just(0.0),
+        1 => 1000.0f64..100_000.0,
+    ];
+    let value = prop_oneof![
+        6 => 990i32..1010,
+        3 => 1000i32..1600,
+        1 => any::<i32>(),
+        1 => Just(32767),
+        1 => Just(0),
+        1 => -5000i32..0,
+    ];
+    prop::collection::vec((step, value), 0..1500)
+}
+
+/// Runs the samples; returns the events with the sample time they came at.
+fn run(cfg: DetectorConfig, input: &[(f64, i32)]) -> Vec<(f64, Event)> {
+    let mut d = BlinkDetector::new(cfg).unwrap();
+    let mut t = 0.0;
+    let mut out = Vec::new();
+    for &(step, x) in input {
+        t += step;
+        d.push(t, x);
+        let _ = d.snapshot();
+        let _ = d.placement();
+        while let Some(e) = d.poll() {
+            out.push((t, e));
+        }
+    }
+    d.finish();
+    while let Some(e) = d.poll() {
+        out.push((t, e));
+    }
+    out
+}
+
+fn check(events: &[(f64, Event)]) -> Result<(), TestCaseError> {
+    let mut last_offset = f64::NEG_INFINITY;
+    let mut last_onset_seen = f64::NEG_INFINITY;
+    let mut open: Option<f64> = None; // onset_ms of the announced closure
+    let mut in_fault = false;
+    for (now, e) in events {
+        match *e {
+            Event::Onset {
+                onset_ms,
+                detected_ms,
+            } => {
+                prop_assert!(!in_fault, "onset inside a fault: {events:?}");
+                prop_assert!(open.is_none(), "two onsets without a verdict: {events:?}");
+                prop_assert!(onset_ms <= detected_ms);
+                prop_assert!(detected_ms <= *now);
+                prop_assert!(onset_ms >= last_offset, "onset before the last offset");
+                prop_assert!(detected_ms >= last_onset_seen);
+                last_onset_seen = detected_ms;
+                open = Some(onset_ms);
+            }
+            Event::Closure(c) => {
+                prop_assert_eq!(open.take(), Some(c.onset_ms), "closure without its onset");
+                prop_assert!(c.onset_ms <= c.detected_ms);
+                prop_assert!(c.onset_ms < c.offset_ms);
+                prop_assert!(c.onset_ms >= last_offset, "overlap: {events:?}");
+                prop_assert!(c.peak.is_finite() && c.score.is_finite());
+                prop_assert!((0.0..=1.0).contains(&c.score));
+                last_offset = c.offset_ms;
+            }
+            Event::Retracted { onset_ms, t_ms } => {
+                prop_assert_eq!(open.take(), Some(onset_ms), "retracted without onset");
+                prop_assert!(t_ms >= onset_ms);
+            }
+            Event::FaultStart { t_ms, .. } => {
+                prop_assert!(!in_fault);
+                prop_assert!(open.is_none(), "a fault with a closure announced");
+                prop_assert!(t_ms >= last_offset);
+                in_fault = true;
+            }
+            Event::FaultEnd { .. } => {
+                prop_assert!(in_fault);
+                in_fault = false;
+            }
+        }
+    }
+    prop_assert!(open.is_none(), "an onset never resolved: {events:?}");
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn any_input_gives_consistent_events(input in samples()) {
+        check(&run(DetectorConfig::default(), &input))?;
+    }
+
+    #[test]
+    fn any_valid_config_gives_consistent_events(
+        input in samples(),
+        on in 1.0f64..10.0,
+        off_share in 0.0f64..1.0,
+        calibration in 0.0f64..3000.0,
+        refractory in 0.0f64..300.0,
+        reopen in 0.0f64..300.0,
+        lead in 0.0f64..100.0,
+    ) {
+        let cfg = DetectorConfig {
+            on_sigma: on,
+            off_sigma: on * off_share,
+            calibration_ms: calibration,
+            refractory_ms: refractory,
+            reopen_ms: reopen,
+            onset_lead_ms: lead,
+            ..DetectorConfig::default()
+        };
+        check(&run(cfg, &input))?;
+    }
+}
