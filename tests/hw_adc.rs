@@ -371,3 +371,58 @@ fn the_driver_runs_unchanged_over_smbus() {
     assert_eq!(adc.read(40.0).unwrap(), -3);
     adc.into_bus().expect("bus").into_inner().done();
 }
+
+/// Linux's i2c-stub as the VM tests use it: a register file of SMBus words.
+/// A feeder sets the conversion register from outside with
+/// `i2cset -y BUS 0x48 0x00 WORD w`, where WORD is the sample's two bytes
+/// swapped (SMBus words travel low byte first, the ADS1115's MSB first).
+struct StubRegisters {
+    words: Vec<u16>,
+    address: Option<u8>,
+}
+
+impl Default for StubRegisters {
+    fn default() -> Self {
+        StubRegisters {
+            words: vec![0; 256],
+            address: None,
+        }
+    }
+}
+
+impl SmbusWords for StubRegisters {
+    type Error = std::io::Error;
+    fn set_address(&mut self, address: u8) -> Result<(), Self::Error> {
+        self.address = Some(address);
+        Ok(())
+    }
+    fn read_word(&mut self, command: u8) -> Result<u16, Self::Error> {
+        Ok(self.words[usize::from(command)])
+    }
+    fn write_word(&mut self, command: u8, word: u16) -> Result<(), Self::Error> {
+        self.words[usize::from(command)] = word;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_feeder_writing_swapped_words_into_i2c_stub_is_read_back_exactly() {
+    let config = AdcConfig {
+        transport: AdcTransport::Smbus,
+        ..AdcConfig::default()
+    };
+    let mut adc = Ads1115Emg::new(SmbusI2c::new(StubRegisters::default()), &config).unwrap();
+    for sample in [0i16, 1, 255, 256, 12_345, -1, -12_345, i16::MAX, i16::MIN] {
+        let mut regs = adc.into_bus().unwrap().into_inner();
+        // What `i2cset -y 0 0x48 0x00 WORD w` does.
+        regs.words[0] = (sample as u16).swap_bytes();
+        // The chip's config as `i2cget -y 0 0x48 0x01 w` shows it: bytes swapped too.
+        assert_eq!(
+            regs.words[1].swap_bytes(),
+            config_word(0b100, 0b001, true, DR_128)
+        );
+        let mut again = Ads1115Emg::new(SmbusI2c::new(regs), &config).unwrap();
+        assert_eq!(again.read(0.0).unwrap(), i32::from(sample));
+        adc = again;
+    }
+}

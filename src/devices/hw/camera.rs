@@ -510,7 +510,7 @@ impl Camera for V4l2Camera {
             if now >= self.next_attempt_ms {
                 match self.reopen() {
                     Ok(()) => {
-                        log::warn!("camera: back after {} attempt(s)", self.losses);
+                        log::warn!("camera: reopened (lost {} time(s) so far)", self.losses);
                         self.backoff_ms = BACKOFF_START_MS;
                         return self.next_frame(until_ms);
                     }
@@ -521,8 +521,10 @@ impl Camera for V4l2Camera {
                     }
                 }
             }
-            // Do not spin: wait for the deadline or the next attempt.
-            self.sleep_until(until_ms.min(self.next_attempt_ms));
+            // Do not spin (the camera thread calls again at once): wait
+            // as a frame would have, but no later than the next attempt.
+            let wait_until = until_ms.max(now + MIN_WAIT_MS).min(self.next_attempt_ms);
+            self.sleep_until(wait_until);
             return Err(unavailable(format!(
                 "lost ({}); next try in {:.1} s",
                 self.last_error,
