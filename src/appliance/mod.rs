@@ -28,6 +28,7 @@ pub mod led;
 pub mod preroll;
 pub mod recorder;
 
+use std::collections::VecDeque;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -49,6 +50,10 @@ use crate::session::writer::{
 use jitter::JitterStats;
 use led::LedInputs;
 use recorder::{Action, Recorder, RecorderConfig};
+
+/// Frames held back until the samples reach their capture time: about a
+/// second at 25-30 fps; past it the oldest is dropped (and counted).
+const MAX_FRAMES_AHEAD_OF_SAMPLES: usize = 32;
 
 /// How the appliance is driven.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -314,6 +319,14 @@ fn run_threaded(
             app.start_session(clock.now_ms())?;
         }
         let mut sampler_done = false;
+        // Frames wait here until the samples up to their capture time have
+        // been through the detector: a busy loop drains the (bounded) frame
+        // queue faster than the sample queue, and a frame handed to the
+        // recorder ahead of the sample that ends a closure would be kept in
+        // that closure's clip (seen in the VM test: frames seconds after the
+        // closure's offset). Bounded: past it the oldest frame is dropped
+        // and counted.
+        let mut waiting: VecDeque<Frame> = VecDeque::new();
         while !shutdown.load(Ordering::Relaxed) && !app.quit && !sampler_done {
             crossbeam_channel::select! {
                 recv(rx) -> msg => match msg {
@@ -328,12 +341,23 @@ fn run_threaded(
                         }
                         app.stats.samples_dropped = dropped_samples.load(Ordering::Relaxed);
                         app.on_tick(t_ms)?;
+                        while waiting.front().is_some_and(|f| f.t_ms <= t_ms) {
+                            if let Some(f) = waiting.pop_front() {
+                                app.on_frame(f);
+                            }
+                        }
                     }
                     Ok(_) => {}
                     Err(_) => sampler_done = true,
                 },
                 recv(frame_rx) -> msg => match msg {
-                    Ok(Msg::Frame(f)) => app.on_frame(f),
+                    Ok(Msg::Frame(f)) => {
+                        waiting.push_back(f);
+                        if waiting.len() > MAX_FRAMES_AHEAD_OF_SAMPLES {
+                            waiting.pop_front();
+                            app.queue_drops += 1;
+                        }
+                    }
                     Ok(Msg::CameraError { t_ms, error }) => app.on_camera_error(t_ms, &error),
                     _ => {}
                 },
@@ -344,6 +368,9 @@ fn run_threaded(
             app.update_led(clock.now_ms());
         }
         // Frames captured so far still count: take what is queued.
+        for f in waiting {
+            app.on_frame(f);
+        }
         while let Ok(msg) = frame_rx.try_recv() {
             if let Msg::Frame(f) = msg {
                 app.on_frame(f);

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::appliance::{self, Mode, RunOptions};
 use crate::clock::{Clock, MonotonicClock, VirtualClock};
@@ -28,6 +28,7 @@ Examples:
   augenblick run --simulate --realtime --duration 30 paced like the glasses, 30 s
   augenblick run --simulate --presses 0,20,40:4      sessions from 0-20 s, then a long press at 40 s
   augenblick run --config /etc/augenblick/config.toml      on the glasses (real devices, `hw` build)
+  augenblick run --sim-gpio --duration 20            real ADC and camera, no GPIO (the VM tests)
 
 Each session is a folder under the sessions directory: session.toml, emg.csv,
 blinks.csv, frames.csv and clips/NNNNNN.mjpeg (ffmpeg reads them with -f mjpeg).
@@ -68,6 +69,11 @@ pub struct Args {
     /// Simulated camera size, WxH (default: `[camera] width`x`height`).
     #[arg(long, requires = "simulate", value_name = "WxH")]
     pub size: Option<String>,
+    /// Real ADC and camera, but a simulated button (never pressed; the
+    /// session starts at once) and LED (logged): for machines without the
+    /// Pi's GPIO, like the VM tests (`--sim-gpio --duration 20`).
+    #[arg(long, conflicts_with = "simulate")]
+    pub sim_gpio: bool,
 }
 
 fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
@@ -104,13 +110,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     if !args.simulate {
-        // ---- Real devices: wired by the hardware issue (feature `hw`). ----
-        // HARDWARE: build `Devices` from cfg.adc / cfg.gpio / cfg.camera here and
-        // call appliance::run with a MonotonicClock and Mode::Threaded.
-        bail!(
-            "real devices are not wired into `augenblick run` yet (they come with the `hw` build \
-             of the hardware issue); use `augenblick run --simulate` to run on simulated devices"
-        );
+        return run_real(&args, cfg, sessions_dir, shutdown);
     }
 
     let (samples, trace_name) = match &args.trace {
@@ -189,7 +189,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     let started = std::time::Instant::now();
     let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
-    let wall = started.elapsed().as_secs_f64();
+    report(&summary, started.elapsed().as_secs_f64());
+    log::debug!(
+        "LED changes: {}",
+        led_log.lock().map(|l| l.len()).unwrap_or(0)
+    );
+    Ok(())
+}
+
+/// One line per session on stderr, its folder on stdout.
+fn report(summary: &appliance::Summary, wall: f64) {
     for (dir, info) in &summary.sessions {
         let s = &info.stats;
         eprintln!(
@@ -213,9 +222,54 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             total / 1000.0 / wall
         );
     }
-    log::debug!(
-        "LED changes: {}",
-        led_log.lock().map(|l| l.len()).unwrap_or(0)
-    );
+}
+
+/// `run` without `--simulate`: the ADC, camera, button and LED of the config.
+#[cfg(feature = "hw")]
+fn run_real(
+    args: &Args,
+    cfg: Config,
+    sessions_dir: PathBuf,
+    shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    use crate::devices::hw::{open_devices, GpioChoice};
+    cfg.validate()?;
+    cfg.adc.validate()?;
+    cfg.gpio.validate()?;
+    cfg.camera.validate()?;
+    let clock = Arc::new(MonotonicClock::new());
+    let gpio = if args.sim_gpio {
+        GpioChoice::Simulated
+    } else {
+        GpioChoice::Real
+    };
+    let (devices, devices_info) = open_devices(&cfg, clock.epoch_ns(), gpio)
+        .context("opening the devices (`augenblick check` tests each one)")?;
+    let opts = RunOptions {
+        sessions_dir: sessions_dir.clone(),
+        storage: Arc::new(DiskStorage),
+        mode: Mode::Threaded,
+        // Without a real button nothing could start a session.
+        start_at_once: args.sim_gpio,
+        stop_after_ms: args.duration.map(|s| s * 1000.0),
+        devices_info,
+    };
+    log::info!("running on real devices into {}", sessions_dir.display());
+    let started = std::time::Instant::now();
+    let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
+    report(&summary, started.elapsed().as_secs_f64());
     Ok(())
+}
+
+#[cfg(not(feature = "hw"))]
+fn run_real(
+    _args: &Args,
+    _cfg: Config,
+    _sessions_dir: PathBuf,
+    _shutdown: Arc<AtomicBool>,
+) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build has no device support (feature `hw`): rebuild with default features, \
+         or use `augenblick run --simulate`"
+    )
 }
