@@ -34,7 +34,8 @@ impl Signal {
         for _ in 0..n {
             let i = self.samples.len();
             let t = self.t();
-            self.samples.push((t, (BASE + level + noise(i)).round() as i32));
+            self.samples
+                .push((t, (BASE + level + noise(i)).round() as i32));
         }
         self
     }
@@ -45,7 +46,8 @@ impl Signal {
         for _ in 0..n {
             let i = self.samples.len();
             let t = self.t();
-            self.samples.push((t, (BASE + f(t - t0) + noise(i)).round() as i32));
+            self.samples
+                .push((t, (BASE + f(t - t0) + noise(i)).round() as i32));
         }
         self
     }
@@ -120,7 +122,10 @@ fn cfg() -> DetectorConfig {
 #[test]
 fn a_clean_blink_is_announced_on_its_first_loud_sample_and_closed_after_it_falls() {
     // Two seconds of rest (calibration), a blink at t = 2000 ms, rest.
-    let s = Signal::new(25.0).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .blink(200.0)
+        .rest(1000.0, 0.0);
     let ev = s.run(cfg());
     let c = closures(&ev);
     assert_eq!(c.len(), 1, "{ev:?}");
@@ -137,13 +142,19 @@ fn a_clean_blink_is_announced_on_its_first_loud_sample_and_closed_after_it_falls
 
 #[test]
 fn nothing_is_decided_while_calibrating() {
-    let s = Signal::new(25.0).rest(500.0, 0.0).blink(200.0).rest(2000.0, 0.0);
+    let s = Signal::new(25.0)
+        .rest(500.0, 0.0)
+        .blink(200.0)
+        .rest(2000.0, 0.0);
     assert!(s.run(cfg()).is_empty());
 }
 
 #[test]
 fn a_cable_tug_is_announced_then_retracted() {
-    let s = Signal::new(25.0).rest(2000.0, 0.0).spike(300.0).rest(1000.0, 0.0);
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .spike(300.0)
+        .rest(1000.0, 0.0);
     let ev = s.run(cfg());
     assert!(closures(&ev).is_empty(), "{ev:?}");
     assert!(matches!(ev[0], Event::Onset { .. }), "{ev:?}");
@@ -180,14 +191,22 @@ fn a_blink_on_top_of_a_smile_is_found() {
         .shape(600.0, |dt| 150.0 * dt / 600.0)
         .rest(1000.0, 150.0)
         .shape(240.0, |dt| {
-            150.0 + if dt < 40.0 { 200.0 * dt / 40.0 } else { 200.0 * (-(dt - 40.0) / 50.0).exp() }
+            150.0
+                + if dt < 40.0 {
+                    200.0 * dt / 40.0
+                } else {
+                    200.0 * (-(dt - 40.0) / 50.0).exp()
+                }
         })
         .rest(1000.0, 150.0)
         .shape(600.0, |dt| 150.0 * (1.0 - dt / 600.0))
         .rest(1000.0, 0.0);
     let c = closures(&s.run(cfg()));
     assert_eq!(c.len(), 1, "{c:?}");
-    assert!(c[0].detected_ms > 3600.0 && c[0].detected_ms < 3700.0, "{c:?}");
+    assert!(
+        c[0].detected_ms > 3600.0 && c[0].detected_ms < 3700.0,
+        "{c:?}"
+    );
 }
 
 #[test]
@@ -195,7 +214,15 @@ fn a_long_deliberate_closure_is_one_closure_ending_after_the_squeeze() {
     // A blink-like burst, then a squeeze held for 2 s, then release.
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
-        .shape(2000.0, |dt| if dt < 40.0 { 250.0 * dt / 40.0 } else if dt < 120.0 { 250.0 } else { 120.0 })
+        .shape(2000.0, |dt| {
+            if dt < 40.0 {
+                250.0 * dt / 40.0
+            } else if dt < 120.0 {
+                250.0
+            } else {
+                120.0
+            }
+        })
         .rest(1500.0, 0.0);
     let c = closures(&s.run(cfg()));
     assert_eq!(c.len(), 1, "{c:?}");
@@ -209,7 +236,15 @@ fn a_double_blink_is_two_closures() {
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
         .shape(400.0, |dt| {
-            let b = |t: f64| if t < 0.0 { 0.0 } else if t < 40.0 { 200.0 * t / 40.0 } else { 200.0 * (-(t - 40.0) / 40.0).exp() };
+            let b = |t: f64| {
+                if t < 0.0 {
+                    0.0
+                } else if t < 40.0 {
+                    200.0 * t / 40.0
+                } else {
+                    200.0 * (-(t - 40.0) / 40.0).exp()
+                }
+            };
             b(dt) + b(dt - 200.0)
         })
         .rest(1000.0, 0.0);
@@ -229,7 +264,14 @@ fn a_baseline_step_that_stays_is_no_closure() {
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
         .rest(3000.0, 300.0)
-        .shape(240.0, |dt| 300.0 + if dt < 40.0 { 200.0 * dt / 40.0 } else { 200.0 * (-(dt - 40.0) / 50.0).exp() })
+        .shape(240.0, |dt| {
+            300.0
+                + if dt < 40.0 {
+                    200.0 * dt / 40.0
+                } else {
+                    200.0 * (-(dt - 40.0) / 50.0).exp()
+                }
+        })
         .rest(1000.0, 300.0);
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
@@ -242,7 +284,10 @@ fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
     for _ in 0..4 {
         s = s.blink(200.0).rest(2000.0, 0.0);
     }
-    let chew = |s: Signal| s.shape(280.0, |dt| 60.0 * (std::f64::consts::PI * dt / 280.0).sin()).rest(400.0, 0.0);
+    let chew = |s: Signal| {
+        s.shape(280.0, |dt| 60.0 * (std::f64::consts::PI * dt / 280.0).sin())
+            .rest(400.0, 0.0)
+    };
     for _ in 0..6 {
         s = chew(s);
     }
@@ -257,7 +302,10 @@ fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
 #[test]
 fn the_same_blink_is_found_at_25_100_and_860_hz() {
     for hz in [25.0, 50.0, 100.0, 860.0] {
-        let s = Signal::new(hz).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+        let s = Signal::new(hz)
+            .rest(2000.0, 0.0)
+            .blink(200.0)
+            .rest(1000.0, 0.0);
         let c = closures(&s.run(cfg()));
         assert_eq!(c.len(), 1, "{hz} Hz: {c:?}");
         assert!(c[0].detected_ms - 2000.0 <= 45.0, "{hz} Hz: {c:?}");
@@ -274,7 +322,11 @@ fn a_flat_signal_is_a_fault_with_no_closures_inside_and_relearning_after() {
     }
     s = s.rest(3000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
     let ev = s.run(cfg());
-    assert_eq!(faults(&ev), vec![(true, FaultKind::Flat), (false, FaultKind::Flat)], "{ev:?}");
+    assert_eq!(
+        faults(&ev),
+        vec![(true, FaultKind::Flat), (false, FaultKind::Flat)],
+        "{ev:?}"
+    );
     // After the fault: 500 ms to clear, 1500 ms to calibrate, then the blink.
     assert_eq!(closures(&ev).len(), 1, "{ev:?}");
 }
@@ -291,14 +343,23 @@ fn a_railed_signal_is_a_fault() {
     assert_eq!(faults(&ev)[0], (true, FaultKind::Railed), "{ev:?}");
     assert!(closures(&ev).is_empty(), "{ev:?}");
     // The jump to the rail was announced and then taken back.
-    assert!(ev.iter().any(|e| matches!(e, Event::Retracted { .. })), "{ev:?}");
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Retracted { .. })),
+        "{ev:?}"
+    );
 }
 
 #[test]
 fn swings_far_below_the_baseline_are_a_wild_fault() {
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
-        .shape(2000.0, |dt| if (dt / 40.0) as i64 % 2 == 0 { -300.0 } else { 300.0 })
+        .shape(2000.0, |dt| {
+            if (dt / 40.0) as i64 % 2 == 0 {
+                -300.0
+            } else {
+                300.0
+            }
+        })
         .rest(1000.0, 0.0);
     let ev = s.run(cfg());
     assert_eq!(faults(&ev)[0], (true, FaultKind::Wild), "{ev:?}");
@@ -329,7 +390,10 @@ fn placement_is_known_after_three_blinks() {
 
 #[test]
 fn the_snapshot_narrates_the_states() {
-    let s = Signal::new(25.0).rest(2000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .blink(200.0)
+        .rest(1000.0, 0.0);
     let mut d = BlinkDetector::new(cfg()).unwrap();
     let mut states = Vec::new();
     for &(t, x) in &s.samples {

@@ -32,7 +32,11 @@ fn run_physio(scene: physio::Scene, hz: f64, seeds: std::ops::Range<u64>) -> Row
     lats.sort_by(f64::total_cmp);
     let p = tp as f64 / (tp + fp).max(1) as f64;
     let r = tp as f64 / (tp + fn_).max(1) as f64;
-    let q = |f: f64| lats.get(((lats.len() as f64 - 1.0) * f).round() as usize).copied().unwrap_or(f64::NAN);
+    let q = |f: f64| {
+        lats.get(((lats.len() as f64 - 1.0) * f).round() as usize)
+            .copied()
+            .unwrap_or(f64::NAN)
+    };
     Row {
         name: format!("{}@{hz}", scene.name()),
         f1: 2.0 * p * r / (p + r).max(1e-9),
@@ -67,9 +71,18 @@ fn physio_model_table() {
 fn debug_scene() {
     use augenblick::detector::{BlinkDetector, Event};
     let name = std::env::var("DEBUG_SCENE").unwrap_or("calm".into());
-    let hz: f64 = std::env::var("DEBUG_HZ").ok().and_then(|s| s.parse().ok()).unwrap_or(25.0);
-    let seed: u64 = std::env::var("DEBUG_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(0);
-    let scene = physio::Scene::ALL.into_iter().find(|s| s.name() == name).unwrap();
+    let hz: f64 = std::env::var("DEBUG_HZ")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(25.0);
+    let seed: u64 = std::env::var("DEBUG_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let scene = physio::Scene::ALL
+        .into_iter()
+        .find(|s| s.name() == name)
+        .unwrap();
     let tr = physio::generate(scene, hz, 180.0, seed);
     let mut d = BlinkDetector::new(DetectorConfig::default()).unwrap();
     let mut li = 0;
@@ -77,17 +90,33 @@ fn debug_scene() {
         d.push(s.t_ms, s.emg);
         let snap = d.snapshot();
         while li < tr.labels.len() && tr.labels[li].onset_ms <= s.t_ms {
-            println!("LABEL {:.0}-{:.0}", tr.labels[li].onset_ms, tr.labels[li].offset_ms);
+            println!(
+                "LABEL {:.0}-{:.0}",
+                tr.labels[li].onset_ms, tr.labels[li].offset_ms
+            );
             li += 1;
         }
         let verbose = std::env::var("DEBUG_ALL").is_ok();
         if verbose {
-            println!("  {:.0} {} base {:.0} noise {:.1} on {:.0} {}", s.t_ms, s.emg, snap.baseline, snap.noise, snap.on_threshold, snap.state);
+            println!(
+                "  {:.0} {} base {:.0} noise {:.1} on {:.0} {}",
+                s.t_ms, s.emg, snap.baseline, snap.noise, snap.on_threshold, snap.state
+            );
         }
         while let Some(e) = d.poll() {
             match e {
-                Event::Closure(c) => println!("    CLOSURE {:.0}-{:.0} det {:.0} peak {:.0} ({:.1} sigma)", c.onset_ms, c.offset_ms, c.detected_ms, c.peak, c.peak / snap.noise),
-                e => println!("    {e:?} base {:.0} noise {:.1}", snap.baseline, snap.noise),
+                Event::Closure(c) => println!(
+                    "    CLOSURE {:.0}-{:.0} det {:.0} peak {:.0} ({:.1} sigma)",
+                    c.onset_ms,
+                    c.offset_ms,
+                    c.detected_ms,
+                    c.peak,
+                    c.peak / snap.noise
+                ),
+                e => println!(
+                    "    {e:?} base {:.0} noise {:.1}",
+                    snap.baseline, snap.noise
+                ),
             }
         }
     }

@@ -287,7 +287,9 @@ mod tests {
         for i in 0..25 {
             let t = i as f64 * 40.0;
             // A blink of +200 counts over 3 samples amid +-2 count noise.
-            let x = 500.0 + [2.0, -2.0, 1.0, -1.0][i % 4] + if (10..13).contains(&i) { 200.0 } else { 0.0 };
+            let x = 500.0
+                + [2.0, -2.0, 1.0, -1.0][i % 4]
+                + if (10..13).contains(&i) { 200.0 } else { 0.0 };
             c.push(t, x);
         }
         let (base, sigma) = c.estimate().unwrap();

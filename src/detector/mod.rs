@@ -571,7 +571,11 @@ impl BlinkDetector {
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed { self.window.flat_range() } else { None };
+        let flat_range = if closed {
+            self.window.flat_range()
+        } else {
+            None
+        };
 
         if dt > GAP_MS {
             self.abandon(t);
@@ -825,7 +829,9 @@ impl BlinkDetector {
 
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
-        let Some(c) = self.candidate.take() else { return };
+        let Some(c) = self.candidate.take() else {
+            return;
+        };
         self.bursts[c.slot].1 = c.peak_h;
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);

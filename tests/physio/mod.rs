@@ -123,8 +123,8 @@ pub fn generate(scene: Scene, hz: f64, seconds: f64, seed: u64) -> Trace {
     while t < seconds * 1000.0 - 1500.0 {
         let amp = model.snr * rng.random_range(0.75..1.25);
         let long = scene == Scene::LongClosures && rng.random_bool(0.35);
-        let double = scene == Scene::LongClosures && !long && rng.random_bool(0.4)
-            || rng.random_bool(0.05);
+        let double =
+            scene == Scene::LongClosures && !long && rng.random_bool(0.4) || rng.random_bool(0.05);
         let mut end = blink(&mut rng, &mut act, &mut labels, t, amp, long);
         if double {
             let t2 = end + rng.random_range(60.0..200.0);
@@ -167,9 +167,15 @@ pub fn generate(scene: Scene, hz: f64, seconds: f64, seed: u64) -> Trace {
                     };
                 while b < s + episode {
                     let (len, gap) = if chewing {
-                        (rng.random_range(200.0..350.0), rng.random_range(550.0..800.0))
+                        (
+                            rng.random_range(200.0..350.0),
+                            rng.random_range(550.0..800.0),
+                        )
                     } else {
-                        (rng.random_range(70.0..200.0), rng.random_range(180.0..330.0))
+                        (
+                            rng.random_range(70.0..200.0),
+                            rng.random_range(180.0..330.0),
+                        )
                     };
                     let amp = level * rng.random_range(0.6..1.3);
                     let start = b as usize;
@@ -203,7 +209,11 @@ pub fn generate(scene: Scene, hz: f64, seconds: f64, seed: u64) -> Trace {
     let mut fault: Option<(f64, f64, u8)> = None;
     if scene == Scene::PadOff {
         let start = seconds * 1000.0 * rng.random_range(0.3..0.5);
-        fault = Some((start, start + rng.random_range(5000.0..20000.0), rng.random_range(0..3)));
+        fault = Some((
+            start,
+            start + rng.random_range(5000.0..20000.0),
+            rng.random_range(0..3),
+        ));
     }
     let mut steps = Vec::new();
     if scene == Scene::Walking {
