@@ -32,14 +32,15 @@ pub struct Config {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RecordingConfig {
-    /// Frames kept before a closure's estimated onset. The detector's onset
-    /// can be a little late (the burst may start after the lid moves).
-    /// 100 ms: measured on labelled traces at 25-100 Hz, >= 97 % of closed
-    /// time filmed with under 1 % of frames from open eyes beyond 100 ms
-    /// (tests/appliance.rs); a longer pre-roll films open eyes.
+    /// Frames kept before a closure's estimated onset: the burst can start
+    /// after the lid moves, so the detector's onset can be late.
+    /// 60 ms: swept on labelled `synth` traces (calm at 25/50/100 Hz, drift,
+    /// talking, long closures) at 30 fps; see tests/appliance.rs.
     pub pre_roll_ms: f64,
-    /// Frames kept after a closure's estimated offset: the burst can end
-    /// while the eye is still shut, because reopening is passive.
+    /// Frames kept after a closure's estimated offset. Reopening is passive
+    /// (the burst ends while the eye is still shut), but the detector's
+    /// offset already adds that reopening time (`detector.reopen_ms`), and
+    /// every ms here films open eyes: 0 by default, from the same sweep.
     pub post_roll_ms: f64,
     /// Longest clip; a longer closure is cut there (and still listed).
     pub max_clip_ms: f64,
@@ -60,8 +61,8 @@ pub struct RecordingConfig {
 impl Default for RecordingConfig {
     fn default() -> Self {
         RecordingConfig {
-            pre_roll_ms: 100.0,
-            post_roll_ms: 100.0,
+            pre_roll_ms: 60.0,
+            post_roll_ms: 0.0,
             max_clip_ms: 10_000.0,
             detection_latency_ms: 300.0,
             preroll_max_bytes: 32 << 20,

@@ -577,7 +577,6 @@ impl Appliance {
                     }
                     WriterCmd::Close { clip, closures }
                 }
-                Action::Discard { clip } => WriterCmd::Discard { clip },
             };
             Self::send(&mut a.sink, cmd, &mut self.queue_drops);
         }

@@ -11,14 +11,17 @@
 //!   blinks) make one clip and no frame is in two.
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
-//! - **Retracted.** An onset the detector takes back discards its clip if
-//!   the clip holds no confirmed closure (its frames were not a blink, and
-//!   a film of false alarms is worse than a missed one); in a merged clip
-//!   that already holds a closure, it only ends the clip at that closure's
+//! - **Held until confirmed.** A new clip's frames are held (moved, not
+//!   copied) until the detector confirms the closure with its `Closure`
+//!   event; only then is the clip opened and written. An onset the detector
+//!   takes back (`Retracted`) gives its frames back to the pre-roll ring,
+//!   so a real blink right after a false start still finds them, and no
+//!   clip of a false alarm is ever written. In a merged clip that already
+//!   holds a closure, a retraction only ends the clip at that closure's
 //!   window. A fault start while a closure is open counts as a retraction.
+//!   (The cost: a power cut during a closure loses that closure's frames.)
 //!
-//! Clip numbers start at 1 and stay contiguous: a discarded clip's number is
-//! used again by the next clip.
+//! Clip numbers start at 1 and stay contiguous.
 
 use crate::appliance::preroll::PreRoll;
 use crate::detector::{Closure, Event};
@@ -33,8 +36,6 @@ pub enum Action {
     Keep { clip: u32, frame: Frame },
     /// The clip is complete: write its rows for these closures, then sync.
     Close { clip: u32, closures: Vec<Closure> },
-    /// Forget the clip: it held no confirmed closure.
-    Discard { clip: u32 },
 }
 
 /// Recorder parameters, in ms.
@@ -72,6 +73,11 @@ struct OpenClip {
     /// Reached `max_clip_ms`: takes no more frames.
     capped: bool,
     closures: Vec<Closure>,
+    /// Frames of an onset not confirmed yet (the first of a new clip, or one
+    /// merging into this clip), waiting for its `Closure`; `None` otherwise.
+    held: Option<Vec<Frame>>,
+    /// The writer has been told to open the clip.
+    opened: bool,
 }
 
 /// See the module docs.
@@ -132,10 +138,13 @@ impl Recorder {
                     o.capped = true;
                     true
                 } else {
-                    out.push(Action::Keep {
-                        clip: o.clip,
-                        frame,
-                    });
+                    match &mut o.held {
+                        Some(held) => held.push(frame),
+                        None => out.push(Action::Keep {
+                            clip: o.clip,
+                            frame,
+                        }),
+                    }
                     return;
                 }
             }
@@ -165,14 +174,38 @@ impl Recorder {
             Event::Onset { onset_ms, .. } => self.onset(onset_ms, out),
             Event::Closure(c) => {
                 let post = self.cfg.post_roll_ms;
+                let mut back = Vec::new();
                 if let Some(o) = &mut self.open {
                     if o.end_ms.is_none() {
+                        let end = c.offset_ms + post;
                         o.closures.push(c);
-                        o.end_ms = Some(c.offset_ms + post);
+                        o.end_ms = Some(end);
+                        if let Some(held) = o.held.take() {
+                            if !o.opened {
+                                o.opened = true;
+                                out.push(Action::Open { clip: o.clip });
+                            }
+                            // Frames captured between the end of the window
+                            // and the decision go back to the ring.
+                            for frame in held {
+                                if frame.t_ms <= end {
+                                    out.push(Action::Keep {
+                                        clip: o.clip,
+                                        frame,
+                                    });
+                                } else {
+                                    o.lingering = true;
+                                    back.push(frame);
+                                }
+                            }
+                        }
                         if o.capped {
                             self.close(out);
                         }
                     }
+                }
+                for frame in back {
+                    self.frames_not_kept += self.preroll.push(frame) as u64;
                 }
             }
             Event::Retracted { .. } | Event::FaultStart { .. } => self.retract(out),
@@ -184,7 +217,12 @@ impl Recorder {
     pub fn finish(&mut self, out: &mut Vec<Action>) {
         match &self.open {
             Some(o) if !o.closures.is_empty() => self.close(out),
-            Some(_) => self.retract(out),
+            Some(_) => {
+                self.retract(out);
+                // Nothing of it was written: its frames are simply not kept.
+                self.frames_not_kept += self.preroll.len() as u64;
+                self.preroll.take_from(f64::INFINITY);
+            }
             None => {}
         }
     }
@@ -197,6 +235,8 @@ impl Recorder {
                 None => return,
                 Some(end) if start <= end && !o.capped => {
                     o.end_ms = None;
+                    // Held until this closure is confirmed too.
+                    o.held = Some(Vec::new());
                     if o.lingering {
                         o.lingering = false;
                         let (frames, dropped) = self.preroll.take_from(start);
@@ -213,7 +253,6 @@ impl Recorder {
             return;
         }
         let clip = self.next_clip;
-        out.push(Action::Open { clip });
         self.open = Some(OpenClip {
             clip,
             start_ms: start,
@@ -221,6 +260,8 @@ impl Recorder {
             lingering: false,
             capped: false,
             closures: Vec::new(),
+            held: Some(Vec::new()),
+            opened: false,
         });
         let (frames, dropped) = self.preroll.take_from(start);
         self.frames_not_kept += dropped as u64;
@@ -239,17 +280,41 @@ impl Recorder {
         if o.end_ms.is_some() {
             return;
         }
+        let held = o.held.take().unwrap_or_default();
+        let mut back = Vec::new();
         match o.closures.last() {
-            Some(last) => o.end_ms = Some(last.offset_ms + post),
-            None => {
-                out.push(Action::Discard { clip: o.clip });
-                self.open = None;
+            // A merged onset taken back: the clip ends with its last closure's
+            // window; held frames inside it are kept, the rest go back.
+            Some(last) => {
+                let end = last.offset_ms + post;
+                o.end_ms = Some(end);
+                for frame in held {
+                    if frame.t_ms <= end {
+                        out.push(Action::Keep {
+                            clip: o.clip,
+                            frame,
+                        });
+                    } else {
+                        o.lingering = true;
+                        back.push(frame);
+                    }
+                }
             }
+            // Not a blink: its frames go back to the ring, in order.
+            None => {
+                self.open = None;
+                back = held;
+            }
+        }
+        for frame in back {
+            self.frames_not_kept += self.preroll.push(frame) as u64;
         }
     }
 
     fn close(&mut self, out: &mut Vec<Action>) {
         if let Some(o) = self.open.take() {
+            // An unconfirmed merge at the very end: not a blink (yet).
+            self.frames_not_kept += o.held.map_or(0, |h| h.len()) as u64;
             out.push(Action::Close {
                 clip: o.clip,
                 closures: o.closures,
@@ -320,7 +385,6 @@ mod tests {
                 Action::Open { clip } => ("open".into(), clip, f64::NAN),
                 Action::Keep { clip, frame } => ("keep".into(), clip, frame.t_ms),
                 Action::Close { clip, closures } => ("close".into(), clip, closures.len() as f64),
-                Action::Discard { clip } => ("discard".into(), clip, f64::NAN),
             })
             .collect()
     }
@@ -404,7 +468,7 @@ mod tests {
     }
 
     #[test]
-    fn a_retracted_onset_discards_its_clip_and_reuses_the_number() {
+    fn a_retracted_onset_writes_nothing_and_gives_its_frames_back() {
         let a = run(
             cfg(),
             &[
@@ -415,24 +479,26 @@ mod tests {
                     onset_ms: 1000.0,
                     t_ms: 1100.0,
                 }),
-                In::Frames(1100.0, 2040.0),
-                onset(2000.0),
-                In::Ev(Event::Closure(closure(2000.0, 2100.0))),
+                // A real blink right after: its pre-roll reaches back into the
+                // frames the false start held.
+                In::Frames(1100.0, 1180.0),
+                onset(1050.0),
+                In::Frames(1180.0, 1200.0),
+                In::Ev(Event::Closure(closure(1050.0, 1150.0))),
+                In::Frames(1200.0, 2000.0),
                 In::Finish,
             ],
         );
-        assert!(
-            a.contains(&("discard".to_string(), 1, f64::NAN))
-                || a.iter().any(|x| x.0 == "discard" && x.1 == 1)
-        );
         assert_eq!(
-            a.iter()
-                .filter(|x| x.0 == "open")
-                .map(|x| x.1)
-                .collect::<Vec<_>>(),
-            vec![1, 1]
+            a[0].0, "open",
+            "nothing before the confirmed closure: {:?}",
+            a[0]
         );
-        assert_eq!(kept(&a, 1).last(), Some(&2030.0));
+        assert_eq!(a.iter().filter(|x| x.0 == "open").count(), 1);
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&950.0));
+        assert_eq!(frames.last(), Some(&1250.0));
+        assert_eq!(frames.len(), 31, "no frame lost or doubled");
         assert_eq!(a.last().unwrap(), &("close".to_string(), 1, 1.0));
     }
 
@@ -480,7 +546,7 @@ mod tests {
     #[test]
     fn finishing_closes_an_open_window_with_a_closure_only() {
         let a = run(cfg(), &[In::Frames(0.0, 1040.0), onset(1000.0), In::Finish]);
-        assert_eq!(a.last().unwrap().0, "discard");
+        assert!(a.is_empty(), "an unconfirmed closure writes nothing: {a:?}");
         let mut r = Recorder::new(cfg());
         let mut out = Vec::new();
         r.set_paused(true, &mut out);

@@ -17,7 +17,7 @@ use crate::trace::{Sample, TraceReader};
 
 /// The trace `--simulate` replays when none is given: bundled in the binary,
 /// so the main command works on a fresh machine.
-pub const DEMO_TRACE: &str = include_str!("../../tests/data/appliance/demo-trace.csv");
+pub const DEMO_TRACE: &str = include_str!("../../tests/data/demo/trace.csv");
 
 /// Run the appliance: sessions of kept blink frames, on real devices or simulated ones.
 #[derive(Debug, clap::Args)]

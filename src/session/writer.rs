@@ -107,9 +107,6 @@ pub enum WriterCmd {
         clip: u32,
         closures: Vec<Closure>,
     },
-    Discard {
-        clip: u32,
-    },
     /// Session time passes: sync if due, retry after a full disk, record stats.
     Tick {
         t_ms: f64,
@@ -239,13 +236,6 @@ impl SessionWriter {
             WriterCmd::Open { clip } => self.open_clip(clip),
             WriterCmd::Frame(frame) => self.frame(frame),
             WriterCmd::Close { clip, closures } => self.close_clip(clip, closures),
-            WriterCmd::Discard { clip } => {
-                if let Some(c) = self.clip.take() {
-                    debug_assert_eq!(c.clip, clip);
-                    drop(c.file);
-                    let _ = self.storage.remove_file(&self.clip_path(c.clip));
-                }
-            }
             WriterCmd::Tick { t_ms, stats } => self.tick(t_ms, *stats),
         }
     }

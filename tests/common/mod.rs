@@ -288,3 +288,17 @@ pub fn coverage(
         open as f64 / fs.len().max(1) as f64,
     )
 }
+
+/// A trace and its labels from the project's synthetic sensor model
+/// (`augenblick synth`), for scenario `name`.
+pub fn synth_trace(name: &str, seed: u64, minutes: f64) -> (Vec<Sample>, Vec<Label>) {
+    use augenblick::synth::{self, SynthOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let mut opts = SynthOptions::new(name.parse().unwrap(), seed);
+    opts.minutes = minutes;
+    synth::write(&opts, dir.path()).unwrap();
+    (
+        augenblick::trace::read_trace(dir.path().join("trace.csv")).unwrap(),
+        augenblick::trace::read_labels(dir.path().join("labels.csv")).unwrap(),
+    )
+}
