@@ -445,6 +445,7 @@ impl V4l2Camera {
         meta: &v4l::buffer::Metadata,
         read_ms: f64,
     ) -> Result<Frame, DeviceError> {
+        #[allow(clippy::useless_conversion)]
         let t_ms = frame_time_ms(
             meta.flags.bits(),
             // time_t is 32 bits on ARMv6 (armhf), 64 on aarch64.
