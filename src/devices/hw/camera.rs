@@ -445,10 +445,12 @@ impl V4l2Camera {
         meta: &v4l::buffer::Metadata,
         read_ms: f64,
     ) -> Result<Frame, DeviceError> {
+        #[allow(clippy::useless_conversion)]
         let t_ms = frame_time_ms(
             meta.flags.bits(),
-            meta.timestamp.sec,
-            meta.timestamp.usec,
+            // time_t is 32 bits on ARMv6 (armhf), 64 on aarch64.
+            i64::from(meta.timestamp.sec),
+            i64::from(meta.timestamp.usec),
             self.epoch_ns,
             read_ms,
         );
