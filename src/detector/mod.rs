@@ -228,7 +228,7 @@ impl Default for DetectorConfig {
             refractory_ms: 60.0,
             baseline_ms: 4000.0,
             floor_ms: 250.0,
-            closure_sigma: 6.0,
+            closure_sigma: 5.5,
             typical_share: 0.35,
             rhythm_ratio: 1.6,
             rhythm_ms: 2500.0,
