@@ -604,7 +604,7 @@ impl BlinkDetector {
             self.prev_x = x;
             return;
         }
-        let dt_c = dt.min(MAX_STEP_MS);
+        let dt_c = baseline::fmin(dt, MAX_STEP_MS);
         let sigma = self.level.sigma();
         if let Some(kind) = self
             .faults
@@ -641,9 +641,10 @@ impl BlinkDetector {
     /// sample look like a rise).
     #[inline]
     fn floor(&self) -> f64 {
-        self.window
-            .floor()
-            .max(self.level.base - 3.0 * self.level.sigma())
+        baseline::fmax(
+            self.window.floor(),
+            self.level.base - 3.0 * self.level.sigma(),
+        )
     }
 
     /// A fast rise: announce it at once (`Onset`), judge it later.
