@@ -274,29 +274,31 @@ impl Window {
         !first
     }
 
+    /// Floor and flat range over the closed buckets. A fixed trip count
+    /// (the compiler unrolls it) with predictable per-bucket conditions;
+    /// buckets never filled hold +-infinity and change nothing.
     #[inline]
     fn recompute(&mut self) {
-        let back = |k: usize| (self.head + RING - 1 - k) % RING;
         let mut m = f64::INFINITY;
-        for k in 0..self.n_floor.min(self.filled) {
-            m = fmin(m, self.mins[back(k)]);
+        let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+        for k in 0..RING {
+            let i = (self.head + RING - 1 - k) % RING;
+            let (mn, mx) = (self.mins[i], self.maxs[i]);
+            if k < self.n_floor {
+                m = fmin(m, mn);
+            }
+            if k < self.n_flat && mn <= mx {
+                lo = fmin(lo, mn);
+                hi = fmax(hi, mx);
+                full += 1;
+            }
         }
         self.closed_min = m;
-        self.flat_range = None;
-        if self.filled >= self.n_flat {
-            let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0);
-            for k in 0..self.n_flat {
-                let i = back(k);
-                if self.mins[i] <= self.maxs[i] {
-                    lo = fmin(lo, self.mins[i]);
-                    hi = fmax(hi, self.maxs[i]);
-                    full += 1;
-                }
-            }
-            if full >= 3.min(self.n_flat) {
-                self.flat_range = Some(hi - lo);
-            }
-        }
+        self.flat_range = if self.filled >= self.n_flat && full >= 3.min(self.n_flat) {
+            Some(hi - lo)
+        } else {
+            None
+        };
     }
 
     /// The lowest value over the floor window, the current sample included.
