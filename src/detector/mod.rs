@@ -561,10 +561,7 @@ impl BlinkDetector {
         }
         let x = f64::from(emg);
         if !self.started {
-            self.started = true;
-            self.last_t = t_ms;
-            self.prev_x = x;
-            self.calibration = Some(Calibration::new(t_ms, self.cfg.calibration_ms));
+            self.start(t_ms, x);
         }
         let t = t_ms.max(self.last_t);
         let dt = t - self.last_t;
@@ -584,24 +581,11 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
-                self.events.push_back(Event::FaultEnd { kind, t_ms: t });
-                self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
-                self.state = State::Calibrating;
-            }
-            self.prev_x = x;
+            self.push_in_fault(t, x, flat_range);
             return;
         }
-        if let Some(cal) = &mut self.calibration {
-            cal.push(t, x);
-            if t - cal.start_ms() >= self.cfg.calibration_ms {
-                if let Some((base, sigma)) = cal.estimate() {
-                    self.level = Level::new(base, sigma, self.cfg.baseline_ms);
-                }
-                self.calibration = None;
-                self.state = State::Open;
-            }
-            self.prev_x = x;
+        if self.calibration.is_some() {
+            self.push_calibrating(t, x);
             return;
         }
         let dt_c = baseline::fmin(dt, MAX_STEP_MS);
@@ -630,6 +614,46 @@ impl BlinkDetector {
                 self.open(t, x, prev_t, self.prev_x, floor, sigma);
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
+                self.state = State::Open;
+            }
+        }
+        self.prev_x = x;
+    }
+
+    /// The very first sample: start calibrating.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self, t: f64, x: f64) {
+        self.started = true;
+        self.last_t = t;
+        self.prev_x = x;
+        self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+    }
+
+    /// A sample inside a fault: only watch for its end. Kept out of the hot
+    /// path of `push`, which is the ordinary open-eye sample.
+    #[cold]
+    #[inline(never)]
+    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>) {
+        if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
+            self.events.push_back(Event::FaultEnd { kind, t_ms: t });
+            self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+            self.state = State::Calibrating;
+        }
+        self.prev_x = x;
+    }
+
+    /// A sample while calibrating (the first seconds, and after a fault).
+    #[cold]
+    #[inline(never)]
+    fn push_calibrating(&mut self, t: f64, x: f64) {
+        if let Some(cal) = &mut self.calibration {
+            cal.push(t, x);
+            if t - cal.start_ms() >= self.cfg.calibration_ms {
+                if let Some((base, sigma)) = cal.estimate() {
+                    self.level = Level::new(base, sigma, self.cfg.baseline_ms);
+                }
+                self.calibration = None;
                 self.state = State::Open;
             }
         }
