@@ -190,8 +190,6 @@ pub(crate) struct Window {
     /// Closed buckets that make up the flat window.
     n_flat: usize,
     closed_min: f64,
-    /// Range over the flat window, if it holds enough data.
-    flat_range: Option<f64>,
     filled: usize,
 }
 
@@ -208,7 +206,6 @@ impl Window {
             n_floor: n(floor_ms).saturating_sub(1),
             n_flat: n(flat_ms),
             closed_min: f64::INFINITY,
-            flat_range: None,
             filled: 0,
         }
     }
@@ -274,31 +271,26 @@ impl Window {
         !first
     }
 
-    /// Floor and flat range over the closed buckets. A fixed trip count
-    /// (the compiler unrolls it) with predictable per-bucket conditions;
-    /// buckets never filled hold +-infinity and change nothing.
+    /// Floor over the closed buckets (the flat range is computed only when
+    /// asked for). A fixed trip count the compiler unrolls; buckets never
+    /// filled hold +infinity and change nothing.
     #[inline]
     fn recompute(&mut self) {
         let mut m = f64::INFINITY;
-        let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
         for k in 0..RING {
-            let i = (self.head + RING - 1 - k) % RING;
-            let (mn, mx) = (self.mins[i], self.maxs[i]);
             if k < self.n_floor {
-                m = fmin(m, mn);
-            }
-            if k < self.n_flat && mn <= mx {
-                lo = fmin(lo, mn);
-                hi = fmax(hi, mx);
-                full += 1;
+                m = fmin(m, self.mins[(self.head + RING - 1 - k) % RING]);
             }
         }
         self.closed_min = m;
-        self.flat_range = if self.filled >= self.n_flat && full >= 3.min(self.n_flat) {
-            Some(hi - lo)
-        } else {
-            None
-        };
+    }
+
+    /// Max minus min of the bucket that closed last (-infinity if empty):
+    /// a lower bound of the flat window's range, enough to tell it is not flat.
+    #[inline]
+    pub(crate) fn newest_range(&self) -> f64 {
+        let i = (self.head + RING - 1) % RING;
+        self.maxs[i] - self.mins[i]
     }
 
     /// The lowest value over the floor window, the current sample included.
@@ -309,7 +301,20 @@ impl Window {
 
     /// Max minus min over the flat window (closed buckets), when known.
     pub(crate) fn flat_range(&self) -> Option<f64> {
-        self.flat_range
+        if self.filled < self.n_flat {
+            return None;
+        }
+        let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+        for k in 0..RING {
+            let i = (self.head + RING - 1 - k) % RING;
+            let (mn, mx) = (self.mins[i], self.maxs[i]);
+            if k < self.n_flat && mn <= mx {
+                lo = fmin(lo, mn);
+                hi = fmax(hi, mx);
+                full += 1;
+            }
+        }
+        (full >= 3.min(self.n_flat)).then_some(hi - lo)
     }
 }
 

@@ -568,10 +568,16 @@ impl BlinkDetector {
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed {
-            self.window.flat_range()
-        } else {
+        let newest = self.window.newest_range();
+        let flat_range = if !closed {
             None
+        } else if self.faults.active.is_none() && newest > self.cfg.flat_sigma * self.level.sigma()
+        {
+            // The newest bucket alone moves more than a flat signal may: so
+            // does the whole window, and its full range need not be computed.
+            Some(newest)
+        } else {
+            self.window.flat_range()
         };
 
         if dt > GAP_MS {
