@@ -30,6 +30,27 @@ pub(crate) const BUCKET_MS: f64 = 50.0;
 /// Buckets kept: 8 x 50 ms = 400 ms of history.
 pub(crate) const RING: usize = 8;
 
+/// The lesser of two numbers that are never NaN (samples come from
+/// integers): one `minsd`, where `f64::min` also has to handle NaN.
+#[inline(always)]
+pub(crate) fn fmin(a: f64, b: f64) -> f64 {
+    if a < b {
+        a
+    } else {
+        b
+    }
+}
+
+/// The greater of two numbers that are never NaN (see [`fmin`]).
+#[inline(always)]
+pub(crate) fn fmax(a: f64, b: f64) -> f64 {
+    if a > b {
+        a
+    } else {
+        b
+    }
+}
+
 /// Robust first estimate of baseline and noise.
 #[derive(Debug, Clone)]
 pub(crate) struct Calibration {
@@ -130,7 +151,7 @@ impl Level {
     pub(crate) fn update(&mut self, x: f64, dt_ms: f64) {
         let s = self.sigma;
         let dev = x - self.base;
-        let a = (dt_ms * self.up_per_ms).min(1.0);
+        let a = fmin(dt_ms * self.up_per_ms, 1.0);
         // A Huber-like step: within +-2 sigma the baseline settles on the
         // middle of the noise; a plateau above it moves it by at most 2 sigma
         // per time constant, a drop below by up to 6 (only the baseline
@@ -138,14 +159,14 @@ impl Level {
         if dev < -3.0 * s {
             // Far below: the baseline has dropped (a pad shift, a step);
             // follow it eight times faster.
-            self.base += (8.0 * a).min(1.0) * dev.max(-6.0 * s);
+            self.base += fmin(8.0 * a, 1.0) * fmax(dev, -6.0 * s);
         } else {
-            self.base += a * dev.min(2.0 * s);
+            self.base += a * fmin(dev, 2.0 * s);
         }
         let d = dev.abs();
         if d < 3.0 * s {
             self.mad += a * (d - self.mad);
-            self.sigma = (self.mad * MAD_TO_SIGMA).max(MIN_SIGMA);
+            self.sigma = fmax(self.mad * MAD_TO_SIGMA, MIN_SIGMA);
         }
     }
 
@@ -169,8 +190,6 @@ pub(crate) struct Window {
     /// Closed buckets that make up the flat window.
     n_flat: usize,
     closed_min: f64,
-    /// Range over the flat window, if it holds enough data.
-    flat_range: Option<f64>,
     filled: usize,
 }
 
@@ -187,7 +206,6 @@ impl Window {
             n_floor: n(floor_ms).saturating_sub(1),
             n_flat: n(flat_ms),
             closed_min: f64::INFINITY,
-            flat_range: None,
             filled: 0,
         }
     }
@@ -198,11 +216,31 @@ impl Window {
     pub(crate) fn push(&mut self, t_ms: f64, x: f64) -> bool {
         let mut closed = false;
         if t_ms >= self.bucket_end {
-            closed = self.close(t_ms);
+            closed = if t_ms < self.bucket_end + BUCKET_MS {
+                self.close_one()
+            } else {
+                self.close(t_ms)
+            };
         }
-        self.cur_min = self.cur_min.min(x);
-        self.cur_max = self.cur_max.max(x);
+        self.cur_min = fmin(self.cur_min, x);
+        self.cur_max = fmax(self.cur_max, x);
         closed
+    }
+
+    /// The common case (no gap): one bucket ends and the next begins.
+    #[inline]
+    fn close_one(&mut self) -> bool {
+        self.mins[self.head] = self.cur_min;
+        self.maxs[self.head] = self.cur_max;
+        self.head = (self.head + 1) % RING;
+        if self.filled < RING {
+            self.filled += 1;
+        }
+        self.cur_min = f64::INFINITY;
+        self.cur_max = f64::NEG_INFINITY;
+        self.bucket_end += BUCKET_MS;
+        self.recompute();
+        true
     }
 
     #[cold]
@@ -233,39 +271,50 @@ impl Window {
         !first
     }
 
+    /// Floor over the closed buckets (the flat range is computed only when
+    /// asked for). A fixed trip count the compiler unrolls; buckets never
+    /// filled hold +infinity and change nothing.
+    #[inline]
     fn recompute(&mut self) {
-        let back = |k: usize| (self.head + RING - 1 - k) % RING;
         let mut m = f64::INFINITY;
-        for k in 0..self.n_floor.min(self.filled) {
-            m = m.min(self.mins[back(k)]);
+        for k in 0..RING {
+            if k < self.n_floor {
+                m = fmin(m, self.mins[(self.head + RING - 1 - k) % RING]);
+            }
         }
         self.closed_min = m;
-        self.flat_range = None;
-        if self.filled >= self.n_flat {
-            let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0);
-            for k in 0..self.n_flat {
-                let i = back(k);
-                if self.mins[i] <= self.maxs[i] {
-                    lo = lo.min(self.mins[i]);
-                    hi = hi.max(self.maxs[i]);
-                    full += 1;
-                }
-            }
-            if full >= 3.min(self.n_flat) {
-                self.flat_range = Some(hi - lo);
-            }
-        }
+    }
+
+    /// Max minus min of the bucket that closed last (-infinity if empty):
+    /// a lower bound of the flat window's range, enough to tell it is not flat.
+    #[inline]
+    pub(crate) fn newest_range(&self) -> f64 {
+        let i = (self.head + RING - 1) % RING;
+        self.maxs[i] - self.mins[i]
     }
 
     /// The lowest value over the floor window, the current sample included.
     #[inline]
     pub(crate) fn floor(&self) -> f64 {
-        self.closed_min.min(self.cur_min)
+        fmin(self.closed_min, self.cur_min)
     }
 
     /// Max minus min over the flat window (closed buckets), when known.
     pub(crate) fn flat_range(&self) -> Option<f64> {
-        self.flat_range
+        if self.filled < self.n_flat {
+            return None;
+        }
+        let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
+        for k in 0..RING {
+            let i = (self.head + RING - 1 - k) % RING;
+            let (mn, mx) = (self.mins[i], self.maxs[i]);
+            if k < self.n_flat && mn <= mx {
+                lo = fmin(lo, mn);
+                hi = fmax(hi, mx);
+                full += 1;
+            }
+        }
+        (full >= 3.min(self.n_flat)).then_some(hi - lo)
     }
 }
 

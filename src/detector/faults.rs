@@ -14,6 +14,7 @@
 //! the signal has been sound for `fault_clear_ms`; the detector then
 //! calibrates again.
 
+use super::baseline::{fmax, fmin};
 use super::{DetectorConfig, FaultKind};
 
 #[derive(Debug, Clone)]
@@ -95,8 +96,8 @@ impl FaultWatch {
         sigma: f64,
         flat_range: Option<f64>,
     ) -> Option<FaultKind> {
-        let a = (dt_ms * self.wild_per_ms).min(1.0);
-        self.below += a * ((base - x).max(0.0) - self.below);
+        let a = fmin(dt_ms * self.wild_per_ms, 1.0);
+        self.below += a * (fmax(base - x, 0.0) - self.below);
         if self.below > self.wild_sigma * sigma {
             if self.wild_since.is_nan() {
                 self.wild_since = t_ms;

@@ -228,7 +228,7 @@ impl Default for DetectorConfig {
             refractory_ms: 60.0,
             baseline_ms: 4000.0,
             floor_ms: 250.0,
-            closure_sigma: 6.0,
+            closure_sigma: 5.5,
             typical_share: 0.35,
             rhythm_ratio: 1.6,
             rhythm_ms: 2500.0,
@@ -561,20 +561,23 @@ impl BlinkDetector {
         }
         let x = f64::from(emg);
         if !self.started {
-            self.started = true;
-            self.last_t = t_ms;
-            self.prev_x = x;
-            self.calibration = Some(Calibration::new(t_ms, self.cfg.calibration_ms));
+            self.start(t_ms, x);
         }
         let t = t_ms.max(self.last_t);
         let dt = t - self.last_t;
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed {
-            self.window.flat_range()
-        } else {
+        let newest = self.window.newest_range();
+        let flat_range = if !closed {
             None
+        } else if self.faults.active.is_none() && newest > self.cfg.flat_sigma * self.level.sigma()
+        {
+            // The newest bucket alone moves more than a flat signal may: so
+            // does the whole window, and its full range need not be computed.
+            Some(newest)
+        } else {
+            self.window.flat_range()
         };
 
         if dt > GAP_MS {
@@ -584,27 +587,14 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
-                self.events.push_back(Event::FaultEnd { kind, t_ms: t });
-                self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
-                self.state = State::Calibrating;
-            }
-            self.prev_x = x;
+            self.push_in_fault(t, x, flat_range);
             return;
         }
-        if let Some(cal) = &mut self.calibration {
-            cal.push(t, x);
-            if t - cal.start_ms() >= self.cfg.calibration_ms {
-                if let Some((base, sigma)) = cal.estimate() {
-                    self.level = Level::new(base, sigma, self.cfg.baseline_ms);
-                }
-                self.calibration = None;
-                self.state = State::Open;
-            }
-            self.prev_x = x;
+        if self.calibration.is_some() {
+            self.push_calibrating(t, x);
             return;
         }
-        let dt_c = dt.min(MAX_STEP_MS);
+        let dt_c = baseline::fmin(dt, MAX_STEP_MS);
         let sigma = self.level.sigma();
         if let Some(kind) = self
             .faults
@@ -636,14 +626,55 @@ impl BlinkDetector {
         self.prev_x = x;
     }
 
+    /// The very first sample: start calibrating.
+    #[cold]
+    #[inline(never)]
+    fn start(&mut self, t: f64, x: f64) {
+        self.started = true;
+        self.last_t = t;
+        self.prev_x = x;
+        self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+    }
+
+    /// A sample inside a fault: only watch for its end. Kept out of the hot
+    /// path of `push`, which is the ordinary open-eye sample.
+    #[cold]
+    #[inline(never)]
+    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>) {
+        if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
+            self.events.push_back(Event::FaultEnd { kind, t_ms: t });
+            self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+            self.state = State::Calibrating;
+        }
+        self.prev_x = x;
+    }
+
+    /// A sample while calibrating (the first seconds, and after a fault).
+    #[cold]
+    #[inline(never)]
+    fn push_calibrating(&mut self, t: f64, x: f64) {
+        if let Some(cal) = &mut self.calibration {
+            cal.push(t, x);
+            if t - cal.start_ms() >= self.cfg.calibration_ms {
+                if let Some((base, sigma)) = cal.estimate() {
+                    self.level = Level::new(base, sigma, self.cfg.baseline_ms);
+                }
+                self.calibration = None;
+                self.state = State::Open;
+            }
+        }
+        self.prev_x = x;
+    }
+
     /// The floor a blink must rise above: the recent minimum, but never far
     /// below the baseline (a downward spike must not make the next ordinary
     /// sample look like a rise).
     #[inline]
     fn floor(&self) -> f64 {
-        self.window
-            .floor()
-            .max(self.level.base - 3.0 * self.level.sigma())
+        baseline::fmax(
+            self.window.floor(),
+            self.level.base - 3.0 * self.level.sigma(),
+        )
     }
 
     /// A fast rise: announce it at once (`Onset`), judge it later.
