@@ -352,15 +352,28 @@ pub fn read_labels_from(path: &Path, reader: impl Read) -> Result<Vec<Label>, Tr
 pub struct Ms(pub f64);
 
 impl fmt::Display for Ms {
+    /// Called for every row the appliance and `synth` write, so it formats
+    /// without allocating: whole microseconds, trailing zeros dropped.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let v = self.0;
         if v.fract() == 0.0 && v.abs() < 1e15 {
-            write!(f, "{}", v as i64)
-        } else {
-            let s = format!("{v:.3}");
-            let s = s.trim_end_matches('0').trim_end_matches('.');
-            f.write_str(s)
+            return write!(f, "{}", v as i64);
         }
+        if !v.is_finite() || v.abs() >= 1e15 {
+            return write!(f, "{v}");
+        }
+        let us = (v.abs() * 1000.0).round() as i64;
+        let (whole, mut frac) = (us / 1000, us % 1000);
+        let sign = if v < 0.0 && us != 0 { "-" } else { "" };
+        if frac == 0 {
+            return write!(f, "{sign}{whole}");
+        }
+        let mut digits = 3;
+        while frac % 10 == 0 {
+            frac /= 10;
+            digits -= 1;
+        }
+        write!(f, "{sign}{whole}.{frac:0digits$}")
     }
 }
 
@@ -541,5 +554,10 @@ mod tests {
         assert_eq!(Ms(40.5).to_string(), "40.5");
         assert_eq!(Ms(1.0 / 3.0).to_string(), "0.333");
         assert_eq!(Ms(-2.0).to_string(), "-2");
+        assert_eq!(Ms(40.05).to_string(), "40.05");
+        assert_eq!(Ms(1234.0004).to_string(), "1234");
+        assert_eq!(Ms(0.0999).to_string(), "0.1");
+        assert_eq!(Ms(-0.25).to_string(), "-0.25");
+        assert_eq!(Ms(7.007).to_string(), "7.007");
     }
 }
