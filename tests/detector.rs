@@ -300,6 +300,78 @@ fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
 }
 
 #[test]
+fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
+    // No blinks to learn from first: chewing as tall as a blink, one chew a
+    // second. The first chews cannot be told from blinks; once three came on
+    // the beat, the rest are chews. A blink half-way between two beats is
+    // no chew, however tall the chews are.
+    let chew = |s: Signal| {
+        s.shape(280.0, |dt| {
+            200.0 * (std::f64::consts::PI * dt / 280.0).sin()
+        })
+        .rest(720.0, 0.0)
+    };
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..10 {
+        s = chew(s);
+    }
+    let chews_only = closures(&s.run(cfg()));
+    assert!(
+        chews_only.len() <= 2,
+        "chews taken for blinks: {chews_only:?}"
+    );
+
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..6 {
+        s = chew(s);
+    }
+    // Half a beat after the last chew began: a blink, then the beat goes on.
+    s = s.shape(280.0, |dt| {
+        200.0 * (std::f64::consts::PI * dt / 280.0).sin()
+    });
+    s = s.rest(220.0, 0.0).blink(180.0).rest(260.0, 0.0);
+    let blink_at = 2000.0 + 6000.0 + 500.0;
+    for _ in 0..4 {
+        s = chew(s);
+    }
+    let found = closures(&s.run(cfg()));
+    assert!(
+        found
+            .iter()
+            .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+    assert!(found.len() <= 3, "{found:?}");
+}
+
+#[test]
+fn a_blink_rising_out_of_a_fading_burst_is_its_own_closure() {
+    // A chew-like burst falls back to a quarter of its height without
+    // reaching the off level, then a blink twice as tall rises out of it.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .shape(240.0, |dt| {
+            120.0 * (std::f64::consts::PI * dt / 280.0).sin().max(0.25)
+        })
+        .shape(240.0, |dt| {
+            30.0 + if dt < 40.0 {
+                240.0 * dt / 40.0
+            } else {
+                240.0 * (-(dt - 40.0) / 50.0).exp()
+            }
+        })
+        .rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    let c = closures(&ev);
+    assert_eq!(
+        onsets(&ev).len(),
+        2,
+        "the blink must start a candidate of its own: {ev:?}"
+    );
+    assert!(c.iter().any(|c| c.detected_ms >= 2240.0), "{ev:?}");
+}
+
+#[test]
 fn the_same_blink_is_found_at_25_100_and_860_hz() {
     for hz in [25.0, 50.0, 100.0, 860.0] {
         let s = Signal::new(hz)

@@ -437,6 +437,10 @@ impl DetectorConfig {
     }
 }
 
+/// A regular rhythm (chewing) has a period in this range ...
+const RHYTHM_PERIOD_MS: (f64, f64) = (400.0, 1100.0);
+/// ... and its intervals differ by at most this share of their mean.
+const RHYTHM_JITTER: f64 = 0.25;
 /// Bursts remembered for the rhythm test.
 const RHYTHM_KEPT: usize = 8;
 /// A pause in the samples longer than this loses a burst in progress.
@@ -453,6 +457,9 @@ const SPLIT_VALLEY_SHARE: f64 = 0.5;
 const SPLIT_RISE_SHARE: f64 = 0.4;
 /// A spike is narrower than this many sample intervals at half height.
 const SPIKE_SAMPLES: f64 = 1.15;
+/// A burst only one sample wide at half height and taller than this many
+/// typical blinks is a cable tug: a blink that narrow is an ordinary one.
+const LONE_PEAK_TYPICAL: f64 = 2.0;
 /// Smallest gap kept between one closure's offset and the next onset.
 const EPS_MS: f64 = 1e-3;
 
@@ -750,6 +757,18 @@ impl BlinkDetector {
             self.decide(fell, t);
             return;
         }
+        // A second burst: the first fell well back, then this one rose
+        // sharply (a double blink, a blink after a chew). Judged against the
+        // burst so far, before this sample can become its new peak.
+        if !c.long
+            && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
+            && h - c.valley_h >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
+        {
+            let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
+            self.decide(c.valley_t, t);
+            self.open(t, x, prev_t, prev_x, reference, s);
+            return;
+        }
         if h > c.peak_h {
             c.pre_h = c.last_h;
             c.pre_t = c.last_t;
@@ -776,16 +795,6 @@ impl BlinkDetector {
         c.last_t = t;
         self.candidate = Some(c);
 
-        // A double blink: fell well back, then rose sharply again.
-        if !c.long
-            && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
-            && h - c.valley_h >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
-        {
-            let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
-            self.decide(c.valley_t, t);
-            self.open(t, x, prev_t, prev_x, reference, s);
-            return;
-        }
         if !c.long && since >= self.cfg.blink_ms {
             if c.early_h >= LONG_EARLY_SHARE * c.peak_h && c.peak_h >= self.gate(&c) {
                 if let Some(c) = &mut self.candidate {
@@ -814,22 +823,59 @@ impl BlinkDetector {
         };
     }
 
-    /// Median height of the bursts within `rhythm_ms` before `t`, if there
-    /// were at least `rhythm_bursts` of them; else 0.
+    /// Median height of the bursts that make `t` part of a rhythm; else 0.
+    ///
+    /// Two kinds of rhythm. *Regular* (chewing: 1-2 Hz, each chew much like
+    /// the last): the latest bursts evenly spaced at a period between
+    /// `RHYTHM_PERIOD_MS`; a burst on the beat is one more chew, a burst
+    /// between beats is something else (a blink) and is judged on its own.
+    /// *Dense* (speech: syllables at 3-6 Hz, irregular): at least
+    /// `rhythm_bursts` bursts within `rhythm_ms` before `t`. Spontaneous
+    /// blinks are neither: seconds apart, irregular.
     fn rhythm_context(&self, t: f64) -> f64 {
         let since = t - self.cfg.rhythm_ms;
         let mut heights = [0.0; RHYTHM_KEPT];
         let mut n = 0;
+        // The three latest bursts before t, latest first.
+        let mut latest = [(f64::NEG_INFINITY, 0.0); 3];
         for &(bt, h) in &self.bursts {
-            if bt >= since && bt < t && h > 0.0 {
-                heights[n] = h;
-                n += 1;
+            if bt < t && h > 0.0 {
+                if bt >= since {
+                    heights[n] = h;
+                    n += 1;
+                }
+                if let Some(i) = latest.iter().position(|l| bt > l.0) {
+                    latest.copy_within(i..2, i + 1);
+                    latest[i] = (bt, h);
+                }
             }
         }
-        if n == 0 || (n as f64) < self.cfg.rhythm_bursts {
-            return 0.0;
+        let [p3, p2, p1] = latest;
+        let regular = |a: f64, b: f64| {
+            let mean = 0.5 * (a + b);
+            (RHYTHM_PERIOD_MS.0..=RHYTHM_PERIOD_MS.1).contains(&mean)
+                && (a - b).abs() <= RHYTHM_JITTER * mean
+        };
+        let (i1, i2, now) = (p2.0 - p1.0, p3.0 - p2.0, t - p3.0);
+        if regular(i1, i2) {
+            let beat = now / (0.5 * (i1 + i2));
+            if (1.0 - RHYTHM_JITTER..=1.0 + RHYTHM_JITTER).contains(&beat) {
+                let mut h = [p1.1, p2.1, p3.1];
+                return baseline::median_in_place(&mut h);
+            }
+            if beat < 1.0 {
+                // Between beats: not one of them.
+                return 0.0;
+            }
         }
-        baseline::median_in_place(&mut heights[..n])
+        if regular(i2, now) {
+            // The third burst on the beat of the two before: a rhythm starts.
+            return 0.5 * (p2.1 + p3.1);
+        }
+        if n > 0 && (n as f64) >= self.cfg.rhythm_bursts {
+            return baseline::median_in_place(&mut heights[..n]);
+        }
+        0.0
     }
 
     /// The least height a candidate needs to be a closure.
@@ -873,9 +919,17 @@ impl BlinkDetector {
         let gate = self.gate(&c);
         let (width, step) = Self::half_width(&c);
         let offset = fell + self.cfg.reopen_ms;
+        let half = 0.5 * c.peak_h;
+        let lone_peak = c.pre_h < half
+            && (c.post_t.is_nan() || c.post_h < half)
+            && self
+                .memory
+                .typical()
+                .is_some_and(|typ| c.peak_h > LONE_PEAK_TYPICAL * typ);
         let blink = c.peak_h >= gate
             && (c.long
                 || (width >= SPIKE_SAMPLES * step
+                    && !lone_peak
                     && fell - c.rose_ms >= self.cfg.spike_ms
                     && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
