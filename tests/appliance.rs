@@ -169,7 +169,18 @@ fn default_windows_cover_closures_and_little_else() {
         sim.camera = SimCamera::new(64, 48, 30.0, false);
         let (summary, _) = sim.run();
         let s = &summary.sessions[0].0;
-        let times: Vec<f64> = frames(s).iter().map(|f| f.t_ms).collect();
+        let rows = frames(s);
+        let times: Vec<f64> = rows.iter().map(|f| f.t_ms).collect();
+        // Retracted onsets (talking has many) leave no file; closed clips no journal.
+        let listed: std::collections::BTreeSet<String> = rows
+            .iter()
+            .map(|f| augenblick::session::clip_file_name(f.clip))
+            .collect();
+        let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(s.join("clips"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(on_disk, listed, "{name}: files in clips/ that no row names");
         let (covered, open) = coverage(&labels, &times, 1000.0 / 30.0, 100.0);
         report.push(format!(
             "{name}: closed time covered {covered:.3}, kept frames from open eyes {open:.3}"

@@ -563,20 +563,36 @@ impl Appliance {
     fn flush_actions(&mut self) {
         let Some(a) = &mut self.active else { return };
         for action in self.actions.drain(..) {
+            let t0 = a.start_ms;
+            let session_time = |mut c: crate::detector::Closure| {
+                c.onset_ms -= t0;
+                c.offset_ms -= t0;
+                c.detected_ms -= t0;
+                c
+            };
             let cmd = match action {
                 Action::Open { clip } => WriterCmd::Open { clip },
+                Action::Onset {
+                    clip: _,
+                    onset_ms,
+                    detected_ms,
+                } => WriterCmd::Onset {
+                    onset_ms: onset_ms - t0,
+                    detected_ms: detected_ms - t0,
+                },
                 Action::Keep { clip: _, mut frame } => {
-                    frame.t_ms -= a.start_ms;
+                    frame.t_ms -= t0;
                     WriterCmd::Frame(frame)
                 }
-                Action::Close { clip, mut closures } => {
-                    for c in &mut closures {
-                        c.onset_ms -= a.start_ms;
-                        c.offset_ms -= a.start_ms;
-                        c.detected_ms -= a.start_ms;
-                    }
-                    WriterCmd::Close { clip, closures }
-                }
+                Action::Confirm { clip: _, closure } => WriterCmd::Confirm(session_time(closure)),
+                Action::Trim { clip: _, after_ms } => WriterCmd::Trim {
+                    after_ms: after_ms - t0,
+                },
+                Action::Discard { clip } => WriterCmd::Discard { clip },
+                Action::Close { clip, closures } => WriterCmd::Close {
+                    clip,
+                    closures: closures.into_iter().map(session_time).collect(),
+                },
             };
             Self::send(&mut a.sink, cmd, &mut self.queue_drops);
         }

@@ -5,13 +5,23 @@
 //! CSV files a half-written last row, and its `session.toml` is marked
 //! `interrupted = true, closed = true`, with `duration_ms` from the last
 //! sample in `emg.csv` if that is later than what it recorded.
+//!
+//! A clip that was open (it still has its journal) gets the
+//! rows it lacks (see [`crate::session::journal`]): a `frames.csv` row per frame both journalled and complete
+//! in the clip file (the clip is cut to those), and a `blinks.csv` row per
+//! closure, including the one going on when the power went (`peak` and
+//! `score` NaN, ending at its last frame). Its number is listed in
+//! `session.toml` as `recovered_clips`. The journal is then deleted.
 
 use std::fs::{self, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::session::journal::ClipJournal;
 use crate::session::mjpeg::{self, Tail};
-use crate::session::storage::{DiskStorage, Storage};
+use crate::session::storage::{truncate_file, DiskStorage, Storage};
+use crate::session::writer::blink_row;
+use crate::session::{clip_file_name, clip_journal_name};
 
 /// What a repair did to one session.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +31,8 @@ pub struct Repaired {
     pub bytes_cut: u64,
     /// Files that had a torn tail.
     pub files_cut: Vec<String>,
+    /// Clips that were open, whose rows were rebuilt from their journal.
+    pub clips_recovered: Vec<u32>,
 }
 
 /// Repairs every unfinished session under `sessions_dir`.
@@ -62,9 +74,89 @@ pub fn needs_repair(dir: &Path) -> bool {
 
 /// Cuts `path` to `len` bytes and fsyncs it.
 fn truncate(path: &Path, len: u64) -> io::Result<()> {
-    let f = OpenOptions::new().write(true).open(path)?;
-    f.set_len(len)?;
+    truncate_file(path, len)
+}
+
+/// The clip numbers that have rows in a (repaired) CSV whose clip column is `col`.
+fn clips_listed(path: &Path, col: usize) -> std::collections::BTreeSet<u32> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(col)?.trim().parse().ok())
+        .collect()
+}
+
+/// Appends `rows` to `path` and fsyncs it.
+fn append(path: &Path, rows: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = OpenOptions::new().append(true).open(path)?;
+    f.write_all(rows.as_bytes())?;
     f.sync_all()
+}
+
+/// Rebuilds the rows of clips that were open (they have a journal); returns
+/// their numbers.
+fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
+    let clips_dir = dir.join("clips");
+    let mut open: Vec<u32> = match fs::read_dir(&clips_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name();
+                let name = name.to_str()?;
+                name.strip_suffix(".journal")?.parse().ok()
+            })
+            .collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    open.sort_unstable();
+    let (frames_csv, blinks_csv) = (dir.join("frames.csv"), dir.join("blinks.csv"));
+    let with_frames = clips_listed(&frames_csv, 1);
+    let with_blinks = clips_listed(&blinks_csv, 3);
+    let mut recovered = Vec::new();
+    for clip in open {
+        let jpath = clips_dir.join(clip_journal_name(clip));
+        let path = clips_dir.join(clip_file_name(clip));
+        let j = ClipJournal::parse(&String::from_utf8_lossy(&fs::read(&jpath)?));
+        // The journal and the clip may each have lost their last second: keep
+        // the frames both hold.
+        let data = fs::read(&path).unwrap_or_default();
+        let (jpegs, _) = mjpeg::split(&data);
+        let n = jpegs.len().min(j.frames.len());
+        let times = &j.frames[..n];
+        if with_frames.contains(&clip) || with_blinks.contains(&clip) {
+            // Closed cleanly; only the journal's deletion was cut short.
+            if !with_blinks.contains(&clip) && n > 0 {
+                // ...or its blinks rows were: frames.csv has them, blinks.csv not yet.
+                let mut rows = String::new();
+                for c in j.closures_to_list(times) {
+                    blink_row(&mut rows, &c, clip, times);
+                }
+                append(&blinks_csv, &rows)?;
+            }
+        } else if n == 0 {
+            // A clip whose frames never reached the disk: nothing to list.
+            let _ = fs::remove_file(&path);
+        } else {
+            if jpegs.len() > n {
+                truncate(&path, jpegs[n - 1].end as u64)?;
+            }
+            use std::fmt::Write;
+            let mut rows = String::new();
+            for (i, t) in times.iter().enumerate() {
+                let _ = writeln!(rows, "{},{clip},{i}", crate::trace::Ms(*t));
+            }
+            append(&frames_csv, &rows)?;
+            rows.clear();
+            for c in j.closures_to_list(times) {
+                blink_row(&mut rows, &c, clip, times);
+            }
+            append(&blinks_csv, &rows)?;
+            recovered.push(clip);
+        }
+        fs::remove_file(&jpath)?;
+    }
+    Ok(recovered)
 }
 
 /// Cuts a half-written last row; returns the bytes cut.
@@ -117,7 +209,19 @@ pub fn repair(dir: &Path) -> io::Result<Repaired> {
             }
         }
     }
+    rep.clips_recovered = recover_open_clips(dir)?;
     let mut info = read_info(dir).unwrap_or_default();
+    if !rep.clips_recovered.is_empty() {
+        info.insert(
+            "recovered_clips".into(),
+            toml::Value::Array(
+                rep.clips_recovered
+                    .iter()
+                    .map(|&c| toml::Value::Integer(c.into()))
+                    .collect(),
+            ),
+        );
+    }
     let recorded = info
         .get("duration_ms")
         .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
