@@ -147,6 +147,10 @@ struct ClipFile {
     ends: Vec<u64>,
 }
 
+/// After the disk was full, recording resumes once this much is free (or
+/// `storage.min_free_mb`, if more): a few seconds of 640x480 MJPEG.
+const RESUME_FREE_BYTES: u64 = 4 << 20;
+
 /// Rows that wait in memory while the disk is full, at most this many bytes per file.
 const MAX_PENDING: usize = 4 << 20;
 
@@ -552,7 +556,15 @@ impl SessionWriter {
             self.flush_rows();
             self.frames_pending.is_empty() && self.blinks_pending.is_empty()
         };
-        if ok && self.write_info() {
+        // On a real filesystem a few rows fit again as soon as a failed
+        // frame is cut back: without some room, a new clip would fail at
+        // once and the LED flicker between recording and disk full.
+        let min_free = (self.info.config.storage.min_free_mb << 20).max(RESUME_FREE_BYTES);
+        let room = self
+            .storage
+            .free_bytes(&self.dir)
+            .map_or(true, |free| free >= min_free);
+        if ok && room && self.write_info() {
             log::warn!("{}: space again; recording resumes", self.dir.display());
             self.disk_full = false;
         }
