@@ -80,6 +80,11 @@ pub struct Args {
     /// Pi's GPIO, like the VM tests (`--sim-gpio --duration 20`).
     #[arg(long, conflicts_with = "simulate")]
     pub sim_gpio: bool,
+    /// Do not ask for real-time (SCHED_FIFO) priority for the sampler: run it
+    /// as it would be if the unit lacked CAP_SYS_NICE (`scripts/bench-jitter`
+    /// measures both). session.toml's `sampler_fifo` says what it got.
+    #[arg(long)]
+    pub normal_priority: bool,
 }
 
 fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
@@ -191,6 +196,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         start_at_once,
         stop_after_ms: args.duration.map(|s| s * 1000.0),
         devices_info,
+        realtime_priority: !args.normal_priority,
     };
     log::info!(
         "simulating {:.1} s of {trace_name} into {}",
@@ -263,6 +269,7 @@ fn run_real(
         start_at_once: args.sim_gpio,
         stop_after_ms: args.duration.map(|s| s * 1000.0),
         devices_info,
+        realtime_priority: !args.normal_priority,
     };
     log::info!("running on real devices into {}", sessions_dir.display());
     let started = std::time::Instant::now();

@@ -69,6 +69,8 @@ pub struct SessionStats {
     pub adc_errors: u64,
     /// Closures not recorded because the disk was full.
     pub onsets_skipped: u64,
+    /// The sampler thread ran in the real-time FIFO class (threaded mode).
+    pub sampler_fifo: bool,
     pub jitter_p50_ms: f64,
     pub jitter_p99_ms: f64,
     pub jitter_max_ms: f64,

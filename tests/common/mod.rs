@@ -165,6 +165,7 @@ impl Sim {
             start_at_once: self.presses.is_none(),
             stop_after_ms: self.stop_after_ms,
             devices_info: DevicesInfo::default(),
+            realtime_priority: true,
         };
         let summary = appliance::run(
             devices,
