@@ -77,13 +77,18 @@ fn truncate(path: &Path, len: u64) -> io::Result<()> {
     truncate_file(path, len)
 }
 
-/// The clip numbers that have rows in a (repaired) CSV whose clip column is `col`.
-fn clips_listed(path: &Path, col: usize) -> std::collections::BTreeSet<u32> {
+/// How many rows each clip has in a (repaired) CSV whose clip column is `col`.
+fn rows_per_clip(path: &Path, col: usize) -> std::collections::BTreeMap<u32, usize> {
     let text = fs::read_to_string(path).unwrap_or_default();
-    text.lines()
+    let mut n = std::collections::BTreeMap::new();
+    for clip in text
+        .lines()
         .skip(1)
-        .filter_map(|l| l.split(',').nth(col)?.trim().parse().ok())
-        .collect()
+        .filter_map(|l| l.split(',').nth(col)?.trim().parse::<u32>().ok())
+    {
+        *n.entry(clip).or_default() += 1;
+    }
+    n
 }
 
 /// Appends `rows` to `path` and fsyncs it.
@@ -111,8 +116,8 @@ fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
     };
     open.sort_unstable();
     let (frames_csv, blinks_csv) = (dir.join("frames.csv"), dir.join("blinks.csv"));
-    let with_frames = clips_listed(&frames_csv, 1);
-    let with_blinks = clips_listed(&blinks_csv, 3);
+    let with_frames = rows_per_clip(&frames_csv, 1);
+    let with_blinks = rows_per_clip(&blinks_csv, 3);
     let mut recovered = Vec::new();
     for clip in open {
         let jpath = clips_dir.join(clip_journal_name(clip));
@@ -124,35 +129,35 @@ fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
         let (jpegs, _) = mjpeg::split(&data);
         let n = jpegs.len().min(j.frames.len());
         let times = &j.frames[..n];
-        if with_frames.contains(&clip) || with_blinks.contains(&clip) {
-            // Closed cleanly; only the journal's deletion was cut short.
-            if !with_blinks.contains(&clip) && n > 0 {
-                // ...or its blinks rows were: frames.csv has them, blinks.csv not yet.
-                let mut rows = String::new();
-                for c in j.closures_to_list(times) {
-                    blink_row(&mut rows, &c, clip, times);
-                }
-                append(&blinks_csv, &rows)?;
-            }
-        } else if n == 0 {
+        let listed = with_frames.get(&clip).copied().unwrap_or(0);
+        if n == 0 && listed == 0 {
             // A clip whose frames never reached the disk: nothing to list.
             let _ = fs::remove_file(&path);
-        } else {
+            fs::remove_file(&jpath)?;
+            continue;
+        }
+        if listed == 0 {
             if jpegs.len() > n {
                 truncate(&path, jpegs[n - 1].end as u64)?;
             }
-            use std::fmt::Write;
-            let mut rows = String::new();
-            for (i, t) in times.iter().enumerate() {
-                let _ = writeln!(rows, "{},{clip},{i}", crate::trace::Ms(*t));
-            }
+            recovered.push(clip);
+        }
+        // Rows the clip lacks: all of them if it was open, the rest if the
+        // power went while its rows were being appended at close.
+        use std::fmt::Write;
+        let mut rows = String::new();
+        for (i, t) in times.iter().enumerate().skip(listed) {
+            let _ = writeln!(rows, "{},{clip},{i}", crate::trace::Ms(*t));
+        }
+        if !rows.is_empty() {
             append(&frames_csv, &rows)?;
+        }
+        if !with_blinks.contains_key(&clip) && n > 0 {
             rows.clear();
             for c in j.closures_to_list(times) {
                 blink_row(&mut rows, &c, clip, times);
             }
             append(&blinks_csv, &rows)?;
-            recovered.push(clip);
         }
         fs::remove_file(&jpath)?;
     }
@@ -276,5 +281,52 @@ mod tests {
         assert_eq!(info["duration_ms"].as_float(), Some(40.0));
         // Repaired sessions are left alone the next time.
         assert!(repair_all(dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rows_cut_short_at_close_are_completed_from_the_journal() {
+        use crate::session::journal;
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        fs::write(s.join("emg.csv"), "t_ms,emg,state\n").unwrap();
+        let times = [960.0, 993.5, 1027.0];
+        let mut clip = Vec::new();
+        let mut j = String::new();
+        journal::onset_line(&mut j, 1000.0, 1040.0);
+        for t in times {
+            clip.extend(crate::devices::sim::render_jpeg(t, 64, 48));
+            journal::frame_line(&mut j, t);
+        }
+        let c = crate::detector::Closure {
+            onset_ms: 1000.0,
+            offset_ms: 1020.0,
+            detected_ms: 1040.0,
+            peak: 400.0,
+            score: 0.8,
+        };
+        journal::closure_line(&mut j, &c);
+        fs::write(s.join("clips/000001.mjpeg"), clip).unwrap();
+        fs::write(s.join("clips/000001.journal"), j).unwrap();
+        // The power went after the first frames row reached the disk.
+        fs::write(s.join("frames.csv"), "t_ms,clip,index\n960,1,0\n993.5,1").unwrap();
+        fs::write(
+            s.join("blinks.csv"),
+            format!("{}\n", crate::session::BLINKS_HEADER),
+        )
+        .unwrap();
+        let rep = repair(&s).unwrap();
+        assert!(rep.clips_recovered.is_empty(), "it had begun to close");
+        assert_eq!(
+            fs::read_to_string(s.join("frames.csv")).unwrap(),
+            "t_ms,clip,index\n960,1,0\n993.5,1,1\n1027,1,2\n"
+        );
+        let blinks = fs::read_to_string(s.join("blinks.csv")).unwrap();
+        assert_eq!(
+            blinks.lines().nth(1),
+            Some("1000,1020,1040,1,3,400.0,0.800,960,1027")
+        );
+        assert!(!s.join("clips/000001.journal").exists());
     }
 }
