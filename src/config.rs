@@ -173,6 +173,43 @@ fn check(key: &str, value: f64, ok: bool, why: &str) -> Result<(), ConfigError> 
     }
 }
 
+/// Where the glasses keep their config (`overlay/etc/augenblick/config.toml`).
+pub const INSTALLED_CONFIG: &str = "/etc/augenblick/config.toml";
+
+/// An environment variable naming another file to use in place of
+/// [`INSTALLED_CONFIG`] (tests; a second install). Not a flag: `--config`
+/// is what users pass.
+pub const INSTALLED_CONFIG_ENV: &str = "AUGENBLICK_INSTALLED_CONFIG";
+
+/// The installed config's path: [`INSTALLED_CONFIG`], or what
+/// [`INSTALLED_CONFIG_ENV`] names.
+pub fn installed_config() -> PathBuf {
+    std::env::var_os(INSTALLED_CONFIG_ENV)
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(INSTALLED_CONFIG))
+}
+
+/// The config file a command uses: the one named by `--config`, else the
+/// installed one (`installed`) if it exists, else none (built-in defaults:
+/// a laptop).
+pub fn config_path(flag: Option<&Path>, installed: &Path) -> Option<PathBuf> {
+    match flag {
+        Some(p) => Some(p.to_path_buf()),
+        None if installed.exists() => Some(installed.to_path_buf()),
+        None => None,
+    }
+}
+
+/// Loads the config a command uses (see [`config_path`], with
+/// [`installed_config`]); returns it and the file it came from.
+pub fn load_for_command(flag: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+    match config_path(flag, &installed_config()) {
+        Some(path) => Ok((Config::load(&path)?, Some(path))),
+        None => Ok((Config::default(), None)),
+    }
+}
+
 impl Config {
     /// Reads and validates a config file.
     pub fn load(path: impl AsRef<Path>) -> Result<Config, ConfigError> {

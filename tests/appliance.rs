@@ -151,10 +151,13 @@ fn default_windows_cover_closures_and_little_else() {
     let mut failed = false;
     // (scenario, least coverage and most open-eye share asserted). The
     // issue's bars are 0.95 and 0.05. With the detector as it is, calm at
-    // 25 Hz keeps 5.8 % of its frames from open eyes (false triggers, not
-    // the windows: a 100 ms margin exceeds the 60 ms pre-roll), so calm is
-    // held to what is reached, not to the target, until the detector's
-    // precision closes the gap (the detector issue).
+    // 25 Hz keeps 5.8 % of its frames from open eyes: 5.0 points from
+    // offset estimates late by > 100 ms (median +98 ms at 25 Hz, +53 ms at
+    // 50 Hz), 0.8 from onsets estimated > 40 ms early (the 60 ms pre-roll
+    // then reaches past the margin), none from false closures, the post-roll
+    // (0) or the clip cap (`window_losses_broken_down` below). So calm is held
+    // to what is reached, not to the target, until the detector's offset
+    // estimate closes the gap (the detector issue).
     for (name, bars) in [
         ("calm", Some((0.95, 0.07))),
         ("calm_50hz", Some((0.95, 0.05))),
@@ -169,7 +172,18 @@ fn default_windows_cover_closures_and_little_else() {
         sim.camera = SimCamera::new(64, 48, 30.0, false);
         let (summary, _) = sim.run();
         let s = &summary.sessions[0].0;
-        let times: Vec<f64> = frames(s).iter().map(|f| f.t_ms).collect();
+        let rows = frames(s);
+        let times: Vec<f64> = rows.iter().map(|f| f.t_ms).collect();
+        // Retracted onsets (talking has many) leave no file; closed clips no journal.
+        let listed: std::collections::BTreeSet<String> = rows
+            .iter()
+            .map(|f| augenblick::session::clip_file_name(f.clip))
+            .collect();
+        let on_disk: std::collections::BTreeSet<String> = std::fs::read_dir(s.join("clips"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(on_disk, listed, "{name}: files in clips/ that no row names");
         let (covered, open) = coverage(&labels, &times, 1000.0 / 30.0, 100.0);
         report.push(format!(
             "{name}: closed time covered {covered:.3}, kept frames from open eyes {open:.3}"
@@ -314,5 +328,174 @@ fn real_time_mode_records_a_session() {
     assert!(!blinks.is_empty());
     for b in &blinks {
         assert_eq!(clip_frames(s, b.clip).len(), b.frames);
+    }
+}
+
+/// Where the held-out check's losses come from (`cargo test --test appliance
+/// window_losses -- --ignored --nocapture`): each kept frame from open eyes
+/// beyond 100 ms, and each missed ms of closed time, put down to one cause.
+#[test]
+#[ignore = "a report, not a check"]
+fn window_losses_broken_down() {
+    let margin = 100.0;
+    let period = 1000.0 / 30.0;
+    for (name, seed) in [
+        ("calm", 5),
+        ("calm", 6),
+        ("calm", 7),
+        ("calm_50hz", 5),
+        ("drift", 5),
+        ("long_closures", 5),
+        ("talking", 5),
+        ("talking", 6),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let (samples, labels) = synth_trace(name, seed, 4.0);
+        let mut sim = Sim::new(samples, dir.path());
+        sim.camera = SimCamera::new(64, 48, 30.0, false);
+        let (pre, post, max_clip) = (
+            sim.config.recording.pre_roll_ms,
+            sim.config.recording.post_roll_ms,
+            sim.config.recording.max_clip_ms,
+        );
+        let (summary, _) = sim.run();
+        let s = &summary.sessions[0].0;
+        let rows = frames(s);
+        let blinks = blinks(s);
+        let overlaps = |b: &BlinkRow, l: &augenblick::trace::Label| {
+            b.onset_ms < l.offset_ms && b.offset_ms > l.onset_ms
+        };
+        // Open-eye frames.
+        let mut open: BTreeMap<&str, usize> = BTreeMap::new();
+        for f in &rows {
+            if labels
+                .iter()
+                .any(|l| f.t_ms >= l.onset_ms - margin && f.t_ms <= l.offset_ms + margin)
+            {
+                continue;
+            }
+            let own: Vec<&BlinkRow> = blinks.iter().filter(|b| b.clip == f.clip).collect();
+            let b = own
+                .iter()
+                .find(|b| f.t_ms >= b.onset_ms - pre - 0.01 && f.t_ms <= b.offset_ms + post + 0.01);
+            let cause = match b {
+                None => "outside every window of its clip",
+                Some(b) => match labels.iter().find(|l| overlaps(b, l)) {
+                    None => "false-positive closure (no labelled closure)",
+                    Some(l) if f.t_ms > l.offset_ms => {
+                        if f.t_ms <= b.offset_ms {
+                            "late offset estimate (detector: still closed)"
+                        } else {
+                            "post-roll"
+                        }
+                    }
+                    Some(_) => {
+                        if f.t_ms >= b.onset_ms {
+                            "early onset estimate"
+                        } else {
+                            "pre-roll"
+                        }
+                    }
+                },
+            };
+            *open.entry(cause).or_default() += 1;
+        }
+        // Missed closed time, ms by ms.
+        let mut fs: Vec<f64> = rows.iter().map(|f| f.t_ms).collect();
+        fs.sort_by(f64::total_cmp);
+        let mut missed: BTreeMap<&str, u64> = BTreeMap::new();
+        let mut closed = 0u64;
+        for l in &labels {
+            let det: Vec<&BlinkRow> = blinks.iter().filter(|b| overlaps(b, l)).collect();
+            let mut t = l.onset_ms;
+            while t < l.offset_ms {
+                closed += 1;
+                let i = fs.partition_point(|&x| x <= t);
+                let covered = i > 0 && t - fs[i - 1] <= period * 1.2;
+                if !covered {
+                    let cause = if det.is_empty() {
+                        "missed closure (no detection overlaps it)"
+                    } else if t < det[0].onset_ms - pre + period * 1.2 {
+                        "window starts late (onset estimate late)"
+                    } else if det.iter().any(|b| t <= b.offset_ms + post) {
+                        if det
+                            .iter()
+                            .any(|b| t > b.onset_ms - pre + max_clip && t <= b.offset_ms)
+                        {
+                            "max clip length"
+                        } else {
+                            "gap inside a window (disk/queue/retraction)"
+                        }
+                    } else {
+                        "window ends early (offset estimate early)"
+                    };
+                    *missed.entry(cause).or_default() += 1;
+                }
+                t += 1.0;
+            }
+        }
+        let (covered, share) = coverage(&labels, &fs, period, margin);
+        println!(
+            "{name} seed {seed}: {} labels, {} detections, covered {covered:.3}, open share {share:.3} ({} frames)",
+            labels.len(),
+            blinks.len(),
+            fs.len()
+        );
+        // The detector's estimates against the labels (matched pairs).
+        let mut d_on = Vec::new();
+        let mut d_off = Vec::new();
+        let mut early = Vec::new();
+        for b in &blinks {
+            if let Some(l) = labels.iter().find(|l| overlaps(b, l)) {
+                d_on.push(b.onset_ms - l.onset_ms);
+                d_off.push(b.offset_ms - l.offset_ms);
+                if b.offset_ms < l.offset_ms - 100.0 {
+                    early.push(format!(
+                        "{:.0} ms closure ended {:.0} ms early",
+                        l.offset_ms - l.onset_ms,
+                        l.offset_ms - b.offset_ms
+                    ));
+                }
+            }
+        }
+        if !early.is_empty() {
+            println!("  offset early by > 100 ms: {}", early.join("; "));
+        }
+        let stats = |v: &mut Vec<f64>| {
+            v.sort_by(f64::total_cmp);
+            let q = |p: f64| v[((v.len() - 1) as f64 * p).round() as usize];
+            format!(
+                "median {:+.0}, p10 {:+.0}, p90 {:+.0} ms, {} of {} late by > 100 ms",
+                q(0.5),
+                q(0.1),
+                q(0.9),
+                v.iter().filter(|&&x| x > 100.0).count(),
+                v.len()
+            )
+        };
+        println!("  onset estimate - true onset: {}", stats(&mut d_on));
+        println!("  offset estimate - true offset: {}", stats(&mut d_off));
+        let missed_labels: Vec<String> = labels
+            .iter()
+            .filter(|l| !blinks.iter().any(|b| overlaps(b, l)))
+            .map(|l| format!("{:.0}", l.offset_ms - l.onset_ms))
+            .collect();
+        println!(
+            "  closures missed: {} (lasting {} ms)",
+            missed_labels.len(),
+            missed_labels.join(", ")
+        );
+        for (k, v) in &open {
+            println!(
+                "  open-eye frames: {k}: {v} ({:.1} % of kept)",
+                100.0 * *v as f64 / fs.len() as f64
+            );
+        }
+        for (k, v) in &missed {
+            println!(
+                "  missed closed time: {k}: {v} ms ({:.1} % of closed)",
+                100.0 * *v as f64 / closed as f64
+            );
+        }
     }
 }

@@ -24,6 +24,128 @@ fn ffmpeg_reads(clip: &std::path::Path) -> Result<(), String> {
     }
 }
 
+/// A trace with one long deliberate closure (4 s, from 5 s) among short
+/// blinks, in the shape of [`labelled_trace`]'s bursts.
+fn long_closure_trace() -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+    let bursts = [
+        (2500.0, 2690.0, 600.0),
+        (5000.0, 8940.0, 600.0),
+        (10500.0, 10650.0, 500.0),
+    ];
+    let mut text = String::from("t_ms,emg\n");
+    for i in 0..(12 * 25) {
+        let t = i as f64 * 40.0;
+        let mut x = 3000.0 + 50.0 * (t / 11000.0).sin() + rng.random_range(-25.0..25.0);
+        for &(bs, be, amp) in &bursts {
+            if t >= bs && t <= be {
+                let ph = (t - bs) / (be - bs);
+                x += amp
+                    * if ph < 0.3 {
+                        (ph / 0.3).sqrt()
+                    } else if ph < 0.85 {
+                        1.0 - 0.3 * (ph - 0.3)
+                    } else {
+                        (1.0 - ph) / 0.15 * 0.85
+                    };
+            }
+        }
+        text += &format!("{},{}\n", t, x.round());
+    }
+    text
+}
+
+/// kill -9 in the middle of a long closure (4 s, from 5 s): after repair the
+/// closure is in blinks.csv (marked unconfirmed), its frames are in
+/// frames.csv with their capture times up to the last second before the
+/// kill, and ffmpeg reads its clip.
+#[test]
+fn kill_9_during_a_long_closure_keeps_its_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions");
+    let trace = dir.path().join("trace.csv");
+    std::fs::write(&trace, long_closure_trace()).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
+    let bin = env!("CARGO_BIN_EXE_augenblick");
+    let run = |extra: &[&str]| {
+        Command::new(bin)
+            .args(["-q", "run", "--simulate", "--realtime", "--size", "320x240"])
+            .arg("--sessions")
+            .arg(&sessions)
+            .arg("--trace")
+            .arg(&trace)
+            .arg("--config")
+            .arg(&config)
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    };
+    let kills_ms = [6500u64, 7600, 8600];
+    for &at in &kills_ms {
+        let start = std::time::Instant::now();
+        let mut child = run(&[]);
+        std::thread::sleep(Duration::from_millis(at));
+        child.kill().unwrap(); // SIGKILL
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        child.wait().unwrap();
+        // Repair happens at the next start.
+        assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
+        let dirs = session_dirs(&sessions);
+        let s = &dirs[dirs.len() - 2];
+        let toml: toml::Table = std::fs::read_to_string(s.join("session.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(toml["interrupted"].as_bool(), Some(true));
+        let long = blinks(s)
+            .into_iter()
+            .find(|b| (b.onset_ms - 5000.0).abs() < 200.0)
+            .unwrap_or_else(|| panic!("killed at {at} ms: the long closure is not in blinks.csv"));
+        // Still going on when killed: listed, not confirmed (score NaN).
+        let row = std::fs::read_to_string(s.join("blinks.csv")).unwrap();
+        let row = row
+            .lines()
+            .find(|l| l.split(',').nth(3) == Some(&long.clip.to_string()))
+            .unwrap();
+        assert_eq!(row.split(',').nth(6), Some("NaN"), "{row}");
+        let recovered = toml["recovered_clips"].as_array().unwrap();
+        assert!(recovered.contains(&toml::Value::Integer(long.clip.into())));
+        let times: Vec<f64> = frames(s)
+            .iter()
+            .filter(|f| f.clip == long.clip)
+            .map(|f| f.t_ms)
+            .collect();
+        assert_eq!(times.len(), long.frames);
+        assert_eq!(clip_frames(s, long.clip).len(), long.frames);
+        assert!(times[0] <= long.onset_ms, "the pre-roll: {times:?}");
+        // The session clock starts after the process does, so the kill came
+        // at most `elapsed` ms into the session: frames up to a second
+        // before it are on disk (kill -9 keeps the page cache; a power cut
+        // loses what was not fsynced, at most a second).
+        let last = *times.last().unwrap();
+        assert!(
+            last >= elapsed - 1000.0,
+            "killed at {elapsed:.0} ms (wall, from spawn): the last frame kept is at {last} ms"
+        );
+        eprintln!("killed {elapsed:.0} ms after spawn: last frame of the closure at {last} ms");
+        let path = s
+            .join("clips")
+            .join(augenblick::session::clip_file_name(long.clip));
+        ffmpeg_reads(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        // The journal did its job and is gone.
+        let left: Vec<_> = std::fs::read_dir(s.join("clips"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".journal"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+}
+
 #[test]
 fn kill_9_loses_nothing_completed() {
     let dir = tempfile::tempdir().unwrap();

@@ -105,3 +105,149 @@ fn the_next_start_repairs_an_interrupted_session() {
     assert!(toml["duration_ms"].as_float().unwrap() >= 39_000.0);
     assert_eq!(session_dirs(dir.path()).len(), 2);
 }
+
+fn writer(dir: &std::path::Path) -> augenblick::session::writer::SessionWriter {
+    use augenblick::session::storage::DiskStorage;
+    use augenblick::session::writer::{SessionInfo, SessionWriter};
+    SessionWriter::create(
+        Arc::new(DiskStorage),
+        dir,
+        "2026-01-01T00-00-00",
+        SessionInfo::default(),
+    )
+    .unwrap()
+}
+
+fn frame(t_ms: f64) -> augenblick::devices::Frame {
+    augenblick::devices::Frame {
+        t_ms,
+        data: augenblick::devices::FrameData::Synthetic {
+            width: 320,
+            height: 240,
+            approx_bytes: 10_000,
+        },
+    }
+}
+
+/// What the writer leaves in `clips/`, sorted.
+fn clip_files(s: &std::path::Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(s.join("clips"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The power goes in the middle of a long closure (the writer simply stops,
+/// as after kill -9): the frames written so far are listed after repair,
+/// with their capture times, and the closure with them, marked unconfirmed;
+/// a retracted onset before it left nothing behind; the film reader reads it.
+#[test]
+fn a_closure_cut_short_by_a_crash_is_recovered_and_a_retracted_one_leaves_nothing() {
+    use augenblick::detector::Closure;
+    use augenblick::session::writer::WriterCmd;
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    let s = w.dir().to_path_buf();
+    // Clip 1: a confirmed blink, closed.
+    w.apply(WriterCmd::Open { clip: 1 });
+    w.apply(WriterCmd::Onset {
+        onset_ms: 1000.0,
+        detected_ms: 1040.0,
+    });
+    for i in 0..8 {
+        w.apply(WriterCmd::Frame(frame(940.0 + 33.0 * i as f64)));
+    }
+    let blink = Closure {
+        onset_ms: 1000.0,
+        offset_ms: 1150.0,
+        detected_ms: 1040.0,
+        peak: 500.0,
+        score: 0.9,
+    };
+    w.apply(WriterCmd::Confirm(blink));
+    // The decision came late: the last frame (1171) is cut.
+    w.apply(WriterCmd::Trim { after_ms: 1150.0 });
+    w.apply(WriterCmd::Close {
+        clip: 1,
+        closures: vec![blink],
+    });
+    assert_eq!(
+        clip_files(&s),
+        ["000001.mjpeg"],
+        "the journal goes at close"
+    );
+    assert_eq!(clip_frames(&s, 1).len(), 7);
+    // Clip 2: a false start, taken back: nothing stays.
+    w.apply(WriterCmd::Open { clip: 2 });
+    w.apply(WriterCmd::Onset {
+        onset_ms: 3000.0,
+        detected_ms: 3040.0,
+    });
+    for i in 0..5 {
+        w.apply(WriterCmd::Frame(frame(2940.0 + 33.0 * i as f64)));
+    }
+    w.apply(WriterCmd::Discard { clip: 2 });
+    assert_eq!(clip_files(&s), ["000001.mjpeg"]);
+    // Clip 2 again: a long closure, 3 s in when the power goes.
+    w.apply(WriterCmd::Open { clip: 2 });
+    w.apply(WriterCmd::Onset {
+        onset_ms: 5000.0,
+        detected_ms: 5040.0,
+    });
+    let times: Vec<f64> = (0..92).map(|i| 4950.0 + 33.25 * i as f64).collect();
+    for &t in &times {
+        w.apply(WriterCmd::Frame(frame(t)));
+    }
+    std::mem::forget(w); // the crash: nothing more happens
+                         // Half a frame reached the clip, half a line its journal.
+    let clip2 = s.join("clips/000002.mjpeg");
+    let whole = std::fs::read(&clip2).unwrap();
+    let extra = augenblick::devices::sim::render_jpeg(8000.0, 320, 240);
+    std::fs::write(&clip2, [&whole[..], &extra[..extra.len() / 2]].concat()).unwrap();
+    let journal = s.join("clips/000002.journal");
+    let mut j = std::fs::read_to_string(&journal).unwrap();
+    j.push_str("frame,80");
+    std::fs::write(&journal, j).unwrap();
+
+    // Before repair the film reader skips the open clip, with a warning.
+    let read = augenblick::session::read::read_session(&s).unwrap();
+    assert_eq!(read.clips.len(), 1);
+    assert!(
+        read.warnings
+            .iter()
+            .any(|w| w.path.ends_with("000002.mjpeg")),
+        "{:?}",
+        read.warnings
+    );
+
+    let reps = augenblick::session::repair::repair_all(dir.path()).unwrap();
+    assert_eq!(reps[0].clips_recovered, [2]);
+    assert_eq!(clip_files(&s), ["000001.mjpeg", "000002.mjpeg"]);
+    let blinks = blinks(&s);
+    assert_eq!(blinks.len(), 2, "{blinks:?}");
+    assert_eq!((blinks[0].clip, blinks[0].frames), (1, 7));
+    assert_eq!(
+        (blinks[1].clip, blinks[1].onset_ms, blinks[1].frames),
+        (2, 5000.0, 92)
+    );
+    assert_eq!(blinks[1].offset_ms, *times.last().unwrap());
+    let listed: Vec<f64> = frames(&s)
+        .iter()
+        .filter(|f| f.clip == 2)
+        .map(|f| f.t_ms)
+        .collect();
+    assert_eq!(listed, times);
+    let jpegs = clip_frames(&s, 2);
+    assert_eq!(jpegs.len(), 92);
+    assert_eq!(stamp_of(&jpegs[91]), Some(times[91].round() as u32));
+    let text = std::fs::read_to_string(s.join("blinks.csv")).unwrap();
+    assert!(text.lines().last().unwrap().contains(",NaN,NaN,"), "{text}");
+    // The film export reads it, with nothing to warn about.
+    let read = augenblick::session::read::read_session(&s).unwrap();
+    assert_eq!(read.clips.len(), 2);
+    assert_eq!(read.clips[1].frames.len(), 92);
+    assert!(read.warnings.is_empty(), "{:?}", read.warnings);
+    assert!(read.interrupted);
+}

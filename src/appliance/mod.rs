@@ -79,6 +79,9 @@ pub struct RunOptions {
     pub stop_after_ms: Option<f64>,
     /// What the devices are, for `session.toml`.
     pub devices_info: DevicesInfo,
+    /// Ask for SCHED_FIFO for the sampler thread (threaded mode). Off, the
+    /// sampler runs as it would if the unit lacked CAP_SYS_NICE (to measure that).
+    pub realtime_priority: bool,
 }
 
 /// What a run did.
@@ -238,18 +241,25 @@ fn run_threaded(
     let (frame_tx, frame_rx): (Sender<Msg>, Receiver<Msg>) = bounded(16);
     let dropped_samples = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let dropped_frames = Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let fifo = Arc::new(AtomicBool::new(false));
 
     let sampler = {
-        let (stop, clock, tx, dropped) = (
+        let (stop, clock, tx, dropped, fifo) = (
             stop.clone(),
             clock.clone(),
             tx.clone(),
             dropped_samples.clone(),
+            fifo.clone(),
         );
+        let want_fifo = opts.realtime_priority;
         thread::Builder::new()
             .name("sampler".into())
             .spawn(move || {
-                raise_priority();
+                if want_fifo {
+                    fifo.store(raise_priority(), Ordering::Relaxed);
+                } else {
+                    log::info!("sampler at normal priority (asked not to use SCHED_FIFO)");
+                }
                 let start = clock.now_ms();
                 let mut k: u64 = 0;
                 while !stop.load(Ordering::Relaxed) {
@@ -340,6 +350,7 @@ fn run_threaded(
                             Err(e) => app.on_adc_error(t_ms, &e),
                         }
                         app.stats.samples_dropped = dropped_samples.load(Ordering::Relaxed);
+                        app.stats.sampler_fifo = fifo.load(Ordering::Relaxed);
                         app.on_tick(t_ms)?;
                         while waiting.front().is_some_and(|f| f.t_ms <= t_ms) {
                             if let Some(f) = waiting.pop_front() {
@@ -391,14 +402,15 @@ fn run_threaded(
 /// Puts the calling thread (the sampler) in the real-time FIFO class, so a
 /// busy core cannot delay its wake-ups. Needs CAP_SYS_NICE or an RLIMIT_RTPRIO
 /// (the systemd unit grants one); without it the sampler runs at normal
-/// priority, still on absolute deadlines.
-fn raise_priority() {
+/// priority, still on absolute deadlines. True if granted.
+fn raise_priority() -> bool {
     let param = libc::sched_param { sched_priority: 20 };
     // SAFETY: pthread_self() is the calling thread; `param` is a valid sched_param.
     let rc = unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) };
     if rc != 0 {
         log::debug!("sampler stays at normal priority (SCHED_FIFO refused: error {rc})");
     }
+    rc == 0
 }
 
 /// Where the writer runs.
@@ -563,20 +575,36 @@ impl Appliance {
     fn flush_actions(&mut self) {
         let Some(a) = &mut self.active else { return };
         for action in self.actions.drain(..) {
+            let t0 = a.start_ms;
+            let session_time = |mut c: crate::detector::Closure| {
+                c.onset_ms -= t0;
+                c.offset_ms -= t0;
+                c.detected_ms -= t0;
+                c
+            };
             let cmd = match action {
                 Action::Open { clip } => WriterCmd::Open { clip },
+                Action::Onset {
+                    clip: _,
+                    onset_ms,
+                    detected_ms,
+                } => WriterCmd::Onset {
+                    onset_ms: onset_ms - t0,
+                    detected_ms: detected_ms - t0,
+                },
                 Action::Keep { clip: _, mut frame } => {
-                    frame.t_ms -= a.start_ms;
+                    frame.t_ms -= t0;
                     WriterCmd::Frame(frame)
                 }
-                Action::Close { clip, mut closures } => {
-                    for c in &mut closures {
-                        c.onset_ms -= a.start_ms;
-                        c.offset_ms -= a.start_ms;
-                        c.detected_ms -= a.start_ms;
-                    }
-                    WriterCmd::Close { clip, closures }
-                }
+                Action::Confirm { clip: _, closure } => WriterCmd::Confirm(session_time(closure)),
+                Action::Trim { clip: _, after_ms } => WriterCmd::Trim {
+                    after_ms: after_ms - t0,
+                },
+                Action::Discard { clip } => WriterCmd::Discard { clip },
+                Action::Close { clip, closures } => WriterCmd::Close {
+                    clip,
+                    closures: closures.into_iter().map(session_time).collect(),
+                },
             };
             Self::send(&mut a.sink, cmd, &mut self.queue_drops);
         }

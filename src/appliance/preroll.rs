@@ -81,7 +81,7 @@ mod tests {
     fn frame(t_ms: f64, bytes: usize) -> Frame {
         Frame {
             t_ms,
-            data: FrameData::Jpeg(vec![0; bytes]),
+            data: FrameData::Jpeg(vec![0; bytes].into()),
         }
     }
 

@@ -5,21 +5,25 @@
 //! frames keep going into it while the eye is shut, and the `Closure` sets
 //! its end at `offset + post_roll`. Decisions:
 //!
+//! - **Streamed, not held.** A clip's frames go to the writer as they come,
+//!   from the onset on, not when the detector confirms the closure: a
+//!   deliberate closure can last seconds, and a power cut must not lose it.
+//!   The newest frames of an unconfirmed onset are also kept here (shared,
+//!   not copied; bounded like the pre-roll ring), because the detector may
+//!   take the onset back (`Retracted`): then the clip is discarded (the
+//!   writer deletes it, its number is used again) and those frames go back
+//!   to the ring, so a real blink right after a false start still finds
+//!   them. A fault start while a closure is open counts as a retraction.
+//! - **Late decisions.** Frames captured after `offset + post_roll` but
+//!   before the `Closure` said so are cut from the clip's end (`Trim`) and
+//!   go back to the ring.
 //! - **Merging.** A clip whose end has passed lingers (its file still open)
 //!   for `pre_roll + detection_latency`: an onset whose window starts before
 //!   that end continues the same clip, so overlapping windows (double
-//!   blinks) make one clip and no frame is in two.
+//!   blinks) make one clip and no frame is in two. A merged onset taken back
+//!   cuts the clip back to its last closure's window.
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
-//! - **Held until confirmed.** A new clip's frames are held (moved, not
-//!   copied) until the detector confirms the closure with its `Closure`
-//!   event; only then is the clip opened and written. An onset the detector
-//!   takes back (`Retracted`) gives its frames back to the pre-roll ring,
-//!   so a real blink right after a false start still finds them, and no
-//!   clip of a false alarm is ever written. In a merged clip that already
-//!   holds a closure, a retraction only ends the clip at that closure's
-//!   window. A fault start while a closure is open counts as a retraction.
-//!   (The cost: a power cut during a closure loses that closure's frames.)
 //!
 //! Clip numbers start at 1 and stay contiguous.
 
@@ -32,8 +36,20 @@ use crate::devices::Frame;
 pub enum Action {
     /// Start clip file `clip`.
     Open { clip: u32 },
+    /// A closure began in the open clip (for its journal).
+    Onset {
+        clip: u32,
+        onset_ms: f64,
+        detected_ms: f64,
+    },
     /// Append this frame to the open clip.
     Keep { clip: u32, frame: Frame },
+    /// The closure is confirmed (for the clip's journal).
+    Confirm { clip: u32, closure: Closure },
+    /// Cut the frames captured after `after_ms` from the open clip.
+    Trim { clip: u32, after_ms: f64 },
+    /// The onset was taken back: delete the clip; its number is used again.
+    Discard { clip: u32 },
     /// The clip is complete: write its rows for these closures, then sync.
     Close { clip: u32, closures: Vec<Closure> },
 }
@@ -73,11 +89,12 @@ struct OpenClip {
     /// Reached `max_clip_ms`: takes no more frames.
     capped: bool,
     closures: Vec<Closure>,
-    /// Frames of an onset not confirmed yet (the first of a new clip, or one
-    /// merging into this clip), waiting for its `Closure`; `None` otherwise.
-    held: Option<Vec<Frame>>,
-    /// The writer has been told to open the clip.
-    opened: bool,
+    /// While an onset is not confirmed (the first of a new clip, or one
+    /// merging into this clip): the newest of the frames sent since, shared
+    /// with the writer, to give back if the onset is taken back.
+    unconfirmed: Option<PreRoll>,
+    /// Capture times of the frames sent to the writer for this clip.
+    times: Vec<f64>,
 }
 
 /// See the module docs.
@@ -97,10 +114,7 @@ pub struct Recorder {
 impl Recorder {
     pub fn new(cfg: RecorderConfig) -> Self {
         Recorder {
-            preroll: PreRoll::new(
-                cfg.pre_roll_ms + cfg.detection_latency_ms,
-                cfg.preroll_max_bytes,
-            ),
+            preroll: Self::ring(&cfg),
             cfg,
             open: None,
             next_clip: 1,
@@ -108,6 +122,13 @@ impl Recorder {
             frames_not_kept: 0,
             onsets_skipped: 0,
         }
+    }
+
+    fn ring(cfg: &RecorderConfig) -> PreRoll {
+        PreRoll::new(
+            cfg.pre_roll_ms + cfg.detection_latency_ms,
+            cfg.preroll_max_bytes,
+        )
     }
 
     /// True while frames go into a clip (the LED is lit).
@@ -138,13 +159,15 @@ impl Recorder {
                     o.capped = true;
                     true
                 } else {
-                    match &mut o.held {
-                        Some(held) => held.push(frame),
-                        None => out.push(Action::Keep {
-                            clip: o.clip,
-                            frame,
-                        }),
+                    if let Some(ring) = &mut o.unconfirmed {
+                        // Falling out of this ring loses nothing: the frame is in the clip.
+                        ring.push(frame.clone());
                     }
+                    o.times.push(t);
+                    out.push(Action::Keep {
+                        clip: o.clip,
+                        frame,
+                    });
                     return;
                 }
             }
@@ -171,41 +194,27 @@ impl Recorder {
     /// A detector event.
     pub fn on_event(&mut self, event: &Event, out: &mut Vec<Action>) {
         match *event {
-            Event::Onset { onset_ms, .. } => self.onset(onset_ms, out),
+            Event::Onset {
+                onset_ms,
+                detected_ms,
+            } => self.onset(onset_ms, detected_ms, out),
             Event::Closure(c) => {
-                let post = self.cfg.post_roll_ms;
-                let mut back = Vec::new();
-                if let Some(o) = &mut self.open {
-                    if o.end_ms.is_none() {
-                        let end = c.offset_ms + post;
-                        o.closures.push(c);
-                        o.end_ms = Some(end);
-                        if let Some(held) = o.held.take() {
-                            if !o.opened {
-                                o.opened = true;
-                                out.push(Action::Open { clip: o.clip });
-                            }
-                            // Frames captured between the end of the window
-                            // and the decision go back to the ring.
-                            for frame in held {
-                                if frame.t_ms <= end {
-                                    out.push(Action::Keep {
-                                        clip: o.clip,
-                                        frame,
-                                    });
-                                } else {
-                                    o.lingering = true;
-                                    back.push(frame);
-                                }
-                            }
-                        }
-                        if o.capped {
-                            self.close(out);
-                        }
-                    }
+                let Some(o) = &mut self.open else { return };
+                if o.end_ms.is_some() {
+                    return;
                 }
-                for frame in back {
-                    self.frames_not_kept += self.preroll.push(frame) as u64;
+                let end = c.offset_ms + self.cfg.post_roll_ms;
+                o.closures.push(c);
+                o.end_ms = Some(end);
+                out.push(Action::Confirm {
+                    clip: o.clip,
+                    closure: c,
+                });
+                // Frames captured between the end of the window and the
+                // decision go back to the ring.
+                self.cut_after(end, out);
+                if self.open.as_ref().is_some_and(|o| o.capped) {
+                    self.close(out);
                 }
             }
             Event::Retracted { .. } | Event::FaultStart { .. } => self.retract(out),
@@ -219,7 +228,7 @@ impl Recorder {
             Some(o) if !o.closures.is_empty() => self.close(out),
             Some(_) => {
                 self.retract(out);
-                // Nothing of it was written: its frames are simply not kept.
+                // Nothing of it is kept: its frames are simply not kept.
                 self.frames_not_kept += self.preroll.len() as u64;
                 self.preroll.take_from(f64::INFINITY);
             }
@@ -227,16 +236,21 @@ impl Recorder {
         }
     }
 
-    fn onset(&mut self, onset_ms: f64, out: &mut Vec<Action>) {
+    fn onset(&mut self, onset_ms: f64, detected_ms: f64, out: &mut Vec<Action>) {
         let start = onset_ms - self.cfg.pre_roll_ms;
+        let ring = Self::ring(&self.cfg);
         if let Some(o) = &mut self.open {
             match o.end_ms {
                 // The eye is already shut in this clip: nothing new.
                 None => return,
                 Some(end) if start <= end && !o.capped => {
                     o.end_ms = None;
-                    // Held until this closure is confirmed too.
-                    o.held = Some(Vec::new());
+                    o.unconfirmed = Some(ring);
+                    out.push(Action::Onset {
+                        clip: o.clip,
+                        onset_ms,
+                        detected_ms,
+                    });
                     if o.lingering {
                         o.lingering = false;
                         let (frames, dropped) = self.preroll.take_from(start);
@@ -260,8 +274,14 @@ impl Recorder {
             lingering: false,
             capped: false,
             closures: Vec::new(),
-            held: Some(Vec::new()),
-            opened: false,
+            unconfirmed: Some(ring),
+            times: Vec::new(),
+        });
+        out.push(Action::Open { clip });
+        out.push(Action::Onset {
+            clip,
+            onset_ms,
+            detected_ms,
         });
         let (frames, dropped) = self.preroll.take_from(start);
         self.frames_not_kept += dropped as u64;
@@ -274,47 +294,72 @@ impl Recorder {
         }
     }
 
+    /// Cuts the frames sent after `end` from the open clip and gives the
+    /// newest of them back to the ring; the onset is no longer unconfirmed.
+    fn cut_after(&mut self, end: f64, out: &mut Vec<Action>) {
+        let Some(o) = &mut self.open else { return };
+        let ring = o.unconfirmed.take();
+        let n = o.times.partition_point(|&t| t <= end);
+        let cut = o.times.len() - n;
+        if cut == 0 {
+            return;
+        }
+        o.times.truncate(n);
+        o.lingering = true;
+        out.push(Action::Trim {
+            clip: o.clip,
+            after_ms: end,
+        });
+        let back: Vec<Frame> = ring
+            .map(|mut r| r.take_from(f64::MIN).0)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|f| f.t_ms > end)
+            .collect();
+        self.frames_not_kept += (cut - back.len()) as u64;
+        for frame in back {
+            self.frames_not_kept += self.preroll.push(frame) as u64;
+        }
+    }
+
     fn retract(&mut self, out: &mut Vec<Action>) {
         let post = self.cfg.post_roll_ms;
         let Some(o) = &mut self.open else { return };
         if o.end_ms.is_some() {
             return;
         }
-        let held = o.held.take().unwrap_or_default();
-        let mut back = Vec::new();
         match o.closures.last() {
             // A merged onset taken back: the clip ends with its last closure's
-            // window; held frames inside it are kept, the rest go back.
+            // window; what was sent after it is cut.
             Some(last) => {
                 let end = last.offset_ms + post;
                 o.end_ms = Some(end);
-                for frame in held {
-                    if frame.t_ms <= end {
-                        out.push(Action::Keep {
-                            clip: o.clip,
-                            frame,
-                        });
-                    } else {
-                        o.lingering = true;
-                        back.push(frame);
-                    }
+                self.cut_after(end, out);
+            }
+            // Not a blink: nothing of it stays; its frames go back to the ring.
+            None => {
+                out.push(Action::Discard { clip: o.clip });
+                let sent = o.times.len();
+                let back = o
+                    .unconfirmed
+                    .take()
+                    .map(|mut r| r.take_from(f64::MIN).0)
+                    .unwrap_or_default();
+                self.open = None;
+                self.frames_not_kept += (sent - back.len()) as u64;
+                for frame in back {
+                    self.frames_not_kept += self.preroll.push(frame) as u64;
                 }
             }
-            // Not a blink: its frames go back to the ring, in order.
-            None => {
-                self.open = None;
-                back = held;
-            }
-        }
-        for frame in back {
-            self.frames_not_kept += self.preroll.push(frame) as u64;
         }
     }
 
     fn close(&mut self, out: &mut Vec<Action>) {
+        // An unconfirmed merge at the very end: not a blink (yet).
+        if self.open.as_ref().is_some_and(|o| o.end_ms.is_none()) {
+            self.retract(out);
+        }
         if let Some(o) = self.open.take() {
-            // An unconfirmed merge at the very end: not a blink (yet).
-            self.frames_not_kept += o.held.map_or(0, |h| h.len()) as u64;
             out.push(Action::Close {
                 clip: o.clip,
                 closures: o.closures,
@@ -369,7 +414,7 @@ mod tests {
                         r.on_frame(
                             Frame {
                                 t_ms: t,
-                                data: FrameData::Jpeg(vec![1; 10]),
+                                data: FrameData::Jpeg(vec![1; 10].into()),
                             },
                             &mut out,
                         );
@@ -383,18 +428,76 @@ mod tests {
         out.into_iter()
             .map(|a| match a {
                 Action::Open { clip } => ("open".into(), clip, f64::NAN),
+                Action::Onset { clip, onset_ms, .. } => ("onset".into(), clip, onset_ms),
                 Action::Keep { clip, frame } => ("keep".into(), clip, frame.t_ms),
+                Action::Confirm { clip, closure } => ("confirm".into(), clip, closure.offset_ms),
+                Action::Trim { clip, after_ms } => ("trim".into(), clip, after_ms),
+                Action::Discard { clip } => ("discard".into(), clip, f64::NAN),
                 Action::Close { clip, closures } => ("close".into(), clip, closures.len() as f64),
             })
             .collect()
     }
 
+    /// The frames clip `clip` ends up holding, doing what the writer does.
     fn kept(actions: &[(String, u32, f64)], clip: u32) -> Vec<f64> {
-        actions
-            .iter()
-            .filter(|(k, c, _)| k == "keep" && *c == clip)
-            .map(|a| a.2)
-            .collect()
+        let mut frames = Vec::new();
+        for (kind, c, t) in actions.iter().filter(|a| a.1 == clip) {
+            match kind.as_str() {
+                "open" | "discard" => frames.clear(),
+                "keep" => frames.push(*t),
+                "trim" => frames.retain(|f| f <= t),
+                _ => {}
+            }
+            let _ = c;
+        }
+        frames
+    }
+
+    #[test]
+    fn frames_go_to_disk_before_the_closure_is_confirmed() {
+        // A long deliberate closure: its frames must not wait for its end.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1800.0),
+            ],
+        );
+        assert_eq!(a[0].0, "open");
+        assert_eq!(a[1], ("onset".to_string(), 1, 1000.0));
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&900.0));
+        assert_eq!(frames.last(), Some(&1790.0));
+        assert!(!a.iter().any(|x| x.0 == "close"));
+    }
+
+    #[test]
+    fn a_late_decision_cuts_what_came_after_the_window_and_gives_it_back() {
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1400.0),
+                // Offset 1150 + post-roll 100: frames 1260..1390 were sent too early.
+                In::Ev(Event::Closure(closure(1000.0, 1150.0))),
+                In::Frames(1400.0, 1450.0),
+                // A second blink at 1300 (window from 1200) merges and takes them back.
+                onset(1300.0),
+                In::Ev(Event::Closure(closure(1300.0, 1420.0))),
+                In::Frames(1450.0, 2500.0),
+            ],
+        );
+        assert!(a.contains(&("trim".to_string(), 1, 1250.0)), "{a:?}");
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&900.0));
+        assert_eq!(frames.last(), Some(&1520.0));
+        assert_eq!(
+            frames.len(),
+            63,
+            "every 10 ms frame once, none lost: {frames:?}"
+        );
     }
 
     fn onset(t: f64) -> In {
@@ -489,12 +592,18 @@ mod tests {
                 In::Finish,
             ],
         );
+        // The false start's clip was deleted before the real blink's opened,
+        // under the same number.
+        let discard = a.iter().position(|x| x.0 == "discard").unwrap();
+        assert_eq!(a[discard].1, 1);
         assert_eq!(
-            a[0].0, "open",
-            "nothing before the confirmed closure: {:?}",
-            a[0]
+            a.iter()
+                .filter(|x| x.0 == "open")
+                .map(|x| x.1)
+                .collect::<Vec<_>>(),
+            [1, 1]
         );
-        assert_eq!(a.iter().filter(|x| x.0 == "open").count(), 1);
+        assert!(a[discard + 1..].iter().any(|x| x.0 == "open"));
         let frames = kept(&a, 1);
         assert_eq!(frames.first(), Some(&950.0));
         assert_eq!(frames.last(), Some(&1250.0));
@@ -546,7 +655,11 @@ mod tests {
     #[test]
     fn finishing_closes_an_open_window_with_a_closure_only() {
         let a = run(cfg(), &[In::Frames(0.0, 1040.0), onset(1000.0), In::Finish]);
-        assert!(a.is_empty(), "an unconfirmed closure writes nothing: {a:?}");
+        assert!(
+            kept(&a, 1).is_empty(),
+            "an unconfirmed closure leaves nothing: {a:?}"
+        );
+        assert_eq!(a.last().unwrap().0, "discard");
         let mut r = Recorder::new(cfg());
         let mut out = Vec::new();
         r.set_paused(true, &mut out);

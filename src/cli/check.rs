@@ -36,17 +36,13 @@ pub struct Args {
     pub min_free_mib: u64,
 }
 
-const DEFAULT_CONFIG: &str = "/etc/augenblick/config.toml";
-
-/// The config file named, else the installed one, else the defaults.
+/// The config file named, else the installed one, else the defaults
+/// ([`crate::config::load_for_command`], shared with `run`).
 fn load(path: Option<&PathBuf>) -> anyhow::Result<Config> {
-    let path = match path {
-        Some(p) => p.clone(),
-        None if std::path::Path::new(DEFAULT_CONFIG).exists() => PathBuf::from(DEFAULT_CONFIG),
-        None => return Ok(Config::default()),
+    let (config, path) = crate::config::load_for_command(path.map(PathBuf::as_path))?;
+    let Some(path) = path else {
+        return Ok(config);
     };
-    let config = Config::load(&path)?;
-    config.validate()?;
     config
         .adc
         .validate()

@@ -27,8 +27,13 @@ Examples:
   augenblick run --simulate --sessions out/sessions --trace calm.csv
   augenblick run --simulate --realtime --duration 30 paced like the glasses, 30 s
   augenblick run --simulate --presses 0,20,40:4      sessions from 0-20 s, then a long press at 40 s
-  augenblick run --config /etc/augenblick/config.toml      on the glasses (real devices, `hw` build)
+  augenblick run                                     on the glasses (real devices, `hw` build)
+  augenblick run --config test.toml --simulate       another config than the installed one
   augenblick run --sim-gpio --duration 20            real ADC and camera, no GPIO (the VM tests)
+
+The config is /etc/augenblick/config.toml when it exists, unless --config names
+another file; without either, the built-in defaults (a laptop). The first line
+printed says which.
 
 Each session is a folder under the sessions directory: session.toml, emg.csv,
 blinks.csv, frames.csv and clips/NNNNNN.mjpeg (ffmpeg reads them with -f mjpeg).
@@ -49,7 +54,8 @@ pub struct Args {
     /// of running it as fast as possible on a virtual clock.
     #[arg(long)]
     pub realtime: bool,
-    /// The config file (TOML; see /etc/augenblick/config.toml). Defaults otherwise.
+    /// The config file (TOML, every key documented in /etc/augenblick/config.toml)
+    /// [default: /etc/augenblick/config.toml if it exists, else built-in defaults].
     #[arg(long, short, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Stop after this much session time (default in simulation: the end of the trace).
@@ -74,6 +80,11 @@ pub struct Args {
     /// Pi's GPIO, like the VM tests (`--sim-gpio --duration 20`).
     #[arg(long, conflicts_with = "simulate")]
     pub sim_gpio: bool,
+    /// Do not ask for real-time (SCHED_FIFO) priority for the sampler: run it
+    /// as it would be if the unit lacked CAP_SYS_NICE (`scripts/bench-jitter`
+    /// measures both). session.toml's `sampler_fifo` says what it got.
+    #[arg(long)]
+    pub normal_priority: bool,
 }
 
 fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
@@ -91,10 +102,14 @@ fn parse_size(s: &str) -> anyhow::Result<(u32, u32)> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let mut cfg = match &args.config {
-        Some(path) => Config::load(path)?,
-        None => Config::default(),
-    };
+    let (mut cfg, path) = crate::config::load_for_command(args.config.as_deref())?;
+    match &path {
+        Some(p) => eprintln!("config: {}", p.display()),
+        None => eprintln!(
+            "config: built-in defaults (no {})",
+            crate::config::installed_config().display()
+        ),
+    }
     if let Some(fps) = args.fps {
         cfg.camera.fps = fps;
     }
@@ -181,6 +196,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         start_at_once,
         stop_after_ms: args.duration.map(|s| s * 1000.0),
         devices_info,
+        realtime_priority: !args.normal_priority,
     };
     log::info!(
         "simulating {:.1} s of {trace_name} into {}",
@@ -253,6 +269,7 @@ fn run_real(
         start_at_once: args.sim_gpio,
         stop_after_ms: args.duration.map(|s| s * 1000.0),
         devices_info,
+        realtime_priority: !args.normal_priority,
     };
     log::info!("running on real devices into {}", sessions_dir.display());
     let started = std::time::Instant::now();

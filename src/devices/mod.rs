@@ -9,6 +9,7 @@
 //! caller reads it at, so simulated devices stay pure functions of time.
 
 use std::fmt;
+use std::sync::Arc;
 
 pub mod config;
 
@@ -61,16 +62,21 @@ impl fmt::Display for RawFormat {
 }
 
 /// A frame's bytes, as the camera delivered them.
+///
+/// The bytes are shared (`Arc`), so a clone costs nothing: while a closure is
+/// not confirmed yet the recorder streams its frames to disk and also keeps
+/// the newest ones, to give them back to the pre-roll if the detector takes
+/// the onset back.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FrameData {
     /// A complete JPEG image: kept as it is, never re-encoded.
-    Jpeg(Vec<u8>),
+    Jpeg(Arc<Vec<u8>>),
     /// Raw pixels, to be compressed off the capture path.
     Raw {
         format: RawFormat,
         width: u32,
         height: u32,
-        data: Vec<u8>,
+        data: Arc<Vec<u8>>,
     },
     /// A simulated picture not drawn yet. Its pixels are a pure function of
     /// the frame's time ([`sim::render_jpeg`]), so the simulation draws and

@@ -9,6 +9,8 @@
 //!   blinks.csv      onset_ms,offset_ms,detected_ms,clip,frames,... one row per recorded closure
 //!   frames.csv      t_ms,clip,index: one row per kept frame
 //!   clips/000001.mjpeg   the JPEG frames of clip 1, as captured, back to back
+//!   clips/000002.journal only while clip 2 is open: its frames' capture times
+//!                        and closures, for repair after a power cut ([`journal`])
 //! ```
 //!
 //! All times are milliseconds since the session start, one clock for samples
@@ -23,6 +25,12 @@ pub fn clip_file_name(clip: u32) -> String {
     format!("{clip:06}.mjpeg")
 }
 
+/// The journal file name of clip `clip` (present only while it is open).
+pub fn clip_journal_name(clip: u32) -> String {
+    format!("{clip:06}.journal")
+}
+
+pub mod journal;
 pub mod repair;
 pub mod storage;
 pub mod writer;

@@ -283,6 +283,7 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
         });
     }
     clips.sort_by_key(|c| (c.frames[0].t_ms, c.number));
+    open_clip_warnings(dir, &clips, &mut warnings);
 
     let (started, mut duration, interrupted) = read_toml(dir, &mut warnings);
     let started_unix_ms = started.or_else(|| {
@@ -309,6 +310,35 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
         clips,
         warnings,
     })
+}
+
+/// Clips still open when the session stopped (a journal is left beside them,
+/// see [`super::journal`]) and never listed: the next `augenblick run`
+/// repairs them; until then they are skipped, with a warning.
+fn open_clip_warnings(dir: &Path, clips: &[Clip], warnings: &mut Vec<Warning>) {
+    let Ok(entries) = std::fs::read_dir(dir.join("clips")) else {
+        return;
+    };
+    let mut open: Vec<u32> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()?
+                .strip_suffix(".journal")?
+                .parse()
+                .ok()
+        })
+        .filter(|n| !clips.iter().any(|c| c.number == *n))
+        .collect();
+    open.sort_unstable();
+    for n in open {
+        warnings.push(Warning {
+            path: clip_path(dir, n),
+            message: "was still being recorded when the session stopped and has no rows yet \
+                      (the next `augenblick run` repairs the session); skipped"
+                .into(),
+        });
+    }
 }
 
 /// Reads several sessions and puts them in time order (by wall-clock start,

@@ -5,13 +5,23 @@
 //! CSV files a half-written last row, and its `session.toml` is marked
 //! `interrupted = true, closed = true`, with `duration_ms` from the last
 //! sample in `emg.csv` if that is later than what it recorded.
+//!
+//! A clip that was open (it still has its journal) gets the
+//! rows it lacks (see [`crate::session::journal`]): a `frames.csv` row per frame both journalled and complete
+//! in the clip file (the clip is cut to those), and a `blinks.csv` row per
+//! closure, including the one going on when the power went (`peak` and
+//! `score` NaN, ending at its last frame). Its number is listed in
+//! `session.toml` as `recovered_clips`. The journal is then deleted.
 
 use std::fs::{self, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
 
+use crate::session::journal::ClipJournal;
 use crate::session::mjpeg::{self, Tail};
-use crate::session::storage::{DiskStorage, Storage};
+use crate::session::storage::{truncate_file, DiskStorage, Storage};
+use crate::session::writer::blink_row;
+use crate::session::{clip_file_name, clip_journal_name};
 
 /// What a repair did to one session.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -21,6 +31,8 @@ pub struct Repaired {
     pub bytes_cut: u64,
     /// Files that had a torn tail.
     pub files_cut: Vec<String>,
+    /// Clips that were open, whose rows were rebuilt from their journal.
+    pub clips_recovered: Vec<u32>,
 }
 
 /// Repairs every unfinished session under `sessions_dir`.
@@ -62,9 +74,94 @@ pub fn needs_repair(dir: &Path) -> bool {
 
 /// Cuts `path` to `len` bytes and fsyncs it.
 fn truncate(path: &Path, len: u64) -> io::Result<()> {
-    let f = OpenOptions::new().write(true).open(path)?;
-    f.set_len(len)?;
+    truncate_file(path, len)
+}
+
+/// How many rows each clip has in a (repaired) CSV whose clip column is `col`.
+fn rows_per_clip(path: &Path, col: usize) -> std::collections::BTreeMap<u32, usize> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let mut n = std::collections::BTreeMap::new();
+    for clip in text
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(col)?.trim().parse::<u32>().ok())
+    {
+        *n.entry(clip).or_default() += 1;
+    }
+    n
+}
+
+/// Appends `rows` to `path` and fsyncs it.
+fn append(path: &Path, rows: &str) -> io::Result<()> {
+    use std::io::Write;
+    let mut f = OpenOptions::new().append(true).open(path)?;
+    f.write_all(rows.as_bytes())?;
     f.sync_all()
+}
+
+/// Rebuilds the rows of clips that were open (they have a journal); returns
+/// their numbers.
+fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
+    let clips_dir = dir.join("clips");
+    let mut open: Vec<u32> = match fs::read_dir(&clips_dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let name = e.file_name();
+                let name = name.to_str()?;
+                name.strip_suffix(".journal")?.parse().ok()
+            })
+            .collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    open.sort_unstable();
+    let (frames_csv, blinks_csv) = (dir.join("frames.csv"), dir.join("blinks.csv"));
+    let with_frames = rows_per_clip(&frames_csv, 1);
+    let with_blinks = rows_per_clip(&blinks_csv, 3);
+    let mut recovered = Vec::new();
+    for clip in open {
+        let jpath = clips_dir.join(clip_journal_name(clip));
+        let path = clips_dir.join(clip_file_name(clip));
+        let j = ClipJournal::parse(&String::from_utf8_lossy(&fs::read(&jpath)?));
+        // The journal and the clip may each have lost their last second: keep
+        // the frames both hold.
+        let data = fs::read(&path).unwrap_or_default();
+        let (jpegs, _) = mjpeg::split(&data);
+        let n = jpegs.len().min(j.frames.len());
+        let times = &j.frames[..n];
+        let listed = with_frames.get(&clip).copied().unwrap_or(0);
+        if n == 0 && listed == 0 {
+            // A clip whose frames never reached the disk: nothing to list.
+            let _ = fs::remove_file(&path);
+            fs::remove_file(&jpath)?;
+            continue;
+        }
+        if listed == 0 {
+            if jpegs.len() > n {
+                truncate(&path, jpegs[n - 1].end as u64)?;
+            }
+            recovered.push(clip);
+        }
+        // Rows the clip lacks: all of them if it was open, the rest if the
+        // power went while its rows were being appended at close.
+        use std::fmt::Write;
+        let mut rows = String::new();
+        for (i, t) in times.iter().enumerate().skip(listed) {
+            let _ = writeln!(rows, "{},{clip},{i}", crate::trace::Ms(*t));
+        }
+        if !rows.is_empty() {
+            append(&frames_csv, &rows)?;
+        }
+        if !with_blinks.contains_key(&clip) && n > 0 {
+            rows.clear();
+            for c in j.closures_to_list(times) {
+                blink_row(&mut rows, &c, clip, times);
+            }
+            append(&blinks_csv, &rows)?;
+        }
+        fs::remove_file(&jpath)?;
+    }
+    Ok(recovered)
 }
 
 /// Cuts a half-written last row; returns the bytes cut.
@@ -117,7 +214,19 @@ pub fn repair(dir: &Path) -> io::Result<Repaired> {
             }
         }
     }
+    rep.clips_recovered = recover_open_clips(dir)?;
     let mut info = read_info(dir).unwrap_or_default();
+    if !rep.clips_recovered.is_empty() {
+        info.insert(
+            "recovered_clips".into(),
+            toml::Value::Array(
+                rep.clips_recovered
+                    .iter()
+                    .map(|&c| toml::Value::Integer(c.into()))
+                    .collect(),
+            ),
+        );
+    }
     let recorded = info
         .get("duration_ms")
         .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)))
@@ -172,5 +281,52 @@ mod tests {
         assert_eq!(info["duration_ms"].as_float(), Some(40.0));
         // Repaired sessions are left alone the next time.
         assert!(repair_all(dir.path()).unwrap().is_empty());
+    }
+
+    #[test]
+    fn rows_cut_short_at_close_are_completed_from_the_journal() {
+        use crate::session::journal;
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        fs::write(s.join("emg.csv"), "t_ms,emg,state\n").unwrap();
+        let times = [960.0, 993.5, 1027.0];
+        let mut clip = Vec::new();
+        let mut j = String::new();
+        journal::onset_line(&mut j, 1000.0, 1040.0);
+        for t in times {
+            clip.extend(crate::devices::sim::render_jpeg(t, 64, 48));
+            journal::frame_line(&mut j, t);
+        }
+        let c = crate::detector::Closure {
+            onset_ms: 1000.0,
+            offset_ms: 1020.0,
+            detected_ms: 1040.0,
+            peak: 400.0,
+            score: 0.8,
+        };
+        journal::closure_line(&mut j, &c);
+        fs::write(s.join("clips/000001.mjpeg"), clip).unwrap();
+        fs::write(s.join("clips/000001.journal"), j).unwrap();
+        // The power went after the first frames row reached the disk.
+        fs::write(s.join("frames.csv"), "t_ms,clip,index\n960,1,0\n993.5,1").unwrap();
+        fs::write(
+            s.join("blinks.csv"),
+            format!("{}\n", crate::session::BLINKS_HEADER),
+        )
+        .unwrap();
+        let rep = repair(&s).unwrap();
+        assert!(rep.clips_recovered.is_empty(), "it had begun to close");
+        assert_eq!(
+            fs::read_to_string(s.join("frames.csv")).unwrap(),
+            "t_ms,clip,index\n960,1,0\n993.5,1,1\n1027,1,2\n"
+        );
+        let blinks = fs::read_to_string(s.join("blinks.csv")).unwrap();
+        assert_eq!(
+            blinks.lines().nth(1),
+            Some("1000,1020,1040,1,3,400.0,0.800,960,1027")
+        );
+        assert!(!s.join("clips/000001.journal").exists());
     }
 }

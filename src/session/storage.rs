@@ -17,6 +17,10 @@ pub trait AppendFile: Send {
     fn append(&mut self, data: &[u8]) -> io::Result<()>;
     /// Makes what was appended durable (fsync).
     fn sync(&mut self) -> io::Result<()>;
+    /// Bytes in the file (what was there plus what was appended).
+    fn size(&self) -> u64;
+    /// Cuts the file back to `len` bytes (frames a late decision takes back).
+    fn truncate(&mut self, len: u64) -> io::Result<()>;
 }
 
 /// The filesystem, as the session writer uses it.
@@ -53,6 +57,14 @@ impl AppendFile for UnsyncedFile {
 
     fn sync(&mut self) -> io::Result<()> {
         Ok(())
+    }
+
+    fn size(&self) -> u64 {
+        self.0.size()
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.0.truncate(len)
     }
 }
 
@@ -106,6 +118,18 @@ impl AppendFile for DiskFile {
 
     fn sync(&mut self) -> io::Result<()> {
         self.file.sync_data()
+    }
+
+    fn size(&self) -> u64 {
+        self.len
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        if len < self.len {
+            self.file.set_len(len)?;
+            self.len = len;
+        }
+        Ok(())
     }
 }
 
@@ -246,6 +270,14 @@ impl AppendFile for FlakyFile {
     fn sync(&mut self) -> io::Result<()> {
         self.inner.sync()
     }
+
+    fn size(&self) -> u64 {
+        self.inner.size()
+    }
+
+    fn truncate(&mut self, len: u64) -> io::Result<()> {
+        self.inner.truncate(len)
+    }
 }
 
 impl Storage for FlakyStorage {
@@ -268,6 +300,15 @@ impl Storage for FlakyStorage {
     fn remove_file(&self, path: &Path) -> io::Result<()> {
         DiskStorage.remove_file(path)
     }
+}
+
+/// Cuts `path` to `len` bytes (if longer) and fsyncs it.
+pub fn truncate_file(path: &Path, len: u64) -> io::Result<()> {
+    let f = OpenOptions::new().write(true).open(path)?;
+    if f.metadata()?.len() > len {
+        f.set_len(len)?;
+    }
+    f.sync_all()
 }
 
 /// True if `e` means the disk (or the quota) is full.

@@ -4,9 +4,15 @@
 //!   appended to; every append is all-or-nothing ([`AppendFile`]).
 //! - `emg.csv` rows are gathered and appended, then fsynced, every
 //!   `sync_interval_ms` (at most a second), together with the open clip.
+//! - A clip's frames are appended as they come, from the detector's onset
+//!   on, and its journal ([`crate::session::journal`]) records each frame's
+//!   capture time and the closures, so a power cut in the middle of a long
+//!   closure loses at most the last second. An onset the detector takes back
+//!   deletes the clip and its journal; frames a late decision takes back are
+//!   cut from the clip's end.
 //! - A clip is fsynced when it closes, and only then are its rows appended to
-//!   `frames.csv` and `blinks.csv` (and fsynced): a row in `blinks.csv`
-//!   always names a complete, durable clip.
+//!   `frames.csv` and `blinks.csv` (and fsynced), and its journal deleted: a
+//!   row in `blinks.csv` always names a complete, durable clip.
 //! - `session.toml` is replaced whole (write aside, fsync, rename).
 //!
 //! A full disk does not stop the writer: failed rows wait in memory (up to a
@@ -23,8 +29,9 @@ use serde::{Deserialize, Serialize};
 use crate::config::Config;
 use crate::detector::Closure;
 use crate::devices::{Frame, FrameData, RawFormat};
+use crate::session::journal;
 use crate::session::storage::{is_disk_full, AppendFile, Storage};
-use crate::session::{clip_file_name, BLINKS_HEADER, FRAMES_HEADER};
+use crate::session::{clip_file_name, clip_journal_name, BLINKS_HEADER, FRAMES_HEADER};
 use crate::trace::Ms;
 
 /// What the devices are, for `session.toml`.
@@ -62,6 +69,8 @@ pub struct SessionStats {
     pub adc_errors: u64,
     /// Closures not recorded because the disk was full.
     pub onsets_skipped: u64,
+    /// The sampler thread ran in the real-time FIFO class (threaded mode).
+    pub sampler_fifo: bool,
     pub jitter_p50_ms: f64,
     pub jitter_p99_ms: f64,
     pub jitter_max_ms: f64,
@@ -99,10 +108,26 @@ pub enum WriterCmd {
         emg: i32,
         state: &'static str,
     },
+    /// Start clip file `clip` (and its journal).
     Open {
         clip: u32,
     },
+    /// A closure began (journal only).
+    Onset {
+        onset_ms: f64,
+        detected_ms: f64,
+    },
     Frame(Frame),
+    /// The closure is confirmed (journal only).
+    Confirm(Closure),
+    /// Cut the frames captured after `after_ms` from the open clip.
+    Trim {
+        after_ms: f64,
+    },
+    /// The onset was taken back: delete the clip and its journal.
+    Discard {
+        clip: u32,
+    },
     Close {
         clip: u32,
         closures: Vec<Closure>,
@@ -116,10 +141,17 @@ pub enum WriterCmd {
 
 struct ClipFile {
     clip: u32,
-    file: Option<Box<dyn AppendFile>>,
+    /// The clip and its journal; `None` once either cannot be written.
+    files: Option<(Box<dyn AppendFile>, Box<dyn AppendFile>)>,
     /// Capture times of the frames written.
     times: Vec<f64>,
+    /// Where each frame ends in the clip file (to cut frames back).
+    ends: Vec<u64>,
 }
+
+/// After the disk was full, recording resumes once this much is free (or
+/// `storage.min_free_mb`, if more): a few seconds of 640x480 MJPEG.
+const RESUME_FREE_BYTES: u64 = 4 << 20;
 
 /// Rows that wait in memory while the disk is full, at most this many bytes per file.
 const MAX_PENDING: usize = 4 << 20;
@@ -136,6 +168,8 @@ pub struct SessionWriter {
     frames_pending: String,
     blinks_pending: String,
     clip: Option<ClipFile>,
+    /// Closed clips whose journal goes once their rows are on disk.
+    journals_to_delete: Vec<u32>,
     last_sync_ms: f64,
     last_toml_ms: f64,
     last_retry_ms: f64,
@@ -203,6 +237,7 @@ impl SessionWriter {
             frames_pending: String::new(),
             blinks_pending: String::new(),
             clip: None,
+            journals_to_delete: Vec::new(),
             last_sync_ms: 0.0,
             last_toml_ms: 0.0,
             last_retry_ms: 0.0,
@@ -234,7 +269,22 @@ impl SessionWriter {
                 }
             }
             WriterCmd::Open { clip } => self.open_clip(clip),
+            WriterCmd::Onset {
+                onset_ms,
+                detected_ms,
+            } => {
+                let mut line = String::new();
+                journal::onset_line(&mut line, onset_ms, detected_ms);
+                self.journal(&line, false);
+            }
             WriterCmd::Frame(frame) => self.frame(frame),
+            WriterCmd::Confirm(closure) => {
+                let mut line = String::new();
+                journal::closure_line(&mut line, &closure);
+                self.journal(&line, false);
+            }
+            WriterCmd::Trim { after_ms } => self.trim(after_ms),
+            WriterCmd::Discard { clip } => self.discard(clip),
             WriterCmd::Close { clip, closures } => self.close_clip(clip, closures),
             WriterCmd::Tick { t_ms, stats } => self.tick(t_ms, *stats),
         }
@@ -258,31 +308,68 @@ impl SessionWriter {
         }
     }
 
+    fn journal_path(&self, clip: u32) -> PathBuf {
+        self.dir.join("clips").join(clip_journal_name(clip))
+    }
+
     fn open_clip(&mut self, clip: u32) {
-        let path = self.clip_path(clip);
-        let file = match self.storage.open_append(&path) {
+        let (path, jpath) = (self.clip_path(clip), self.journal_path(clip));
+        // A clip number is used again after a retracted onset: start afresh.
+        let _ = self.storage.remove_file(&path);
+        let _ = self.storage.remove_file(&jpath);
+        let files = match self
+            .storage
+            .open_append(&path)
+            .and_then(|f| Ok((f, self.storage.open_append(&jpath)?)))
+        {
             Ok(f) => Some(f),
             Err(e) => {
                 self.note_error(&clip_file_name(clip), &e);
+                let _ = self.storage.remove_file(&path);
                 None
             }
         };
         self.clip = Some(ClipFile {
             clip,
-            file,
+            files,
             times: Vec::new(),
+            ends: Vec::new(),
         });
+    }
+
+    /// Appends a line to the open clip's journal (and fsyncs it if `sync`).
+    /// If it cannot be written the clip takes no more frames, so the journal
+    /// never lists frames the clip does not hold in that order.
+    fn journal(&mut self, line: &str, sync: bool) -> bool {
+        let Some(c) = &mut self.clip else {
+            return false;
+        };
+        let Some((_, j)) = &mut c.files else {
+            return false;
+        };
+        match j.append(line.as_bytes()).and_then(|_| match sync {
+            true => j.sync(),
+            false => Ok(()),
+        }) {
+            Ok(()) => true,
+            Err(e) => {
+                c.files = None;
+                let name = clip_journal_name(c.clip);
+                self.note_error(&name, &e);
+                false
+            }
+        }
     }
 
     fn frame(&mut self, frame: Frame) {
         let Some(c) = &mut self.clip else { return };
-        let Some(file) = &mut c.file else {
+        let Some((file, journal)) = &mut c.files else {
             self.own.frames_dropped_disk += 1;
             return;
         };
         let jpeg = match encode(
             frame.t_ms,
-            frame.data,
+            &frame.data,
             self.info.config.recording.jpeg_quality,
         ) {
             Ok(j) => j,
@@ -291,14 +378,66 @@ impl SessionWriter {
                 return;
             }
         };
-        match file.append(&jpeg) {
-            Ok(()) => c.times.push(frame.t_ms),
+        let before = file.size();
+        let mut line = String::with_capacity(24);
+        journal::frame_line(&mut line, frame.t_ms);
+        let result = file.append(&jpeg).and_then(|_| {
+            journal.append(line.as_bytes()).inspect_err(|_| {
+                // The journal must list every frame of the clip, in order.
+                let _ = file.truncate(before);
+            })
+        });
+        match result {
+            Ok(()) => {
+                c.times.push(frame.t_ms);
+                c.ends.push(file.size());
+            }
             Err(e) => {
                 self.own.frames_dropped_disk += 1;
                 let name = clip_file_name(c.clip);
                 self.note_error(&name, &e);
             }
         }
+    }
+
+    /// Cuts the frames captured after `after_ms` (a decision that came late,
+    /// or a merged onset taken back): the journal says so first, then the
+    /// clip file is cut.
+    fn trim(&mut self, after_ms: f64) {
+        let Some(c) = &self.clip else { return };
+        let n = c.times.partition_point(|&t| t <= after_ms);
+        if n == c.times.len() {
+            return;
+        }
+        let mut line = String::new();
+        journal::trim_line(&mut line, after_ms);
+        self.journal(&line, true);
+        let dir = self.dir.clone();
+        let Some(c) = &mut self.clip else { return };
+        let len = if n == 0 { 0 } else { c.ends[n - 1] };
+        c.times.truncate(n);
+        c.ends.truncate(n);
+        // Without its journal the clip takes no more frames, but what it
+        // holds is still cut to match the times kept.
+        let cut = match &mut c.files {
+            Some((file, _)) => file.truncate(len),
+            None => crate::session::storage::truncate_file(
+                &dir.join("clips").join(clip_file_name(c.clip)),
+                len,
+            ),
+        };
+        if let Err(e) = cut {
+            log::error!("{}: cannot cut clip {}: {e}", dir.display(), c.clip);
+        }
+    }
+
+    fn discard(&mut self, clip: u32) {
+        let Some(c) = self.clip.take() else { return };
+        debug_assert_eq!(c.clip, clip);
+        drop(c.files);
+        // The clip first: a journal without its clip lists nothing.
+        let _ = self.storage.remove_file(&self.clip_path(clip));
+        let _ = self.storage.remove_file(&self.journal_path(clip));
     }
 
     fn close_clip(&mut self, clip: u32, closures: Vec<Closure>) {
@@ -308,11 +447,12 @@ impl SessionWriter {
         debug_assert_eq!(c.clip, clip);
         if c.times.is_empty() {
             // Nothing reached the disk: no clip to list.
-            drop(c.file.take());
+            drop(c.files.take());
             let _ = self.storage.remove_file(&self.clip_path(clip));
+            let _ = self.storage.remove_file(&self.journal_path(clip));
             return;
         }
-        if let Some(f) = &mut c.file {
+        if let Some((f, _)) = &mut c.files {
             if let Err(e) = f.sync() {
                 self.note_error(&clip_file_name(clip), &e);
             }
@@ -321,24 +461,13 @@ impl SessionWriter {
         for (i, t) in c.times.iter().enumerate() {
             let _ = writeln!(self.frames_pending, "{},{clip},{i}", Ms(*t));
         }
-        let (first, last) = (c.times[0], c.times[c.times.len() - 1]);
         for b in &closures {
-            let _ = writeln!(
-                self.blinks_pending,
-                "{},{},{},{clip},{},{:.1},{:.3},{},{}",
-                Ms(b.onset_ms),
-                Ms(b.offset_ms),
-                Ms(b.detected_ms),
-                c.times.len(),
-                b.peak,
-                b.score,
-                Ms(first),
-                Ms(last)
-            );
+            blink_row(&mut self.blinks_pending, b, clip, &c.times);
         }
         self.own.clips += 1;
         self.own.blinks += closures.len() as u64;
         self.own.frames_kept += c.times.len() as u64;
+        self.journals_to_delete.push(clip);
         self.flush_rows();
     }
 
@@ -362,8 +491,12 @@ impl SessionWriter {
                 .and_then(|_| self.blinks.sync())
             {
                 Ok(()) => self.blinks_pending.clear(),
-                Err(e) => self.note_error("blinks.csv", &e),
+                Err(e) => return self.note_error("blinks.csv", &e),
             }
+        }
+        // Every closed clip's rows are on disk: its journal has done its job.
+        for clip in std::mem::take(&mut self.journals_to_delete) {
+            let _ = self.storage.remove_file(&self.journal_path(clip));
         }
     }
 
@@ -391,8 +524,10 @@ impl SessionWriter {
             if let Err(e) = self.flush_emg() {
                 self.note_error("emg.csv", &e);
             }
-            if let Some(Some(f)) = self.clip.as_mut().map(|c| c.file.as_mut()) {
-                if let Err(e) = f.sync() {
+            if let Some(Some((f, j))) = self.clip.as_mut().map(|c| c.files.as_mut()) {
+                // The clip before its journal: the journal never names a frame
+                // that is not durable (repair also takes the shorter of the two).
+                if let Err(e) = f.sync().and_then(|_| j.sync()) {
                     self.note_error("a clip", &e);
                 }
             }
@@ -423,7 +558,15 @@ impl SessionWriter {
             self.flush_rows();
             self.frames_pending.is_empty() && self.blinks_pending.is_empty()
         };
-        if ok && self.write_info() {
+        // On a real filesystem a few rows fit again as soon as a failed
+        // frame is cut back: without some room, a new clip would fail at
+        // once and the LED flicker between recording and disk full.
+        let min_free = (self.info.config.storage.min_free_mb << 20).max(RESUME_FREE_BYTES);
+        let room = self
+            .storage
+            .free_bytes(&self.dir)
+            .map_or(true, |free| free >= min_free);
+        if ok && room && self.write_info() {
             log::warn!("{}: space again; recording resumes", self.dir.display());
             self.disk_full = false;
         }
@@ -473,27 +616,51 @@ impl SessionWriter {
     }
 }
 
+/// Appends the `blinks.csv` row of closure `b` in clip `clip`, whose frames
+/// were captured at `times` (not empty).
+pub fn blink_row(out: &mut String, b: &Closure, clip: u32, times: &[f64]) {
+    use std::fmt::Write;
+    let (first, last) = (times[0], times[times.len() - 1]);
+    let _ = writeln!(
+        out,
+        "{},{},{},{clip},{},{:.1},{:.3},{},{}",
+        Ms(b.onset_ms),
+        Ms(b.offset_ms),
+        Ms(b.detected_ms),
+        times.len(),
+        b.peak,
+        b.score,
+        Ms(first),
+        Ms(last)
+    );
+}
+
 /// A kept frame as JPEG bytes: camera JPEGs as they are, simulated pictures
 /// drawn now, raw pixels compressed (off the capture path: this runs in the
 /// writer).
-pub fn encode(t_ms: f64, data: FrameData, quality: u8) -> Result<Vec<u8>, String> {
+pub fn encode(
+    t_ms: f64,
+    data: &FrameData,
+    quality: u8,
+) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    use std::borrow::Cow;
     match data {
-        FrameData::Jpeg(d) => Ok(d),
-        FrameData::Synthetic { width, height, .. } => {
-            Ok(crate::devices::sim::render_jpeg(t_ms, width, height))
-        }
+        FrameData::Jpeg(d) => Ok(Cow::Borrowed(d)),
+        &FrameData::Synthetic { width, height, .. } => Ok(Cow::Owned(
+            crate::devices::sim::render_jpeg(t_ms, width, height),
+        )),
         FrameData::Raw {
             format,
             width,
             height,
             data,
         } => {
-            let rgb = raw_to_rgb(format, width, height, &data)?;
+            let rgb = raw_to_rgb(*format, *width, *height, data)?;
             let mut out = Vec::with_capacity(rgb.len() / 10);
             image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .encode(&rgb, width, height, image::ExtendedColorType::Rgb8)
+                .encode(&rgb, *width, *height, image::ExtendedColorType::Rgb8)
                 .map_err(|e| e.to_string())?;
-            Ok(out)
+            Ok(Cow::Owned(out))
         }
     }
 }
@@ -580,17 +747,13 @@ mod tests {
             );
         }
         assert!(raw_to_rgb(RawFormat::Yuyv, w, h, &yuyv[..10]).is_err());
-        let jpeg = encode(
-            0.0,
-            FrameData::Raw {
-                format: RawFormat::Yuyv,
-                width: w,
-                height: h,
-                data: yuyv,
-            },
-            80,
-        )
-        .unwrap();
+        let raw = FrameData::Raw {
+            format: RawFormat::Yuyv,
+            width: w,
+            height: h,
+            data: yuyv.into(),
+        };
+        let jpeg = encode(0.0, &raw, 80).unwrap();
         assert!(crate::session::mjpeg::is_complete(&jpeg));
     }
 }

@@ -99,6 +99,22 @@ pub struct Sim {
     pub storage: Arc<dyn Storage>,
     pub realtime: bool,
     pub stop_after_ms: Option<f64>,
+    /// Called with the time at every sample tick: the world changing on the
+    /// session clock (a test frees disk space at a given moment).
+    pub on_time: Option<Box<dyn FnMut(f64) + Send>>,
+}
+
+/// The scripted button, with the test's world hook run at each read.
+struct HookedButton {
+    inner: ScriptedButton,
+    hook: Box<dyn FnMut(f64) + Send>,
+}
+
+impl augenblick::devices::Button for HookedButton {
+    fn is_pressed(&mut self, t_ms: f64) -> Result<bool, augenblick::devices::DeviceError> {
+        (self.hook)(t_ms);
+        augenblick::devices::Button::is_pressed(&mut self.inner, t_ms)
+    }
 }
 
 impl Sim {
@@ -113,6 +129,7 @@ impl Sim {
             storage: Arc::new(UnsyncedDiskStorage),
             realtime: false,
             stop_after_ms: None,
+            on_time: None,
         }
     }
 
@@ -128,9 +145,13 @@ impl Sim {
             emg: Box::new(TraceEmg::new(self.samples, period)),
             camera: Box::new(self.camera),
             led: Box::new(led),
-            button: Box::new(ScriptedButton::new(
-                self.presses.clone().unwrap_or_default(),
-            )),
+            button: {
+                let inner = ScriptedButton::new(self.presses.clone().unwrap_or_default());
+                match self.on_time {
+                    Some(hook) => Box::new(HookedButton { inner, hook }),
+                    None => Box::new(inner),
+                }
+            },
         };
         let (clock, mode): (Arc<dyn Clock>, Mode) = if self.realtime {
             (Arc::new(MonotonicClock::new()), Mode::Threaded)
@@ -144,6 +165,7 @@ impl Sim {
             start_at_once: self.presses.is_none(),
             stop_after_ms: self.stop_after_ms,
             devices_info: DevicesInfo::default(),
+            realtime_priority: true,
         };
         let summary = appliance::run(
             devices,

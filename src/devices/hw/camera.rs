@@ -456,17 +456,17 @@ impl V4l2Camera {
         );
         let mode = &negotiated.mode;
         let data = match mode.raw {
-            None => FrameData::Jpeg(bytes.to_vec()),
+            None => FrameData::Jpeg(bytes.to_vec().into()),
             Some(format) => FrameData::Raw {
                 format,
                 width: mode.width,
                 height: mode.height,
-                data: pack_raw(format, mode.width, mode.height, negotiated.stride, bytes).map_err(
-                    |e| DeviceError::Transient {
+                data: pack_raw(format, mode.width, mode.height, negotiated.stride, bytes)
+                    .map_err(|e| DeviceError::Transient {
                         device: DEVICE,
                         message: e,
-                    },
-                )?,
+                    })?
+                    .into(),
             },
         };
         Ok(Frame { t_ms, data })

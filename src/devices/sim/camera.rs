@@ -104,7 +104,7 @@ impl Camera for SimCamera {
                 format: RawFormat::Yuyv,
                 width,
                 height,
-                data,
+                data: data.into(),
             }
         } else {
             FrameData::Synthetic {

@@ -1,0 +1,95 @@
+//! Which config `augenblick run` uses: `--config FILE`, else the installed
+//! /etc/augenblick/config.toml when it exists, else the built-in defaults.
+//! The installed path is moved into a temporary folder through
+//! `AUGENBLICK_INSTALLED_CONFIG` (nothing is written to /etc).
+
+use std::path::Path;
+use std::process::Command;
+
+use augenblick::config::{config_path, INSTALLED_CONFIG_ENV};
+
+/// Runs one second of the bundled demo trace; returns stderr and the
+/// `pre_roll_ms` the session recorded in its session.toml.
+fn run(installed: &Path, flag: Option<&Path>, sessions: &Path) -> (String, f64) {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_augenblick"));
+    cmd.args(["run", "--simulate", "--duration", "1", "--size", "64x48"])
+        .arg("--sessions")
+        .arg(sessions)
+        .env(INSTALLED_CONFIG_ENV, installed);
+    if let Some(f) = flag {
+        cmd.arg("--config").arg(f);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let toml: toml::Table = std::fs::read_to_string(Path::new(&dir).join("session.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let pre = toml["config"]["recording"]["pre_roll_ms"]
+        .as_float()
+        .unwrap();
+    (stderr, pre)
+}
+
+#[test]
+fn run_uses_the_flag_else_the_installed_config_else_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let installed = dir.path().join("etc/augenblick/config.toml");
+    let sessions = dir.path().join("sessions");
+    let default_pre = augenblick::config::Config::default().recording.pre_roll_ms;
+
+    // A laptop: no installed file, defaults.
+    let (err, pre) = run(&installed, None, &sessions);
+    assert!(err.contains("config: built-in defaults"), "{err}");
+    assert_eq!(pre, default_pre);
+
+    // The glasses: the installed file is read without being named.
+    std::fs::create_dir_all(installed.parent().unwrap()).unwrap();
+    std::fs::write(&installed, "[recording]\npre_roll_ms = 123.0\n").unwrap();
+    let (err, pre) = run(&installed, None, &sessions);
+    assert!(
+        err.contains(&format!("config: {}", installed.display())),
+        "{err}"
+    );
+    assert_eq!(pre, 123.0);
+
+    // --config wins over the installed file.
+    let other = dir.path().join("other.toml");
+    std::fs::write(&other, "[recording]\npre_roll_ms = 77.0\n").unwrap();
+    let (err, pre) = run(&installed, Some(&other), &sessions);
+    assert!(
+        err.contains(&format!("config: {}", other.display())),
+        "{err}"
+    );
+    assert_eq!(pre, 77.0);
+
+    // A bad installed file stops `run`, naming the key.
+    std::fs::write(&installed, "[recording]\npre_roll_ms = -5.0\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_augenblick"))
+        .args(["run", "--simulate", "--duration", "1"])
+        .arg("--sessions")
+        .arg(&sessions)
+        .env(INSTALLED_CONFIG_ENV, &installed)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("recording.pre_roll_ms"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn the_config_path_is_resolved_in_one_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let installed = dir.path().join("config.toml");
+    let flag = dir.path().join("mine.toml");
+    assert_eq!(config_path(None, &installed), None);
+    assert_eq!(config_path(Some(&flag), &installed), Some(flag.clone()));
+    std::fs::write(&installed, "").unwrap();
+    assert_eq!(config_path(None, &installed), Some(installed.clone()));
+    assert_eq!(config_path(Some(&flag), &installed), Some(flag));
+}
