@@ -236,7 +236,7 @@ impl Default for DetectorConfig {
             rise_ms: 300.0,
             blink_ms: 600.0,
             spike_ms: 30.0,
-            reopen_ms: 80.0,
+            reopen_ms: 40.0,
             onset_lead_ms: 20.0,
             rail_low_counts: 0.0,
             rail_high_counts: 32767.0,
@@ -451,9 +451,14 @@ const MAX_STEP_MS: f64 = 200.0;
 /// A long closure rose like a blink: within `rise_ms` it reached this share
 /// of its highest point so far.
 const LONG_EARLY_SHARE: f64 = 0.6;
+/// A long closure ends at this share of the off level.
+const LONG_OFF_SHARE: f64 = 0.5;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
-/// ... and rose again by this share of it (and by `on_sigma`).
+/// ... and rose again by this share of it (and by `on_sigma`), sharply:
+/// within this time of the valley, or half of it in the last sample (the
+/// tonic squeeze after a deliberate closure's first burst rises slowly).
+const SPLIT_RISE_MS: f64 = 100.0;
 const SPLIT_RISE_SHARE: f64 = 0.4;
 /// A spike is narrower than this many sample intervals at half height.
 const SPIKE_SAMPLES: f64 = 1.15;
@@ -741,7 +746,9 @@ impl BlinkDetector {
         let Some(mut c) = self.candidate else { return };
         let h = x - c.reference;
         let s = c.sigma;
-        let off = self.cfg.off_sigma * s;
+        // A long closure is held by a tonic squeeze that wavers and may be
+        // weak: it ends at half the usual off level.
+        let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * self.cfg.off_sigma * s;
         if h < off {
             // Fell: interpolate the crossing of the off level.
             let fell = if c.last_h > off && c.last_h > h {
@@ -760,9 +767,12 @@ impl BlinkDetector {
         // A second burst: the first fell well back, then this one rose
         // sharply (a double blink, a blink after a chew). Judged against the
         // burst so far, before this sample can become its new peak.
+        let rise = h - c.valley_h;
+        let sharp = t - c.valley_t <= SPLIT_RISE_MS || c.last_h - c.valley_h <= 0.5 * rise;
         if !c.long
+            && sharp
             && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
-            && h - c.valley_h >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
+            && rise >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
         {
             let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
             self.decide(c.valley_t, t);
