@@ -372,6 +372,32 @@ fn a_blink_rising_out_of_a_fading_burst_is_its_own_closure() {
 }
 
 #[test]
+fn a_weak_blink_held_for_a_few_samples_is_found_and_a_lone_sample_as_tall_is_not() {
+    // The noise the detector learns from this fixture, in counts.
+    let mut d = BlinkDetector::new(cfg()).unwrap();
+    let quiet = Signal::new(25.0).rest(2000.0, 0.0);
+    for &(t, x) in &quiet.samples {
+        d.push(t, x);
+    }
+    let sigma = d.snapshot().noise;
+    // Below `on_sigma` (5) and `closure_sigma` (5.5) over the floor at its
+    // peak, but held for three samples (120 ms): a blink of a poorly placed pad.
+    let h = 3.6 * sigma;
+    let weak = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .rest(120.0, h)
+        .rest(1500.0, 0.0);
+    let c = closures(&weak.run(cfg()));
+    assert_eq!(c.len(), 1, "sigma {sigma}: {c:?}");
+    let lone = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .rest(40.0, h)
+        .rest(1500.0, 0.0);
+    let ev = lone.run(cfg());
+    assert!(closures(&ev).is_empty(), "sigma {sigma}: {ev:?}");
+}
+
+#[test]
 fn the_same_blink_is_found_at_25_100_and_860_hz() {
     for hz in [25.0, 50.0, 100.0, 860.0] {
         let s = Signal::new(hz)

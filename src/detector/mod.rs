@@ -451,6 +451,14 @@ const MAX_STEP_MS: f64 = 200.0;
 /// A long closure rose like a blink: within `rise_ms` it reached this share
 /// of its highest point so far.
 const LONG_EARLY_SHARE: f64 = 0.6;
+/// A weak blink: above the floor by this many noise units ...
+const SUSTAIN_SIGMA: f64 = 4.0;
+/// ... for this long (two samples at 25 Hz) ...
+const SUSTAIN_MS: f64 = 35.0;
+/// ... is a closure if its peak reaches this many noise units.
+const SUSTAIN_GATE_SIGMA: f64 = 4.5;
+/// The muscle let go of a burst when it fell below this share of its peak.
+const DROP_SHARE: f64 = 0.25;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
 /// A double blink: the burst fell to this share of its peak ...
@@ -496,6 +504,12 @@ struct Candidate {
     last_t: f64,
     /// Longer than `blink_ms` and rose like a blink: a long closure.
     long: bool,
+    /// Stayed `SUSTAIN_SIGMA` above its reference for `SUSTAIN_MS`: a
+    /// weak blink need not reach `closure_sigma`.
+    sustained: bool,
+    above_since: f64,
+    /// When it last fell below `DROP_SHARE` of its peak (NaN: it is above).
+    drop_t: f64,
     /// Median height of the bursts that came rhythmically before it
     /// (chewing, talking); 0 if they did not.
     context_h: f64,
@@ -524,6 +538,8 @@ pub struct BlinkDetector {
     memory: BlinkMemory,
     candidate: Option<Candidate>,
     pending: Option<Pending>,
+    /// Since when the signal has stayed `SUSTAIN_SIGMA` above the floor (NaN: it has not).
+    above_since: f64,
     /// When the last burst fell (for the refractory time).
     last_fell_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
@@ -551,6 +567,7 @@ impl BlinkDetector {
             calibration: None,
             candidate: None,
             pending: None,
+            above_since: f64::NAN,
             last_fell_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
@@ -626,9 +643,19 @@ impl BlinkDetector {
             self.track(t, x);
         } else {
             let floor = self.floor();
-            if x - floor >= self.cfg.on_sigma * sigma
+            let excess = x - floor;
+            // A weak blink may never reach `on_sigma`, but it stays up for
+            // a while where noise flickers: a lower level held for
+            // `SUSTAIN_MS` starts a candidate too.
+            if excess < SUSTAIN_SIGMA * sigma {
+                self.above_since = f64::NAN;
+            } else if self.above_since.is_nan() {
+                self.above_since = t;
+            }
+            if (excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS)
                 && t - self.last_fell_ms >= self.cfg.refractory_ms
             {
+                self.above_since = f64::NAN;
                 self.open(t, x, prev_t, self.prev_x, floor, sigma);
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
@@ -713,6 +740,12 @@ impl BlinkDetector {
         self.bursts_next = (slot + 1) % RHYTHM_KEPT;
 
         let h = x - floor;
+        let level_s = SUSTAIN_SIGMA * sigma;
+        let since = match (h >= level_s, prev_x - floor >= level_s) {
+            (false, _) => f64::NAN,
+            (true, true) => prev_t,
+            (true, false) => t,
+        };
         self.candidate = Some(Candidate {
             onset_ms: onset,
             detected_ms: t,
@@ -731,6 +764,9 @@ impl BlinkDetector {
             last_h: h,
             last_t: t,
             long: false,
+            sustained: t - since >= SUSTAIN_MS,
+            above_since: since,
+            drop_t: f64::NAN,
             context_h,
             slot,
         });
@@ -799,6 +835,19 @@ impl BlinkDetector {
         }
         if t - c.detected_ms <= self.cfg.rise_ms {
             c.early_h = c.early_h.max(h);
+        }
+        let drop = DROP_SHARE * c.peak_h;
+        if h >= drop {
+            c.drop_t = f64::NAN;
+        } else if c.drop_t.is_nan() && c.last_h >= drop && c.last_h > h {
+            c.drop_t = c.last_t + (c.last_h - drop) / (c.last_h - h) * (t - c.last_t);
+        }
+        if h < SUSTAIN_SIGMA * s {
+            c.above_since = f64::NAN;
+        } else if c.above_since.is_nan() {
+            c.above_since = t;
+        } else if t - c.above_since >= SUSTAIN_MS {
+            c.sustained = true;
         }
         let since = t - c.detected_ms;
         c.last_h = h;
@@ -891,7 +940,12 @@ impl BlinkDetector {
     /// The least height a candidate needs to be a closure.
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
-        (self.cfg.closure_sigma * c.sigma)
+        let sigmas = if c.sustained {
+            SUSTAIN_GATE_SIGMA.min(self.cfg.closure_sigma)
+        } else {
+            self.cfg.closure_sigma
+        };
+        (sigmas * c.sigma)
             .max(self.cfg.typical_share * typical)
             .max(self.cfg.rhythm_ratio * c.context_h)
     }
@@ -928,7 +982,16 @@ impl BlinkDetector {
         self.memory.forget_if_stale(t);
         let gate = self.gate(&c);
         let (width, step) = Self::half_width(&c);
-        let offset = fell + self.cfg.reopen_ms;
+        // A tall burst's envelope takes a while to fall to the off level;
+        // the muscle let go when it dropped well below its peak. A long
+        // closure's tonic squeeze is far below its first burst: for it, the
+        // off level.
+        let let_go = if c.long || c.drop_t.is_nan() {
+            fell
+        } else {
+            c.drop_t.min(fell)
+        };
+        let offset = let_go + self.cfg.reopen_ms;
         let half = 0.5 * c.peak_h;
         let lone_peak = c.pre_h < half
             && (c.post_t.is_nan() || c.post_h < half)
