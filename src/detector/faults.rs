@@ -19,6 +19,7 @@ use super::{DetectorConfig, FaultKind};
 
 #[derive(Debug, Clone)]
 pub(crate) struct FaultWatch {
+    /// The rails, for telling when a railed signal is sound again.
     rail_low: f64,
     rail_high: f64,
     rail_ms: f64,
@@ -28,8 +29,6 @@ pub(crate) struct FaultWatch {
     wild_sigma: f64,
     clear_ms: f64,
     wild_per_ms: f64,
-    /// Since when the signal has been at a rail (NaN: it is not).
-    railed_since: f64,
     /// Since when the flat window has been flat.
     flat_since: f64,
     /// Tracked mean of how far the signal lies below the baseline, in counts.
@@ -56,7 +55,6 @@ impl FaultWatch {
             clear_ms: cfg.fault_clear_ms,
             // The below-baseline measure averages over about 200 ms.
             wild_per_ms: 1.0 / 200.0,
-            railed_since: f64::NAN,
             flat_since: f64::NAN,
             below: 0.0,
             wild_since: f64::NAN,
@@ -67,19 +65,14 @@ impl FaultWatch {
         }
     }
 
-    /// Checks the rails on every sample (no learned level needed). Returns
-    /// a fault that has just started.
+    /// Checks the rails on every sample (no learned level needed), given
+    /// since when the signal has sat at one (NaN: it does not; the front
+    /// end tracks that). Returns a fault that has just started.
     #[inline]
-    pub(crate) fn rails(&mut self, t_ms: f64, x: f64) -> Option<FaultKind> {
-        if x <= self.rail_low || x >= self.rail_high {
-            if self.railed_since.is_nan() {
-                self.railed_since = t_ms;
-            }
-            if self.active.is_none() && t_ms - self.railed_since >= self.rail_ms {
-                return self.start(FaultKind::Railed);
-            }
-        } else {
-            self.railed_since = f64::NAN;
+    pub(crate) fn rails(&mut self, t_ms: f64, railed_since: f64) -> Option<FaultKind> {
+        // NaN (not at a rail) fails the comparison.
+        if t_ms - railed_since >= self.rail_ms && self.active.is_none() {
+            return self.start(FaultKind::Railed);
         }
         None
     }
@@ -148,6 +141,7 @@ impl FaultWatch {
         x: f64,
         flat_range: Option<f64>,
         sigma: f64,
+        railed_since: f64,
     ) -> Option<FaultKind> {
         let kind = self.active?;
         if let Some(r) = flat_range {
@@ -160,7 +154,7 @@ impl FaultWatch {
             // The baseline is frozen during a fault, so a re-seated pad at a
             // new level would look wild for ever: judge by spread instead.
             FaultKind::Wild => self.swinging,
-        } || !self.railed_since.is_nan();
+        } || !railed_since.is_nan();
         if bad {
             self.sound_since = f64::NAN;
             return None;
