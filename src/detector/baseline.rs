@@ -107,18 +107,42 @@ impl Calibration {
     }
 }
 
-/// Median of a small slice (reorders it).
+/// Median of a small slice (reorders it: sorts it by [`f64::total_cmp`]).
 pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.sort_unstable_by(f64::total_cmp);
+    // The detector takes a median on every accepted blink (at most 16
+    // heights). Sorted as the integers `f64::total_cmp` compares, they take
+    // the standard library's branch-free small sort; same order, same median.
+    const SMALL: usize = 16;
+    if v.len() <= SMALL {
+        let mut keys = [0i64; SMALL];
+        let keys = &mut keys[..v.len()];
+        for (k, x) in keys.iter_mut().zip(v.iter()) {
+            *k = total_order_key(x.to_bits() as i64);
+        }
+        keys.sort_unstable();
+        for (x, k) in v.iter_mut().zip(keys.iter()) {
+            *x = f64::from_bits(total_order_key(*k) as u64);
+        }
+    } else {
+        v.sort_unstable_by(f64::total_cmp);
+    }
     let n = v.len();
     if n % 2 == 1 {
         v[n / 2]
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
+}
+
+/// The integer whose order is [`f64::total_cmp`]'s, from an f64's bits (as
+/// in its implementation: negative numbers have their magnitude bits
+/// flipped). Its own inverse.
+#[inline]
+fn total_order_key(bits: i64) -> i64 {
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
 /// Running baseline and noise of the resting signal.
@@ -180,12 +204,11 @@ impl Level {
 ///
 /// At 25 Hz a bucket closes on four samples in five, and each close needs
 /// the floor (a minimum over `n_floor` buckets) and the flat range (minimum
-/// and maximum over `n_flat` buckets): this is the detector's busiest code
-/// after the baseline. So the buckets are laid out for branch-free reads:
-/// every closed bucket is written twice, at `i` and `i + RING`, so the last
-/// `RING` buckets, newest first, are always the contiguous run starting at
-/// `newest`; and which of them belong to a window is a per-config mask of
-/// infinities rather than a test per bucket.
+/// and maximum over `n_flat` buckets): after the baseline, this is the
+/// busiest code of the detector. So every closed bucket is written twice, at
+/// `i` and `i + RING`: the last `RING` buckets, newest first, are then
+/// always the contiguous run starting at `newest`, and a window is a plain
+/// slice of it, read without modulo arithmetic or a test per bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
     mins: [f64; 2 * RING],
@@ -197,13 +220,8 @@ pub(crate) struct Window {
     bucket_end: f64,
     cur_min: f64,
     cur_max: f64,
-    /// Per bucket age: -infinity inside the floor window, +infinity outside
-    /// (`max` with it keeps a minimum inside, hides it outside).
-    floor_mask: [f64; RING],
-    /// The same for the flat window's minimum ...
-    flat_lo_mask: [f64; RING],
-    /// ... and its maximum (+infinity inside, -infinity outside).
-    flat_hi_mask: [f64; RING],
+    /// Closed buckets that make up the floor window (besides the current one).
+    n_floor: usize,
     /// Closed buckets that make up the flat window.
     n_flat: usize,
     /// `occupied` bits of the flat window.
@@ -212,34 +230,10 @@ pub(crate) struct Window {
     filled: usize,
 }
 
-/// The least of eight numbers, each first raised to its mask: a balanced
-/// tree, so the compiler needs no loop and the CPU no long chain.
-#[inline(always)]
-fn masked_min(v: &[f64; RING], mask: &[f64; RING]) -> f64 {
-    let m = |k: usize| fmax(v[k], mask[k]);
-    fmin(
-        fmin(fmin(m(0), m(1)), fmin(m(2), m(3))),
-        fmin(fmin(m(4), m(5)), fmin(m(6), m(7))),
-    )
-}
-
-/// The greatest of eight numbers, each first lowered to its mask.
-#[inline(always)]
-fn masked_max(v: &[f64; RING], mask: &[f64; RING]) -> f64 {
-    let m = |k: usize| fmin(v[k], mask[k]);
-    fmax(
-        fmax(fmax(m(0), m(1)), fmax(m(2), m(3))),
-        fmax(fmax(m(4), m(5)), fmax(m(6), m(7))),
-    )
-}
-
 impl Window {
     pub(crate) fn new(floor_ms: f64, flat_ms: f64) -> Self {
         let n = |ms: f64| ((ms / BUCKET_MS).ceil() as usize).clamp(1, RING);
-        let n_floor = n(floor_ms).saturating_sub(1);
         let n_flat = n(flat_ms);
-        let mask =
-            |n: usize, inside: f64| std::array::from_fn(|k| if k < n { inside } else { -inside });
         Window {
             mins: [f64::INFINITY; 2 * RING],
             maxs: [f64::NEG_INFINITY; 2 * RING],
@@ -248,9 +242,7 @@ impl Window {
             bucket_end: f64::NEG_INFINITY,
             cur_min: f64::INFINITY,
             cur_max: f64::NEG_INFINITY,
-            floor_mask: mask(n_floor, f64::NEG_INFINITY),
-            flat_lo_mask: mask(n_flat, f64::NEG_INFINITY),
-            flat_hi_mask: mask(n_flat, f64::INFINITY),
+            n_floor: n(floor_ms).saturating_sub(1),
             n_flat,
             flat_bits: (1u32 << n_flat) - 1,
             closed_min: f64::INFINITY,
@@ -328,17 +320,19 @@ impl Window {
         !first
     }
 
-    /// The last `RING` closed minima (or maxima), newest first.
+    /// The last `n` closed minima (or maxima), newest first.
     #[inline(always)]
-    fn recent(v: &[f64; 2 * RING], newest: usize) -> &[f64; RING] {
-        v[newest..newest + RING].try_into().expect("newest < RING")
+    fn recent(v: &[f64; 2 * RING], newest: usize, n: usize) -> &[f64] {
+        &v[newest..newest + n]
     }
 
     /// Floor over the closed buckets (the flat range is computed only when
     /// asked for). Buckets never filled hold +infinity and change nothing.
     #[inline]
     fn recompute(&mut self) {
-        self.closed_min = masked_min(Self::recent(&self.mins, self.newest), &self.floor_mask);
+        self.closed_min = Self::recent(&self.mins, self.newest, self.n_floor)
+            .iter()
+            .fold(f64::INFINITY, |m, &v| fmin(m, v));
     }
 
     /// Max minus min of the bucket that closed last (-infinity if empty):
@@ -360,13 +354,21 @@ impl Window {
     /// minimum and -infinity as maximum, so they change neither extreme.
     #[inline]
     pub(crate) fn flat_range(&self) -> Option<f64> {
+        let occupied = self.occupied & self.flat_bits;
+        // Nearly always every bucket had a sample: skip the count.
         if self.filled < self.n_flat
-            || ((self.occupied & self.flat_bits).count_ones() as usize) < 3.min(self.n_flat)
+            || (occupied != self.flat_bits && (occupied.count_ones() as usize) < 3.min(self.n_flat))
         {
             return None;
         }
-        let lo = masked_min(Self::recent(&self.mins, self.newest), &self.flat_lo_mask);
-        let hi = masked_max(Self::recent(&self.maxs, self.newest), &self.flat_hi_mask);
+        let mut lo = f64::INFINITY;
+        let mut hi = f64::NEG_INFINITY;
+        let mins = Self::recent(&self.mins, self.newest, self.n_flat);
+        let maxs = Self::recent(&self.maxs, self.newest, self.n_flat);
+        for (&mn, &mx) in mins.iter().zip(maxs) {
+            lo = fmin(lo, mn);
+            hi = fmax(hi, mx);
+        }
         Some(hi - lo)
     }
 }
@@ -374,6 +376,28 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_sorts_as_total_cmp() {
+        let mut v = [
+            3.5,
+            -0.0,
+            0.0,
+            -7.25,
+            1e300,
+            -1e-300,
+            3.5,
+            2.0,
+            f64::INFINITY,
+        ];
+        let mut want = v;
+        want.sort_by(f64::total_cmp);
+        assert_eq!(median_in_place(&mut v), 2.0);
+        assert_eq!(v.map(f64::to_bits), want.map(f64::to_bits));
+        assert_eq!(median_in_place(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        let mut big: Vec<f64> = (0..40).map(|i| ((i * 7919) % 40) as f64).collect();
+        assert_eq!(median_in_place(&mut big), 19.5);
+    }
 
     #[test]
     fn calibration_ignores_a_blink() {

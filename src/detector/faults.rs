@@ -77,9 +77,12 @@ impl FaultWatch {
         None
     }
 
-    /// Checks flatness and wildness against the learned level. `flat_range`
-    /// is the window's range when a bucket just closed.
+    /// Checks flatness and wildness against the learned level, outside a
+    /// fault. `newest` is the range of the window's bucket that closed on
+    /// this sample (-infinity if none did) and `flat` the flat window's
+    /// range then (NaN if none closed or the window is not yet known).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn signal(
         &mut self,
         t_ms: f64,
@@ -87,7 +90,8 @@ impl FaultWatch {
         x: f64,
         base: f64,
         sigma: f64,
-        flat_range: Option<f64>,
+        newest: f64,
+        flat: f64,
     ) -> Option<FaultKind> {
         let a = fmin(dt_ms * self.wild_per_ms, 1.0);
         self.below += a * (fmax(base - x, 0.0) - self.below);
@@ -98,21 +102,23 @@ impl FaultWatch {
         } else {
             self.wild_since = f64::NAN;
         }
-        if let Some(range) = flat_range {
-            self.still = range <= self.flat_sigma * sigma;
-            if self.still {
-                if self.flat_since.is_nan() {
-                    // The window already covers flat_ms of stillness.
-                    self.flat_since = t_ms - self.flat_ms;
-                }
-            } else {
-                self.flat_since = f64::NAN;
-            }
+        // A closed bucket brings a verdict on the flat window: the newest
+        // bucket alone moving more than a flat signal may settles it (not
+        // still), else the window's range does, when known. The common
+        // verdict, "not still" when it already was not, changes nothing, so
+        // the test is arranged to be rarely true: a bucket closes on a
+        // jittery four samples in five, which no branch predicts well.
+        let most = self.flat_sigma * sigma;
+        if newest > most || flat <= most {
+            self.judge_flat(newest <= most && flat <= most, t_ms);
+        } else if flat > most && (self.still || !self.flat_since.is_nan()) {
+            self.judge_flat(false, t_ms);
         }
         if self.active.is_some() {
             return None;
         }
-        if !self.flat_since.is_nan() && t_ms - self.flat_since >= self.flat_ms {
+        // A NaN `since` (not flat, not wild) fails these comparisons.
+        if t_ms - self.flat_since >= self.flat_ms {
             // Stuck far from the resting level is a rail we were not told of.
             let kind = if (x - base).abs() > 10.0 * sigma {
                 FaultKind::Railed
@@ -121,10 +127,24 @@ impl FaultWatch {
             };
             return self.start(kind);
         }
-        if !self.wild_since.is_nan() && t_ms - self.wild_since >= self.wild_ms {
+        if t_ms - self.wild_since >= self.wild_ms {
             return self.start(FaultKind::Wild);
         }
         None
+    }
+
+    /// Takes a verdict on the flat window: still (flat) or not.
+    #[inline(never)]
+    fn judge_flat(&mut self, still: bool, t_ms: f64) {
+        self.still = still;
+        if self.still {
+            if self.flat_since.is_nan() {
+                // The window already covers flat_ms of stillness.
+                self.flat_since = t_ms - self.flat_ms;
+            }
+        } else {
+            self.flat_since = f64::NAN;
+        }
     }
 
     fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {

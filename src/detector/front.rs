@@ -49,11 +49,11 @@ pub struct Prepared {
     pub(crate) prev_x: f64,
     /// The window's floor, this sample included.
     pub(crate) window_floor: f64,
-    /// Range of the newest closed bucket (when `closed`).
+    /// Range of the bucket that closed on this sample; -infinity if none did.
     pub(crate) newest_range: f64,
-    /// The flat window's range, when a bucket closed on this sample and the
-    /// window is filled (see [`Window::flat_range`]).
-    pub(crate) flat_range: Option<f64>,
+    /// The flat window's range when a bucket closed on this sample and the
+    /// window is known (see [`Window::flat_range`]); NaN otherwise.
+    pub(crate) flat_range: f64,
     /// Since when the signal has been at a rail (NaN: it is not).
     pub(crate) railed_since: f64,
     /// A bucket of the window closed on this sample.
@@ -103,10 +103,13 @@ impl FrontEnd {
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);
-        let flat_range = if closed {
-            self.window.flat_range()
+        let (newest_range, flat_range) = if closed {
+            (
+                self.window.newest_range(),
+                self.window.flat_range().unwrap_or(f64::NAN),
+            )
         } else {
-            None
+            (f64::NEG_INFINITY, f64::NAN)
         };
         // Only the samples say how long the signal has sat at a rail; the
         // detector decides whether that makes a fault.
@@ -124,7 +127,7 @@ impl FrontEnd {
             x,
             prev_x: self.prev_x,
             window_floor: self.window.floor(),
-            newest_range: self.window.newest_range(),
+            newest_range,
             flat_range,
             railed_since: self.railed_since,
             closed,

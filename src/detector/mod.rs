@@ -571,6 +571,7 @@ impl BlinkDetector {
     /// [`FrontKey`] (or an equal one) and fed every sample, in order. This
     /// is how a sweep shares one front end among many detectors; `push`
     /// uses the detector's own.
+    #[inline(always)]
     pub fn push_prepared(&mut self, p: &Prepared) {
         let (t, x) = (p.t, p.x);
         if !self.started {
@@ -578,16 +579,8 @@ impl BlinkDetector {
         }
         self.last_t = t;
         self.window_floor = p.window_floor;
-        let flat_range = if !p.closed {
-            None
-        } else if self.faults.active.is_none() && p.newest_range > self.flat_threshold() {
-            // The newest bucket alone moves more than a flat signal may: so
-            // does the whole window, whatever its full range.
-            Some(p.newest_range)
-        } else {
-            p.flat_range
-        };
-
+        // Outside a fault the flat window is judged in `FaultWatch::signal`.
+        let was_sound = self.faults.active.is_none();
         if p.dt > GAP_MS {
             self.abandon(t);
         }
@@ -595,7 +588,7 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            self.push_in_fault(t, x, flat_range, p.railed_since);
+            self.push_in_fault(p, was_sound);
             return;
         }
         if self.calibration.is_some() {
@@ -604,10 +597,15 @@ impl BlinkDetector {
         }
         let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
         let sigma = self.level.sigma();
-        if let Some(kind) = self
-            .faults
-            .signal(t, dt_c, x, self.level.base, sigma, flat_range)
-        {
+        if let Some(kind) = self.faults.signal(
+            t,
+            dt_c,
+            x,
+            self.level.base,
+            sigma,
+            p.newest_range,
+            p.flat_range,
+        ) {
             self.begin_fault(kind, t);
             return;
         }
@@ -618,18 +616,32 @@ impl BlinkDetector {
             }
         }
         if self.candidate.is_some() {
-            self.track(t, x);
+            self.track_out_of_line(t, x);
         } else {
             let floor = self.floor();
             if x - floor >= self.cfg.on_sigma * sigma
                 && t - self.last_fell_ms >= self.cfg.refractory_ms
             {
-                self.open(t, x, p.prev_t, p.prev_x, floor, sigma);
+                self.open_out_of_line(t, x, p.prev_t, p.prev_x, floor, sigma);
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
                 self.state = State::Open;
             }
         }
+    }
+
+    /// [`Self::track`], kept out of `push_prepared` so that the open-eye
+    /// path, most samples, stays small enough to inline into a sweep's loop.
+    #[inline(never)]
+    fn track_out_of_line(&mut self, t: f64, x: f64) {
+        self.track(t, x);
+    }
+
+    /// [`Self::open`], out of line for the same reason.
+    #[cold]
+    #[inline(never)]
+    fn open_out_of_line(&mut self, t: f64, x: f64, prev_t: f64, prev_x: f64, floor: f64, s: f64) {
+        self.open(t, x, prev_t, prev_x, floor, s);
     }
 
     /// The most a flat signal may move over the flat window.
@@ -647,13 +659,24 @@ impl BlinkDetector {
     }
 
     /// A sample inside a fault: only watch for its end. Kept out of the hot
-    /// path of `push`, which is the ordinary open-eye sample.
+    /// path of `push`, which is the ordinary open-eye sample. `was_sound`:
+    /// no fault was in force before this sample.
     #[cold]
     #[inline(never)]
-    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>, railed_since: f64) {
+    fn push_in_fault(&mut self, p: &Prepared, was_sound: bool) {
+        let flat_range = if !p.closed {
+            None
+        } else if was_sound && p.newest_range > self.flat_threshold() {
+            // The newest bucket alone moves more than a flat signal may: so
+            // does the whole window, whatever its full range.
+            Some(p.newest_range)
+        } else {
+            Some(p.flat_range).filter(|r| !r.is_nan())
+        };
+        let (t, x) = (p.t, p.x);
         if let Some(kind) = self
             .faults
-            .clears(t, x, flat_range, self.level.sigma(), railed_since)
+            .clears(t, x, flat_range, self.level.sigma(), p.railed_since)
         {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
@@ -929,6 +952,7 @@ impl BlinkDetector {
     }
 
     /// Emits the pending closure with its offset no later than `limit`.
+    #[inline(never)]
     fn emit_pending(&mut self, limit: f64) {
         if let Some(p) = self.pending.take() {
             let off = p.closure.offset_ms.min(limit).max(p.fell_ms);
@@ -952,6 +976,8 @@ impl BlinkDetector {
     }
 
     /// A pause in the samples: a burst in progress cannot be judged.
+    #[cold]
+    #[inline(never)]
     fn abandon(&mut self, t: f64) {
         self.retract(t);
         if let Some(p) = self.pending {
@@ -959,6 +985,8 @@ impl BlinkDetector {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn begin_fault(&mut self, kind: FaultKind, t: f64) {
         self.retract(t);
         if self.pending.is_some() {

@@ -326,8 +326,12 @@ pub fn run_lockstep(
     for chunk in samples.chunks(BLOCK) {
         block.clear();
         block.extend(chunk.iter().filter_map(|s| front.advance(s.t_ms, s.emg)));
-        for (d, out) in detectors.iter_mut().zip(&mut out) {
-            for p in &block {
+        // Sample by sample, each detector in turn: their long dependency
+        // chains (the baseline, the noise, the wildness measure each wait
+        // on their own previous value) are independent of one another, so
+        // the CPU overlaps them.
+        for p in &block {
+            for (d, out) in detectors.iter_mut().zip(&mut out) {
                 d.push_prepared(p);
                 drain_closures(d, out);
             }
