@@ -230,6 +230,32 @@ pub(crate) struct Window {
     filled: usize,
 }
 
+// `first_n` is written out for eight buckets.
+const _: () = assert!(RING == 8);
+
+/// `pick` (the lesser or the greater) folded over the first `n` of `v`;
+/// `none` if `n` is 0. Written out for each `n` (a window's length is fixed
+/// per config, so the branch is always predicted) as a shallow tree: a few
+/// instructions where a loop costs a counter and a test per element.
+#[inline(always)]
+fn first_n(v: &[f64; RING], n: usize, pick: fn(f64, f64) -> f64, none: f64) -> f64 {
+    let p = pick;
+    match n {
+        0 => none,
+        1 => v[0],
+        2 => p(v[0], v[1]),
+        3 => p(p(v[0], v[1]), v[2]),
+        4 => p(p(v[0], v[1]), p(v[2], v[3])),
+        5 => p(p(p(v[0], v[1]), p(v[2], v[3])), v[4]),
+        6 => p(p(p(v[0], v[1]), p(v[2], v[3])), p(v[4], v[5])),
+        7 => p(p(p(v[0], v[1]), p(v[2], v[3])), p(p(v[4], v[5]), v[6])),
+        _ => p(
+            p(p(v[0], v[1]), p(v[2], v[3])),
+            p(p(v[4], v[5]), p(v[6], v[7])),
+        ),
+    }
+}
+
 impl Window {
     pub(crate) fn new(floor_ms: f64, flat_ms: f64) -> Self {
         let n = |ms: f64| ((ms / BUCKET_MS).ceil() as usize).clamp(1, RING);
@@ -320,19 +346,22 @@ impl Window {
         !first
     }
 
-    /// The last `n` closed minima (or maxima), newest first.
+    /// The last `RING` closed minima (or maxima), newest first.
     #[inline(always)]
-    fn recent(v: &[f64; 2 * RING], newest: usize, n: usize) -> &[f64] {
-        &v[newest..newest + n]
+    fn recent(v: &[f64; 2 * RING], newest: usize) -> &[f64; RING] {
+        v[newest..newest + RING].try_into().expect("newest < RING")
     }
 
     /// Floor over the closed buckets (the flat range is computed only when
     /// asked for). Buckets never filled hold +infinity and change nothing.
     #[inline]
     fn recompute(&mut self) {
-        self.closed_min = Self::recent(&self.mins, self.newest, self.n_floor)
-            .iter()
-            .fold(f64::INFINITY, |m, &v| fmin(m, v));
+        self.closed_min = first_n(
+            Self::recent(&self.mins, self.newest),
+            self.n_floor,
+            fmin,
+            f64::INFINITY,
+        );
     }
 
     /// Max minus min of the bucket that closed last (-infinity if empty):
@@ -361,14 +390,18 @@ impl Window {
         {
             return None;
         }
-        let mut lo = f64::INFINITY;
-        let mut hi = f64::NEG_INFINITY;
-        let mins = Self::recent(&self.mins, self.newest, self.n_flat);
-        let maxs = Self::recent(&self.maxs, self.newest, self.n_flat);
-        for (&mn, &mx) in mins.iter().zip(maxs) {
-            lo = fmin(lo, mn);
-            hi = fmax(hi, mx);
-        }
+        let lo = first_n(
+            Self::recent(&self.mins, self.newest),
+            self.n_flat,
+            fmin,
+            f64::INFINITY,
+        );
+        let hi = first_n(
+            Self::recent(&self.maxs, self.newest),
+            self.n_flat,
+            fmax,
+            f64::NEG_INFINITY,
+        );
         Some(hi - lo)
     }
 }
