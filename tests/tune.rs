@@ -345,7 +345,7 @@ fn error_plots_show_each_miss() {
     // The labels tell of closures the signal does not show: every one is a miss.
     let mut data = support::blinks(60.0, 25.0, 10);
     for s in &mut data.samples {
-        s.emg = s.emg.min(2030);
+        s.emg = s.emg.min(2010);
     }
     let (trace, labels) = support::write(&tmp.path().join("calm"), &data);
     let dir = tmp.path().join("errors");

@@ -107,18 +107,42 @@ impl Calibration {
     }
 }
 
-/// Median of a small slice (reorders it).
+/// Median of a small slice (reorders it: sorts it by [`f64::total_cmp`]).
 pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
     if v.is_empty() {
         return 0.0;
     }
-    v.sort_unstable_by(f64::total_cmp);
+    // The detector takes a median on every accepted blink (at most 16
+    // heights). Sorted as the integers `f64::total_cmp` compares, they take
+    // the standard library's branch-free small sort; same order, same median.
+    const SMALL: usize = 16;
+    if v.len() <= SMALL {
+        let mut keys = [0i64; SMALL];
+        let keys = &mut keys[..v.len()];
+        for (k, x) in keys.iter_mut().zip(v.iter()) {
+            *k = total_order_key(x.to_bits() as i64);
+        }
+        keys.sort_unstable();
+        for (x, k) in v.iter_mut().zip(keys.iter()) {
+            *x = f64::from_bits(total_order_key(*k) as u64);
+        }
+    } else {
+        v.sort_unstable_by(f64::total_cmp);
+    }
     let n = v.len();
     if n % 2 == 1 {
         v[n / 2]
     } else {
         0.5 * (v[n / 2 - 1] + v[n / 2])
     }
+}
+
+/// The integer whose order is [`f64::total_cmp`]'s, from an f64's bits (as
+/// in its implementation: negative numbers have their magnitude bits
+/// flipped). Its own inverse.
+#[inline]
+fn total_order_key(bits: i64) -> i64 {
+    bits ^ ((((bits >> 63) as u64) >> 1) as i64)
 }
 
 /// Running baseline and noise of the resting signal.
@@ -177,11 +201,22 @@ impl Level {
 }
 
 /// Minimum and maximum over the last few hundred ms, in time buckets.
+///
+/// At 25 Hz a bucket closes on four samples in five, and each close needs
+/// the floor (a minimum over `n_floor` buckets) and the flat range (minimum
+/// and maximum over `n_flat` buckets): after the baseline, this is the
+/// busiest code of the detector. So every closed bucket is written twice, at
+/// `i` and `i + RING`: the last `RING` buckets, newest first, are then
+/// always the contiguous run starting at `newest`, and a window is a plain
+/// slice of it, read without modulo arithmetic or a test per bucket.
 #[derive(Debug, Clone)]
 pub(crate) struct Window {
-    mins: [f64; RING],
-    maxs: [f64; RING],
-    head: usize,
+    mins: [f64; 2 * RING],
+    maxs: [f64; 2 * RING],
+    /// Where the newest closed bucket sits (in `0..RING`).
+    newest: usize,
+    /// Bit k set: the bucket closed k buckets ago had a sample.
+    occupied: u32,
     bucket_end: f64,
     cur_min: f64,
     cur_max: f64,
@@ -189,22 +224,53 @@ pub(crate) struct Window {
     n_floor: usize,
     /// Closed buckets that make up the flat window.
     n_flat: usize,
+    /// `occupied` bits of the flat window.
+    flat_bits: u32,
     closed_min: f64,
     filled: usize,
+}
+
+// `first_n` is written out for eight buckets.
+const _: () = assert!(RING == 8);
+
+/// `pick` (the lesser or the greater) folded over the first `n` of `v`;
+/// `none` if `n` is 0. Written out for each `n` (a window's length is fixed
+/// per config, so the branch is always predicted) as a shallow tree: a few
+/// instructions where a loop costs a counter and a test per element.
+#[inline(always)]
+fn first_n(v: &[f64; RING], n: usize, pick: fn(f64, f64) -> f64, none: f64) -> f64 {
+    let p = pick;
+    match n {
+        0 => none,
+        1 => v[0],
+        2 => p(v[0], v[1]),
+        3 => p(p(v[0], v[1]), v[2]),
+        4 => p(p(v[0], v[1]), p(v[2], v[3])),
+        5 => p(p(p(v[0], v[1]), p(v[2], v[3])), v[4]),
+        6 => p(p(p(v[0], v[1]), p(v[2], v[3])), p(v[4], v[5])),
+        7 => p(p(p(v[0], v[1]), p(v[2], v[3])), p(p(v[4], v[5]), v[6])),
+        _ => p(
+            p(p(v[0], v[1]), p(v[2], v[3])),
+            p(p(v[4], v[5]), p(v[6], v[7])),
+        ),
+    }
 }
 
 impl Window {
     pub(crate) fn new(floor_ms: f64, flat_ms: f64) -> Self {
         let n = |ms: f64| ((ms / BUCKET_MS).ceil() as usize).clamp(1, RING);
+        let n_flat = n(flat_ms);
         Window {
-            mins: [f64::INFINITY; RING],
-            maxs: [f64::NEG_INFINITY; RING],
-            head: 0,
+            mins: [f64::INFINITY; 2 * RING],
+            maxs: [f64::NEG_INFINITY; 2 * RING],
+            newest: 0,
+            occupied: 0,
             bucket_end: f64::NEG_INFINITY,
             cur_min: f64::INFINITY,
             cur_max: f64::NEG_INFINITY,
             n_floor: n(floor_ms).saturating_sub(1),
-            n_flat: n(flat_ms),
+            n_flat,
+            flat_bits: (1u32 << n_flat) - 1,
             closed_min: f64::INFINITY,
             filled: 0,
         }
@@ -227,17 +293,31 @@ impl Window {
         closed
     }
 
-    /// The common case (no gap): one bucket ends and the next begins.
-    #[inline]
-    fn close_one(&mut self) -> bool {
-        self.mins[self.head] = self.cur_min;
-        self.maxs[self.head] = self.cur_max;
-        self.head = (self.head + 1) % RING;
+    /// Stores the current bucket as the newest closed one and starts an empty one.
+    #[inline(always)]
+    fn store(&mut self) {
+        self.newest = if self.newest == 0 {
+            RING - 1
+        } else {
+            self.newest - 1
+        };
+        let i = self.newest;
+        self.mins[i] = self.cur_min;
+        self.mins[i + RING] = self.cur_min;
+        self.maxs[i] = self.cur_max;
+        self.maxs[i + RING] = self.cur_max;
+        self.occupied = (self.occupied << 1) | u32::from(self.cur_min <= self.cur_max);
         if self.filled < RING {
             self.filled += 1;
         }
         self.cur_min = f64::INFINITY;
         self.cur_max = f64::NEG_INFINITY;
+    }
+
+    /// The common case (no gap): one bucket ends and the next begins.
+    #[inline]
+    fn close_one(&mut self) -> bool {
+        self.store();
         self.bucket_end += BUCKET_MS;
         self.recompute();
         true
@@ -251,12 +331,7 @@ impl Window {
             let mut end = self.bucket_end;
             let mut steps = 0;
             loop {
-                self.mins[self.head] = self.cur_min;
-                self.maxs[self.head] = self.cur_max;
-                self.head = (self.head + 1) % RING;
-                self.filled = (self.filled + 1).min(RING);
-                self.cur_min = f64::INFINITY;
-                self.cur_max = f64::NEG_INFINITY;
+                self.store();
                 end += BUCKET_MS;
                 steps += 1;
                 if t_ms < end || steps >= RING {
@@ -271,26 +346,29 @@ impl Window {
         !first
     }
 
+    /// The last `RING` closed minima (or maxima), newest first.
+    #[inline(always)]
+    fn recent(v: &[f64; 2 * RING], newest: usize) -> &[f64; RING] {
+        v[newest..newest + RING].try_into().expect("newest < RING")
+    }
+
     /// Floor over the closed buckets (the flat range is computed only when
-    /// asked for). A fixed trip count the compiler unrolls; buckets never
-    /// filled hold +infinity and change nothing.
+    /// asked for). Buckets never filled hold +infinity and change nothing.
     #[inline]
     fn recompute(&mut self) {
-        let mut m = f64::INFINITY;
-        for k in 0..RING {
-            if k < self.n_floor {
-                m = fmin(m, self.mins[(self.head + RING - 1 - k) % RING]);
-            }
-        }
-        self.closed_min = m;
+        self.closed_min = first_n(
+            Self::recent(&self.mins, self.newest),
+            self.n_floor,
+            fmin,
+            f64::INFINITY,
+        );
     }
 
     /// Max minus min of the bucket that closed last (-infinity if empty):
     /// a lower bound of the flat window's range, enough to tell it is not flat.
     #[inline]
     pub(crate) fn newest_range(&self) -> f64 {
-        let i = (self.head + RING - 1) % RING;
-        self.maxs[i] - self.mins[i]
+        self.maxs[self.newest] - self.mins[self.newest]
     }
 
     /// The lowest value over the floor window, the current sample included.
@@ -299,28 +377,60 @@ impl Window {
         fmin(self.closed_min, self.cur_min)
     }
 
-    /// Max minus min over the flat window (closed buckets), when known.
+    /// Max minus min over the flat window (closed buckets), when known:
+    /// once the window has filled and at least three of its buckets (or
+    /// all, if it has fewer) had a sample. Empty buckets hold +infinity as
+    /// minimum and -infinity as maximum, so they change neither extreme.
+    #[inline]
     pub(crate) fn flat_range(&self) -> Option<f64> {
-        if self.filled < self.n_flat {
+        let occupied = self.occupied & self.flat_bits;
+        // Nearly always every bucket had a sample: skip the count.
+        if self.filled < self.n_flat
+            || (occupied != self.flat_bits && (occupied.count_ones() as usize) < 3.min(self.n_flat))
+        {
             return None;
         }
-        let (mut lo, mut hi, mut full) = (f64::INFINITY, f64::NEG_INFINITY, 0usize);
-        for k in 0..RING {
-            let i = (self.head + RING - 1 - k) % RING;
-            let (mn, mx) = (self.mins[i], self.maxs[i]);
-            if k < self.n_flat && mn <= mx {
-                lo = fmin(lo, mn);
-                hi = fmax(hi, mx);
-                full += 1;
-            }
-        }
-        (full >= 3.min(self.n_flat)).then_some(hi - lo)
+        let lo = first_n(
+            Self::recent(&self.mins, self.newest),
+            self.n_flat,
+            fmin,
+            f64::INFINITY,
+        );
+        let hi = first_n(
+            Self::recent(&self.maxs, self.newest),
+            self.n_flat,
+            fmax,
+            f64::NEG_INFINITY,
+        );
+        Some(hi - lo)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn median_sorts_as_total_cmp() {
+        let mut v = [
+            3.5,
+            -0.0,
+            0.0,
+            -7.25,
+            1e300,
+            -1e-300,
+            3.5,
+            2.0,
+            f64::INFINITY,
+        ];
+        let mut want = v;
+        want.sort_by(f64::total_cmp);
+        assert_eq!(median_in_place(&mut v), 2.0);
+        assert_eq!(v.map(f64::to_bits), want.map(f64::to_bits));
+        assert_eq!(median_in_place(&mut [4.0, 1.0, 3.0, 2.0]), 2.5);
+        let mut big: Vec<f64> = (0..40).map(|i| ((i * 7919) % 40) as f64).collect();
+        assert_eq!(median_in_place(&mut big), 19.5);
+    }
 
     #[test]
     fn calibration_ignores_a_blink() {
@@ -348,6 +458,119 @@ mod tests {
         }
         assert!(down.base < 55.0, "fell to {}", down.base);
         assert!(up.base < 115.0, "rose to {}", up.base);
+    }
+
+    /// The window as first written: buckets in a plain ring, every
+    /// extreme recomputed by a loop. The branch-free layout must agree.
+    struct RingModel {
+        mins: [f64; RING],
+        maxs: [f64; RING],
+        head: usize,
+        filled: usize,
+        bucket_end: f64,
+        cur: (f64, f64),
+        n_floor: usize,
+        n_flat: usize,
+    }
+
+    impl RingModel {
+        fn new(floor_ms: f64, flat_ms: f64) -> Self {
+            let n = |ms: f64| ((ms / BUCKET_MS).ceil() as usize).clamp(1, RING);
+            RingModel {
+                mins: [f64::INFINITY; RING],
+                maxs: [f64::NEG_INFINITY; RING],
+                head: 0,
+                filled: 0,
+                bucket_end: f64::NEG_INFINITY,
+                cur: (f64::INFINITY, f64::NEG_INFINITY),
+                n_floor: n(floor_ms).saturating_sub(1),
+                n_flat: n(flat_ms),
+            }
+        }
+
+        fn push(&mut self, t: f64, x: f64) -> bool {
+            let mut closed = false;
+            if t >= self.bucket_end {
+                if self.bucket_end == f64::NEG_INFINITY {
+                    self.bucket_end = t + BUCKET_MS;
+                } else {
+                    closed = true;
+                    let mut end = self.bucket_end;
+                    for _ in 0..RING {
+                        self.mins[self.head] = self.cur.0;
+                        self.maxs[self.head] = self.cur.1;
+                        self.head = (self.head + 1) % RING;
+                        self.filled = (self.filled + 1).min(RING);
+                        self.cur = (f64::INFINITY, f64::NEG_INFINITY);
+                        end += BUCKET_MS;
+                        if t < end {
+                            break;
+                        }
+                    }
+                    self.bucket_end = if t < end { end } else { t + BUCKET_MS };
+                }
+            }
+            self.cur = (self.cur.0.min(x), self.cur.1.max(x));
+            closed
+        }
+
+        fn recent(&self, k: usize) -> (f64, f64) {
+            let i = (self.head + RING - 1 - k) % RING;
+            (self.mins[i], self.maxs[i])
+        }
+
+        fn floor(&self) -> f64 {
+            (0..self.n_floor).fold(self.cur.0, |m, k| m.min(self.recent(k).0))
+        }
+
+        fn flat_range(&self) -> Option<f64> {
+            if self.filled < self.n_flat {
+                return None;
+            }
+            let full: Vec<(f64, f64)> = (0..self.n_flat)
+                .map(|k| self.recent(k))
+                .filter(|(mn, mx)| mn <= mx)
+                .collect();
+            let lo = full.iter().fold(f64::INFINITY, |m, b| m.min(b.0));
+            let hi = full.iter().fold(f64::NEG_INFINITY, |m, b| m.max(b.1));
+            (full.len() >= 3.min(self.n_flat)).then_some(hi - lo)
+        }
+    }
+
+    #[test]
+    fn window_agrees_with_a_plain_ring() {
+        // Jittered 25 to 100 Hz sampling with pauses of every length.
+        let mut seed = 7u64;
+        let mut next = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as f64 / (1u64 << 31) as f64
+        };
+        for floor_ms in [10.0, 50.0, 120.0, 250.0, 400.0] {
+            for flat_ms in [10.0, 100.0, 300.0, 400.0] {
+                let (mut w, mut m) = (
+                    Window::new(floor_ms, flat_ms),
+                    RingModel::new(floor_ms, flat_ms),
+                );
+                let mut t = 0.0;
+                for i in 0..5000 {
+                    t += match i % 500 {
+                        499 => 30.0 + 600.0 * next(),
+                        _ => 10.0 + 35.0 * next(),
+                    };
+                    let x = (100.0 * next()).round();
+                    let closed = w.push(t, x);
+                    assert_eq!(closed, m.push(t, x), "closed at {t}");
+                    assert_eq!(w.floor(), m.floor(), "floor at {t}");
+                    assert_eq!(w.flat_range(), m.flat_range(), "flat range at {t}");
+                    if closed {
+                        let (mn, mx) = m.recent(0);
+                        assert_eq!(w.newest_range(), mx - mn, "newest at {t}");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

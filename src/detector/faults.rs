@@ -19,6 +19,7 @@ use super::{DetectorConfig, FaultKind};
 
 #[derive(Debug, Clone)]
 pub(crate) struct FaultWatch {
+    /// The rails, for telling when a railed signal is sound again.
     rail_low: f64,
     rail_high: f64,
     rail_ms: f64,
@@ -28,8 +29,6 @@ pub(crate) struct FaultWatch {
     wild_sigma: f64,
     clear_ms: f64,
     wild_per_ms: f64,
-    /// Since when the signal has been at a rail (NaN: it is not).
-    railed_since: f64,
     /// Since when the flat window has been flat.
     flat_since: f64,
     /// Tracked mean of how far the signal lies below the baseline, in counts.
@@ -56,7 +55,6 @@ impl FaultWatch {
             clear_ms: cfg.fault_clear_ms,
             // The below-baseline measure averages over about 200 ms.
             wild_per_ms: 1.0 / 200.0,
-            railed_since: f64::NAN,
             flat_since: f64::NAN,
             below: 0.0,
             wild_since: f64::NAN,
@@ -67,26 +65,24 @@ impl FaultWatch {
         }
     }
 
-    /// Checks the rails on every sample (no learned level needed). Returns
-    /// a fault that has just started.
+    /// Checks the rails on every sample (no learned level needed), given
+    /// since when the signal has sat at one (NaN: it does not; the front
+    /// end tracks that). Returns a fault that has just started.
     #[inline]
-    pub(crate) fn rails(&mut self, t_ms: f64, x: f64) -> Option<FaultKind> {
-        if x <= self.rail_low || x >= self.rail_high {
-            if self.railed_since.is_nan() {
-                self.railed_since = t_ms;
-            }
-            if self.active.is_none() && t_ms - self.railed_since >= self.rail_ms {
-                return self.start(FaultKind::Railed);
-            }
-        } else {
-            self.railed_since = f64::NAN;
+    pub(crate) fn rails(&mut self, t_ms: f64, railed_since: f64) -> Option<FaultKind> {
+        // NaN (not at a rail) fails the comparison.
+        if t_ms - railed_since >= self.rail_ms && self.active.is_none() {
+            return self.start(FaultKind::Railed);
         }
         None
     }
 
-    /// Checks flatness and wildness against the learned level. `flat_range`
-    /// is the window's range when a bucket just closed.
+    /// Checks flatness and wildness against the learned level, outside a
+    /// fault. `newest` is the range of the window's bucket that closed on
+    /// this sample (-infinity if none did) and `flat` the flat window's
+    /// range then (NaN if none closed or the window is not yet known).
     #[inline]
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn signal(
         &mut self,
         t_ms: f64,
@@ -94,7 +90,8 @@ impl FaultWatch {
         x: f64,
         base: f64,
         sigma: f64,
-        flat_range: Option<f64>,
+        newest: f64,
+        flat: f64,
     ) -> Option<FaultKind> {
         let a = fmin(dt_ms * self.wild_per_ms, 1.0);
         self.below += a * (fmax(base - x, 0.0) - self.below);
@@ -105,21 +102,23 @@ impl FaultWatch {
         } else {
             self.wild_since = f64::NAN;
         }
-        if let Some(range) = flat_range {
-            self.still = range <= self.flat_sigma * sigma;
-            if self.still {
-                if self.flat_since.is_nan() {
-                    // The window already covers flat_ms of stillness.
-                    self.flat_since = t_ms - self.flat_ms;
-                }
-            } else {
-                self.flat_since = f64::NAN;
-            }
+        // A closed bucket brings a verdict on the flat window: the newest
+        // bucket alone moving more than a flat signal may settles it (not
+        // still), else the window's range does, when known. The common
+        // verdict, "not still" when it already was not, changes nothing, so
+        // the test is arranged to be rarely true: a bucket closes on a
+        // jittery four samples in five, which no branch predicts well.
+        let most = self.flat_sigma * sigma;
+        if newest > most || flat <= most {
+            self.judge_flat(newest <= most && flat <= most, t_ms);
+        } else if flat > most && (self.still || !self.flat_since.is_nan()) {
+            self.judge_flat(false, t_ms);
         }
         if self.active.is_some() {
             return None;
         }
-        if !self.flat_since.is_nan() && t_ms - self.flat_since >= self.flat_ms {
+        // A NaN `since` (not flat, not wild) fails these comparisons.
+        if t_ms - self.flat_since >= self.flat_ms {
             // Stuck far from the resting level is a rail we were not told of.
             let kind = if (x - base).abs() > 10.0 * sigma {
                 FaultKind::Railed
@@ -128,10 +127,24 @@ impl FaultWatch {
             };
             return self.start(kind);
         }
-        if !self.wild_since.is_nan() && t_ms - self.wild_since >= self.wild_ms {
+        if t_ms - self.wild_since >= self.wild_ms {
             return self.start(FaultKind::Wild);
         }
         None
+    }
+
+    /// Takes a verdict on the flat window: still (flat) or not.
+    #[inline(never)]
+    fn judge_flat(&mut self, still: bool, t_ms: f64) {
+        self.still = still;
+        if self.still {
+            if self.flat_since.is_nan() {
+                // The window already covers flat_ms of stillness.
+                self.flat_since = t_ms - self.flat_ms;
+            }
+        } else {
+            self.flat_since = f64::NAN;
+        }
     }
 
     fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {
@@ -148,6 +161,7 @@ impl FaultWatch {
         x: f64,
         flat_range: Option<f64>,
         sigma: f64,
+        railed_since: f64,
     ) -> Option<FaultKind> {
         let kind = self.active?;
         if let Some(r) = flat_range {
@@ -160,7 +174,7 @@ impl FaultWatch {
             // The baseline is frozen during a fault, so a re-seated pad at a
             // new level would look wild for ever: judge by spread instead.
             FaultKind::Wild => self.swinging,
-        } || !self.railed_since.is_nan();
+        } || !railed_since.is_nan();
         if bad {
             self.sound_since = f64::NAN;
             return None;

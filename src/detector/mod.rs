@@ -35,14 +35,16 @@
 
 mod baseline;
 mod faults;
+mod front;
 mod placement;
 
 use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use baseline::{Calibration, Level, Window};
+use baseline::{Calibration, Level};
 use faults::FaultWatch;
+pub use front::{FrontEnd, FrontKey, Prepared};
 use placement::BlinkMemory;
 
 /// A complete eye closure, as the detector estimates it.
@@ -528,12 +530,15 @@ struct Pending {
 #[derive(Debug, Clone)]
 pub struct BlinkDetector {
     cfg: DetectorConfig,
+    /// The detector's own front end (unused when a sweep shares one).
+    front: FrontEnd,
     started: bool,
+    /// The last sample's time (to judge a burst still going on at the end).
     last_t: f64,
-    prev_x: f64,
+    /// The floor window's minimum, as of the last sample.
+    window_floor: f64,
     calibration: Option<Calibration>,
     level: Level,
-    window: Window,
     faults: FaultWatch,
     memory: BlinkMemory,
     candidate: Option<Candidate>,
@@ -557,13 +562,13 @@ impl BlinkDetector {
         cfg.validate()?;
         Ok(BlinkDetector {
             level: Level::new(0.0, 1.0, cfg.baseline_ms),
-            window: Window::new(cfg.floor_ms, cfg.flat_ms),
+            front: FrontEnd::new(FrontKey::of(&cfg)),
             faults: FaultWatch::new(&cfg),
             memory: BlinkMemory::new(),
             cfg,
             started: false,
             last_t: f64::NEG_INFINITY,
-            prev_x: 0.0,
+            window_floor: f64::INFINITY,
             calibration: None,
             candidate: None,
             pending: None,
@@ -584,53 +589,53 @@ impl BlinkDetector {
 
     /// Feeds one sample. Times should not decrease; a time earlier than the
     /// last is taken as equal to it.
+    #[inline]
     pub fn push(&mut self, t_ms: f64, emg: i32) {
-        if t_ms.is_nan() {
-            return;
+        if let Some(p) = self.front.advance(t_ms, emg) {
+            self.push_prepared(&p);
         }
-        let x = f64::from(emg);
-        if !self.started {
-            self.start(t_ms, x);
-        }
-        let t = t_ms.max(self.last_t);
-        let dt = t - self.last_t;
-        let prev_t = self.last_t;
-        self.last_t = t;
-        let closed = self.window.push(t, x);
-        let newest = self.window.newest_range();
-        let flat_range = if !closed {
-            None
-        } else if self.faults.active.is_none() && newest > self.cfg.flat_sigma * self.level.sigma()
-        {
-            // The newest bucket alone moves more than a flat signal may: so
-            // does the whole window, and its full range need not be computed.
-            Some(newest)
-        } else {
-            self.window.flat_range()
-        };
+    }
 
-        if dt > GAP_MS {
+    /// Feeds one sample prepared by a [`FrontEnd`] built from this config's
+    /// [`FrontKey`] (or an equal one) and fed every sample, in order. This
+    /// is how a sweep shares one front end among many detectors; `push`
+    /// uses the detector's own.
+    #[inline(always)]
+    pub fn push_prepared(&mut self, p: &Prepared) {
+        let (t, x) = (p.t, p.x);
+        if !self.started {
+            self.start(t);
+        }
+        self.last_t = t;
+        self.window_floor = p.window_floor;
+        // Outside a fault the flat window is judged in `FaultWatch::signal`.
+        let was_sound = self.faults.active.is_none();
+        if p.dt > GAP_MS {
             self.abandon(t);
         }
-        if let Some(kind) = self.faults.rails(t, x) {
+        if let Some(kind) = self.faults.rails(t, p.railed_since) {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            self.push_in_fault(t, x, flat_range);
+            self.push_in_fault(p, was_sound);
             return;
         }
         if self.calibration.is_some() {
             self.push_calibrating(t, x);
             return;
         }
-        let dt_c = baseline::fmin(dt, MAX_STEP_MS);
+        let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
         let sigma = self.level.sigma();
-        if let Some(kind) = self
-            .faults
-            .signal(t, dt_c, x, self.level.base, sigma, flat_range)
-        {
+        if let Some(kind) = self.faults.signal(
+            t,
+            dt_c,
+            x,
+            self.level.base,
+            sigma,
+            p.newest_range,
+            p.flat_range,
+        ) {
             self.begin_fault(kind, t);
-            self.prev_x = x;
             return;
         }
 
@@ -640,7 +645,7 @@ impl BlinkDetector {
             }
         }
         if self.candidate.is_some() {
-            self.track(t, x);
+            self.track_out_of_line(t, x);
         } else {
             let floor = self.floor();
             let excess = x - floor;
@@ -656,36 +661,66 @@ impl BlinkDetector {
                 && t - self.last_fell_ms >= self.cfg.refractory_ms
             {
                 self.above_since = f64::NAN;
-                self.open(t, x, prev_t, self.prev_x, floor, sigma);
+                self.open_out_of_line(t, x, p.prev_t, p.prev_x, floor, sigma);
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
                 self.state = State::Open;
             }
         }
-        self.prev_x = x;
+    }
+
+    /// [`Self::track`], kept out of `push_prepared` so that the open-eye
+    /// path, most samples, stays small enough to inline into a sweep's loop.
+    #[inline(never)]
+    fn track_out_of_line(&mut self, t: f64, x: f64) {
+        self.track(t, x);
+    }
+
+    /// [`Self::open`], out of line for the same reason.
+    #[cold]
+    #[inline(never)]
+    fn open_out_of_line(&mut self, t: f64, x: f64, prev_t: f64, prev_x: f64, floor: f64, s: f64) {
+        self.open(t, x, prev_t, prev_x, floor, s);
+    }
+
+    /// The most a flat signal may move over the flat window.
+    #[inline]
+    fn flat_threshold(&self) -> f64 {
+        self.cfg.flat_sigma * self.level.sigma()
     }
 
     /// The very first sample: start calibrating.
     #[cold]
     #[inline(never)]
-    fn start(&mut self, t: f64, x: f64) {
+    fn start(&mut self, t: f64) {
         self.started = true;
-        self.last_t = t;
-        self.prev_x = x;
         self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
     }
 
     /// A sample inside a fault: only watch for its end. Kept out of the hot
-    /// path of `push`, which is the ordinary open-eye sample.
+    /// path of `push`, which is the ordinary open-eye sample. `was_sound`:
+    /// no fault was in force before this sample.
     #[cold]
     #[inline(never)]
-    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>) {
-        if let Some(kind) = self.faults.clears(t, x, flat_range, self.level.sigma()) {
+    fn push_in_fault(&mut self, p: &Prepared, was_sound: bool) {
+        let flat_range = if !p.closed {
+            None
+        } else if was_sound && p.newest_range > self.flat_threshold() {
+            // The newest bucket alone moves more than a flat signal may: so
+            // does the whole window, whatever its full range.
+            Some(p.newest_range)
+        } else {
+            Some(p.flat_range).filter(|r| !r.is_nan())
+        };
+        let (t, x) = (p.t, p.x);
+        if let Some(kind) = self
+            .faults
+            .clears(t, x, flat_range, self.level.sigma(), p.railed_since)
+        {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
             self.state = State::Calibrating;
         }
-        self.prev_x = x;
     }
 
     /// A sample while calibrating (the first seconds, and after a fault).
@@ -702,7 +737,6 @@ impl BlinkDetector {
                 self.state = State::Open;
             }
         }
-        self.prev_x = x;
     }
 
     /// The floor a blink must rise above: the recent minimum, but never far
@@ -711,7 +745,7 @@ impl BlinkDetector {
     #[inline]
     fn floor(&self) -> f64 {
         baseline::fmax(
-            self.window.floor(),
+            self.window_floor,
             self.level.base - 3.0 * self.level.sigma(),
         )
     }
@@ -1045,6 +1079,7 @@ impl BlinkDetector {
     }
 
     /// Emits the pending closure with its offset no later than `limit`.
+    #[inline(never)]
     fn emit_pending(&mut self, limit: f64) {
         if let Some(p) = self.pending.take() {
             let off = p.closure.offset_ms.min(limit).max(p.fell_ms);
@@ -1068,6 +1103,8 @@ impl BlinkDetector {
     }
 
     /// A pause in the samples: a burst in progress cannot be judged.
+    #[cold]
+    #[inline(never)]
     fn abandon(&mut self, t: f64) {
         self.retract(t);
         if let Some(p) = self.pending {
@@ -1075,6 +1112,8 @@ impl BlinkDetector {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn begin_fault(&mut self, kind: FaultKind, t: f64) {
         self.retract(t);
         if self.pending.is_some() {

@@ -1,9 +1,16 @@
 //! Parameter sweeps: a grid over named detector parameters, every config
 //! replayed over traces held in memory, scored and ranked.
 //!
-//! The inner loop is the detector's `push`/`poll` over a flat slice of
-//! samples and nothing else: no allocation per sample, only closures are
-//! collected. Configs run in parallel (rayon); each one replays every trace.
+//! Configs run in parallel (rayon), in small lockstep groups: configs that
+//! agree on the detector's [`FrontKey`] (its window and rail parameters,
+//! which a sweep rarely varies) share one [`FrontEnd`]. It prepares a block
+//! of samples once, in a buffer that stays in the cache, and every config of
+//! the group then runs its decisions over that block before the next is
+//! prepared. So the trace streams from memory once per group rather than
+//! once per config, and the work that depends on the samples alone is done
+//! once per group. The inner loop is `push_prepared`/`poll` and nothing
+//! else: no allocation per sample, only closures are collected. Results are
+//! bit for bit those of a lone detector fed with `push`.
 //!
 //! Parameters are named as in [`DetectorConfig::PARAMS`] and read and written
 //! through [`DetectorConfig::get`]/[`DetectorConfig::set`], so a parameter the
@@ -14,7 +21,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::detector::{BlinkDetector, Closure, ConfigError, DetectorConfig, Event};
+use crate::detector::{
+    BlinkDetector, Closure, ConfigError, DetectorConfig, Event, FrontEnd, FrontKey, Prepared,
+};
 use crate::trace::{Label, Sample};
 
 use super::metrics::{pool, score, Score, ScoreOptions};
@@ -254,26 +263,83 @@ impl Dataset {
 /// Replays `samples` through a fresh detector and returns its closures.
 pub fn run_detector(cfg: &DetectorConfig, samples: &[Sample]) -> Result<Vec<Closure>, ConfigError> {
     let mut d = BlinkDetector::new(cfg.clone())?;
-    // About 20 blinks a minute: reserving for that avoids most regrowth.
+    let mut out = Vec::with_capacity(closure_capacity(samples));
+    for s in samples {
+        d.push(s.t_ms, s.emg);
+        drain_closures(&mut d, &mut out);
+    }
+    d.finish();
+    drain_closures(&mut d, &mut out);
+    Ok(out)
+}
+
+/// Samples prepared per block: about 100 KB of [`Prepared`] samples, so a
+/// block stays in the core's L2 cache while every config of a group runs
+/// over it.
+const BLOCK: usize = 1024;
+/// Most configs advanced in lockstep over one block. More share the front
+/// end's work more thinly, but fewer groups balance worse across cores.
+const LOCKSTEP_MAX: usize = 16;
+
+/// Moves the closures among a detector's pending events into `out`.
+#[inline]
+fn drain_closures(d: &mut BlinkDetector, out: &mut Vec<Closure>) {
+    while let Some(e) = d.poll() {
+        if let Event::Closure(c) = e {
+            out.push(c);
+        }
+    }
+}
+
+/// Room for about 20 blinks a minute: reserving for that avoids most regrowth.
+fn closure_capacity(samples: &[Sample]) -> usize {
     let minutes = samples
         .last()
         .zip(samples.first())
         .map(|(b, a)| (b.t_ms - a.t_ms) / 60_000.0)
         .unwrap_or(0.0);
-    let mut out = Vec::with_capacity((minutes * 25.0).clamp(16.0, 1e6) as usize);
-    for s in samples {
-        d.push(s.t_ms, s.emg);
-        while let Some(e) = d.poll() {
-            if let Event::Closure(c) = e {
-                out.push(c);
+    (minutes * 25.0).clamp(16.0, 1e6) as usize
+}
+
+/// Replays `samples` through fresh detectors for `configs`, which must share
+/// one [`FrontKey`], block by block; returns each one's closures (exactly
+/// those of [`run_detector`]).
+pub fn run_lockstep(
+    configs: &[&DetectorConfig],
+    samples: &[Sample],
+) -> Result<Vec<Vec<Closure>>, ConfigError> {
+    let Some(first) = configs.first() else {
+        return Ok(Vec::new());
+    };
+    let key = FrontKey::of(first);
+    assert!(
+        configs.iter().all(|c| FrontKey::of(c) == key),
+        "run_lockstep: configs with different front keys"
+    );
+    let mut front = FrontEnd::new(key);
+    let mut detectors = configs
+        .iter()
+        .map(|c| BlinkDetector::new((*c).clone()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut out = vec![Vec::with_capacity(closure_capacity(samples)); configs.len()];
+    let mut block: Vec<Prepared> = Vec::with_capacity(BLOCK);
+    for chunk in samples.chunks(BLOCK) {
+        block.clear();
+        block.extend(chunk.iter().filter_map(|s| front.advance(s.t_ms, s.emg)));
+        // Sample by sample, each detector in turn: their long dependency
+        // chains (the baseline, the noise, the wildness measure each wait
+        // on their own previous value) are independent of one another, so
+        // the CPU overlaps them.
+        for p in &block {
+            for (d, out) in detectors.iter_mut().zip(&mut out) {
+                d.push_prepared(p);
+                drain_closures(d, out);
             }
         }
     }
-    d.finish();
-    while let Some(e) = d.poll() {
-        if let Event::Closure(c) = e {
-            out.push(c);
-        }
+    for (d, out) in detectors.iter_mut().zip(&mut out) {
+        d.finish();
+        drain_closures(d, out);
     }
     Ok(out)
 }
@@ -302,6 +368,28 @@ pub fn evaluate(
         let closures = run_detector(cfg, &d.samples)?;
         per_trace.push(score(&closures, &d.labels, d.span_ms(), opts));
     }
+    Ok(summarise(per_trace))
+}
+
+/// Scores configs that share one [`FrontKey`] over all datasets, in lockstep
+/// (see [`run_lockstep`]); the same evaluations as [`evaluate`] gives each.
+pub fn evaluate_lockstep(
+    configs: &[&DetectorConfig],
+    datasets: &[Dataset],
+    opts: &ScoreOptions,
+) -> Result<Vec<Evaluation>, ConfigError> {
+    let mut per_config = vec![Vec::with_capacity(datasets.len()); configs.len()];
+    for d in datasets {
+        let closures = run_lockstep(configs, &d.samples)?;
+        for (scores, closures) in per_config.iter_mut().zip(&closures) {
+            scores.push(score(closures, &d.labels, d.span_ms(), opts));
+        }
+    }
+    Ok(per_config.into_iter().map(summarise).collect())
+}
+
+/// Pools the per-trace scores of one config.
+fn summarise(mut per_trace: Vec<Score>) -> Evaluation {
     let mut pooled = pool(&per_trace);
     // The match lists served pooling; a sweep keeps thousands of these.
     for s in per_trace.iter_mut().chain(std::iter::once(&mut pooled)) {
@@ -312,12 +400,12 @@ pub fn evaluate(
     let f1s = per_trace.iter().map(|s| s.f1);
     let worst_f1 = f1s.clone().fold(f64::INFINITY, f64::min);
     let mean_f1 = f1s.sum::<f64>() / per_trace.len().max(1) as f64;
-    Ok(Evaluation {
+    Evaluation {
         per_trace,
         pooled,
         worst_f1: if worst_f1.is_finite() { worst_f1 } else { 0.0 },
         mean_f1,
-    })
+    }
 }
 
 /// What "best" means when several traces are scored together.
@@ -385,17 +473,44 @@ pub fn run_sweep(
     opts: &ScoreOptions,
     tick: impl Fn() + Sync,
 ) -> Result<Vec<Outcome>, ConfigError> {
-    candidates
+    // Configs sharing a front end, in the grid's order ...
+    let mut groups: Vec<(FrontKey, Vec<usize>)> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        let key = FrontKey::of(&c.config);
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
+        }
+    }
+    // ... cut into lockstep chunks, at least four per thread while there
+    // are configs enough, so no core idles at the end.
+    let per_chunk = (candidates.len() / (4 * rayon::current_num_threads())).clamp(1, LOCKSTEP_MAX);
+    let chunks: Vec<&[usize]> = groups
+        .iter()
+        .flat_map(|(_, members)| members.chunks(per_chunk))
+        .collect();
+    let evaluated = chunks
         .into_par_iter()
-        .map(|candidate| {
-            let evaluation = evaluate(&candidate.config, datasets, opts)?;
-            tick();
-            Ok(Outcome {
-                candidate,
-                evaluation,
-            })
+        .map(|chunk| {
+            let configs: Vec<&DetectorConfig> =
+                chunk.iter().map(|&i| &candidates[i].config).collect();
+            let evaluations = evaluate_lockstep(&configs, datasets, opts)?;
+            chunk.iter().for_each(|_| tick());
+            Ok(chunk.iter().copied().zip(evaluations).collect::<Vec<_>>())
         })
-        .collect()
+        .collect::<Result<Vec<_>, ConfigError>>()?;
+    let mut slots: Vec<Option<Evaluation>> = vec![None; candidates.len()];
+    for (i, e) in evaluated.into_iter().flatten() {
+        slots[i] = Some(e);
+    }
+    Ok(candidates
+        .into_iter()
+        .zip(slots)
+        .map(|(candidate, evaluation)| Outcome {
+            candidate,
+            evaluation: evaluation.expect("every candidate is in one chunk"),
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -559,6 +674,53 @@ mod tests {
         assert!(out[0].evaluation.worst_f1 > out[1].evaluation.worst_f1);
         assert_eq!(out[1].evaluation.pooled.true_positives, 0);
         assert!(out[0].evaluation.per_trace[0].matches.is_empty());
+    }
+
+    #[test]
+    fn lockstep_groups_score_as_lone_detectors() {
+        // Configs differing in their front key (floor_ms) as well as in
+        // their decisions: grouped, chunked and run in lockstep, each must
+        // score exactly as a lone detector fed with `push`.
+        let mut data = synthetic();
+        // A pause and a railed stretch, so the rarer paths run too.
+        data.samples
+            .retain(|s| !(20_000.0..22_000.0).contains(&s.t_ms));
+        for s in data.samples.iter_mut() {
+            if (40_000.0..41_000.0).contains(&s.t_ms) {
+                s.emg = 32767;
+            }
+        }
+        let data = vec![data.clone(), data];
+        let grid = Grid::new(
+            DetectorConfig::default(),
+            vec![
+                Axis::parse("floor_ms=100,250,400").unwrap(),
+                Axis::parse("on_sigma=3:9:1").unwrap(),
+                Axis::parse("min_closure_ms=20,150").unwrap(),
+            ],
+        )
+        .unwrap();
+        let (cands, _, _) = grid.candidates();
+        let opts = ScoreOptions::default();
+        let out = run_sweep(cands.clone(), &data, &opts, || {}).unwrap();
+        assert_eq!(out.len(), cands.len());
+        for (o, c) in out.iter().zip(&cands) {
+            assert_eq!(o.candidate, *c);
+            let lone = evaluate(&c.config, &data, &opts).unwrap();
+            assert_eq!(
+                format!("{:?}", o.evaluation),
+                format!("{lone:?}"),
+                "{:?}",
+                c.values
+            );
+        }
+        for c in &cands {
+            let lockstep = run_lockstep(&[&c.config], &data[0].samples).unwrap();
+            assert_eq!(
+                lockstep[0],
+                run_detector(&c.config, &data[0].samples).unwrap()
+            );
+        }
     }
 
     #[test]
