@@ -440,7 +440,7 @@ impl DetectorConfig {
 }
 
 /// A regular rhythm (chewing) has a period in this range ...
-const RHYTHM_PERIOD_MS: (f64, f64) = (400.0, 1100.0);
+const RHYTHM_PERIOD_MS: (f64, f64) = (400.0, 1300.0);
 /// ... and its intervals differ by at most this share of their mean.
 const RHYTHM_JITTER: f64 = 0.25;
 /// Bursts remembered for the rhythm test.
