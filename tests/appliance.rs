@@ -149,17 +149,14 @@ fn simulation_is_deterministic() {
 fn default_windows_cover_closures_and_little_else() {
     let mut report = Vec::new();
     let mut failed = false;
-    // (scenario, least coverage and most open-eye share asserted). The
-    // issue's bars are 0.95 and 0.05. With the detector as it is, calm at
-    // 25 Hz keeps 5.8 % of its frames from open eyes: 5.0 points from
-    // offset estimates late by > 100 ms (median +98 ms at 25 Hz, +53 ms at
-    // 50 Hz), 0.8 from onsets estimated > 40 ms early (the 60 ms pre-roll
-    // then reaches past the margin), none from false closures, the post-roll
-    // (0) or the clip cap (`window_losses_broken_down` below). So calm is held
-    // to what is reached, not to the target, until the detector's offset
-    // estimate closes the gap (the detector issue).
+    // (scenario, least coverage and most open-eye share asserted): the
+    // issue's bars, 0.95 and 0.05. Calm at 25 Hz used to keep 5.8 % of its
+    // frames from open eyes, nearly all from offset estimates late by more
+    // than 100 ms; the detector now ends a burst where it fell to a quarter
+    // of its peak (2.2 % here). Talking is reported, not asserted: its false
+    // closures are the detector's (`window_losses_broken_down` below).
     for (name, bars) in [
-        ("calm", Some((0.95, 0.07))),
+        ("calm", Some((0.95, 0.05))),
         ("calm_50hz", Some((0.95, 0.05))),
         ("calm_100hz", Some((0.95, 0.05))),
         ("drift", None),
