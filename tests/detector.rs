@@ -398,6 +398,27 @@ fn a_weak_blink_held_for_a_few_samples_is_found_and_a_lone_sample_as_tall_is_not
 }
 
 #[test]
+fn swings_far_beyond_any_blink_one_after_another_are_no_blinks() {
+    // Four blinks teach the typical height (200); then a pad peels: bursts
+    // five times as tall, 500 ms apart. The first may pass; the next do not.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..4 {
+        s = s.blink(200.0).rest(2000.0, 0.0);
+    }
+    for _ in 0..4 {
+        s = s
+            .shape(200.0, |dt| {
+                1000.0 * (std::f64::consts::PI * dt / 200.0).sin()
+            })
+            .rest(300.0, 0.0);
+    }
+    s = s.rest(3000.0, 0.0);
+    let c = closures(&s.run(cfg()));
+    assert!(c.len() <= 5, "{c:?}");
+    assert!(c.len() >= 4, "the blinks before: {c:?}");
+}
+
+#[test]
 fn the_same_blink_is_found_at_25_100_and_860_hz() {
     for hz in [25.0, 50.0, 100.0, 860.0] {
         let s = Signal::new(hz)

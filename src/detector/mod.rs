@@ -461,6 +461,10 @@ const SUSTAIN_MS: f64 = 35.0;
 const SUSTAIN_GATE_SIGMA: f64 = 4.5;
 /// The muscle let go of a burst when it fell below this share of its peak.
 const DROP_SHARE: f64 = 0.25;
+/// Two bursts taller than this many typical blinks within `ERRATIC_MS`
+/// are a pad peeling off (or a cable jerked about), not blinks.
+const ERRATIC_TYPICAL: f64 = 3.0;
+const ERRATIC_MS: f64 = 1500.0;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
 /// A double blink: the burst fell to this share of its peak ...
@@ -1033,7 +1037,16 @@ impl BlinkDetector {
                 .memory
                 .typical()
                 .is_some_and(|typ| c.peak_h > LONE_PEAK_TYPICAL * typ);
-        let blink = c.peak_h >= gate
+        // A pad peeling off swings up far beyond any blink, again and again.
+        let erratic = self.memory.typical().is_some_and(|typ| {
+            let big = ERRATIC_TYPICAL * typ;
+            c.peak_h > big
+                && self.bursts.iter().any(|&(bt, h)| {
+                    bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h > big
+                })
+        });
+        let blink = !erratic
+            && c.peak_h >= gate
             && (c.long
                 || (width >= SPIKE_SAMPLES * step
                     && !lone_peak
