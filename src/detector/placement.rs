@@ -26,6 +26,10 @@ const SNR_GOOD: f64 = 30.0;
 #[derive(Debug, Clone)]
 pub(crate) struct BlinkMemory {
     heights: [f64; KEPT],
+    /// `heights[..n]` in `f64::total_cmp` order (n = count, at most KEPT),
+    /// kept up to date on each record so the typical height is read off
+    /// without sorting.
+    sorted: [f64; KEPT],
     snrs: [f64; KEPT],
     next: usize,
     count: u32,
@@ -37,6 +41,7 @@ impl BlinkMemory {
     pub(crate) fn new() -> Self {
         BlinkMemory {
             heights: [0.0; KEPT],
+            sorted: [0.0; KEPT],
             snrs: [0.0; KEPT],
             next: 0,
             count: 0,
@@ -48,14 +53,38 @@ impl BlinkMemory {
     /// Records an accepted blink of `height` counts when the noise was `sigma`.
     pub(crate) fn record(&mut self, t_ms: f64, height: f64, sigma: f64) {
         self.forget_if_stale(t_ms);
-        self.heights[self.next] = height;
-        self.snrs[self.next] = height / sigma;
-        self.next = (self.next + 1) % KEPT;
+        let w = self.next;
+        let n_old = (self.count as usize).min(KEPT);
+        let replaced = self.heights[w];
+        self.heights[w] = height;
+        self.snrs[w] = height / sigma;
+        self.next = (w + 1) % KEPT;
         self.count = self.count.saturating_add(1);
         self.last_ms = t_ms;
         let n = (self.count as usize).min(KEPT);
-        let mut h = self.heights;
-        self.typical = median_in_place(&mut h[..n]);
+        if w == n_old && n == n_old + 1 {
+            // The remembered set grew by the new height.
+            sorted_insert(&mut self.sorted[..n], n_old, height);
+        } else if w < n_old && n == n_old {
+            // The new height took the place of an old one.
+            let at = self.sorted[..n_old]
+                .iter()
+                .position(|x| x.to_bits() == replaced.to_bits())
+                .unwrap_or(n_old - 1);
+            self.sorted.copy_within(at + 1..n_old, at);
+            sorted_insert(&mut self.sorted[..n], n_old - 1, height);
+        } else {
+            // After the memory was forgotten the write slot and the
+            // remembered prefix part ways: sort afresh.
+            self.sorted[..n].copy_from_slice(&self.heights[..n]);
+            self.sorted[..n].sort_unstable_by(f64::total_cmp);
+        }
+        let s = &self.sorted[..n];
+        self.typical = if n % 2 == 1 {
+            s[n / 2]
+        } else {
+            0.5 * (s[n / 2 - 1] + s[n / 2])
+        };
     }
 
     /// Drops the memory when no blink was accepted for a long time.
@@ -86,6 +115,14 @@ impl BlinkMemory {
             blinks: self.count,
         })
     }
+}
+
+/// Inserts `x` into `s[..len]` (sorted by `f64::total_cmp`), keeping
+/// `s[..=len]` sorted.
+fn sorted_insert(s: &mut [f64], len: usize, x: f64) {
+    let at = s[..len].partition_point(|y| y.total_cmp(&x).is_le());
+    s.copy_within(at..len, at + 1);
+    s[at] = x;
 }
 
 #[cfg(test)]
@@ -127,5 +164,28 @@ mod tests {
         }
         assert_eq!(weak.placement().unwrap().score, 0.0);
         assert_eq!(clear.placement().unwrap().score, 1.0);
+    }
+
+    #[test]
+    fn kept_order_gives_the_median_of_the_remembered_heights() {
+        // Pseudo-random heights with ties, and gaps that make the memory
+        // forget, checked against a fresh sort each time.
+        let mut m = BlinkMemory::new();
+        let mut seed: u64 = 12345;
+        let mut t = 0.0;
+        for i in 0..2000 {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let h = ((seed >> 40) % 50) as f64;
+            t += if i % 97 == 0 { 40_000.0 } else { 500.0 };
+            m.record(t, h, 2.0);
+            let n = (m.count as usize).min(KEPT);
+            let mut fresh = m.heights;
+            assert_eq!(
+                m.typical.to_bits(),
+                median_in_place(&mut fresh[..n]).to_bits()
+            );
+        }
     }
 }
