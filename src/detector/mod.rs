@@ -453,12 +453,15 @@ const MAX_STEP_MS: f64 = 200.0;
 /// A long closure rose like a blink: within `rise_ms` it reached this share
 /// of its highest point so far.
 const LONG_EARLY_SHARE: f64 = 0.6;
-/// A weak blink: above the floor by this many noise units ...
-const SUSTAIN_SIGMA: f64 = 4.0;
+/// A weak blink: above the floor by this share of `on_sigma` (4 noise
+/// units by default) ...
+const SUSTAIN_SHARE: f64 = 0.8;
 /// ... for this long (two samples at 25 Hz) ...
 const SUSTAIN_MS: f64 = 35.0;
-/// ... is a closure if its peak reaches this many noise units.
-const SUSTAIN_GATE_SIGMA: f64 = 4.5;
+/// ... is a closure if its peak reaches `closure_sigma` less this many
+/// noise units (4.5 by default; never below half of it). Both follow the
+/// configured levels, so a stricter config is stricter here too.
+const SUSTAIN_GATE_LESS: f64 = 1.0;
 /// The muscle let go of a burst when it fell below this share of its peak.
 const DROP_SHARE: f64 = 0.25;
 /// Two bursts taller than this many typical blinks within `ERRATIC_MS`
@@ -510,7 +513,7 @@ struct Candidate {
     last_t: f64,
     /// Longer than `blink_ms` and rose like a blink: a long closure.
     long: bool,
-    /// Stayed `SUSTAIN_SIGMA` above its reference for `SUSTAIN_MS`: a
+    /// Stayed `SUSTAIN_SHARE * on_sigma` above its reference for `SUSTAIN_MS`: a
     /// weak blink need not reach `closure_sigma`.
     sustained: bool,
     above_since: f64,
@@ -547,7 +550,7 @@ pub struct BlinkDetector {
     memory: BlinkMemory,
     candidate: Option<Candidate>,
     pending: Option<Pending>,
-    /// Since when the signal has stayed `SUSTAIN_SIGMA` above the floor (NaN: it has not).
+    /// Since when the signal has stayed `SUSTAIN_SHARE * on_sigma` above the floor (NaN: it has not).
     above_since: f64,
     /// When the last burst fell (for the refractory time).
     last_fell_ms: f64,
@@ -656,7 +659,7 @@ impl BlinkDetector {
             // A weak blink may never reach `on_sigma`, but it stays up for
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too.
-            if excess < SUSTAIN_SIGMA * sigma {
+            if excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
                 self.above_since = f64::NAN;
             } else if self.above_since.is_nan() {
                 self.above_since = t;
@@ -778,7 +781,7 @@ impl BlinkDetector {
         self.bursts_next = (slot + 1) % RHYTHM_KEPT;
 
         let h = x - floor;
-        let level_s = SUSTAIN_SIGMA * sigma;
+        let level_s = SUSTAIN_SHARE * self.cfg.on_sigma * sigma;
         let since = match (h >= level_s, prev_x - floor >= level_s) {
             (false, _) => f64::NAN,
             (true, true) => prev_t,
@@ -880,7 +883,7 @@ impl BlinkDetector {
         } else if c.drop_t.is_nan() && c.last_h >= drop && c.last_h > h {
             c.drop_t = c.last_t + (c.last_h - drop) / (c.last_h - h) * (t - c.last_t);
         }
-        if h < SUSTAIN_SIGMA * s {
+        if h < SUSTAIN_SHARE * self.cfg.on_sigma * s {
             c.above_since = f64::NAN;
         } else if c.above_since.is_nan() {
             c.above_since = t;
@@ -979,7 +982,7 @@ impl BlinkDetector {
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
         let sigmas = if c.sustained {
-            SUSTAIN_GATE_SIGMA.min(self.cfg.closure_sigma)
+            (self.cfg.closure_sigma - SUSTAIN_GATE_LESS).max(0.5 * self.cfg.closure_sigma)
         } else {
             self.cfg.closure_sigma
         };
