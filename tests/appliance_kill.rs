@@ -10,6 +10,29 @@ use std::time::Duration;
 use common::*;
 use rand::{Rng, SeedableRng};
 
+/// Starts a real-time simulated session (320x240) writing to `sessions`,
+/// replaying `trace` with `config`, plus `extra` flags; output discarded.
+fn spawn_run(
+    sessions: &std::path::Path,
+    trace: &std::path::Path,
+    config: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_augenblick"))
+        .args(["-q", "run", "--simulate", "--realtime", "--size", "320x240"])
+        .arg("--sessions")
+        .arg(sessions)
+        .arg("--trace")
+        .arg(trace)
+        .arg("--config")
+        .arg(config)
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
 fn ffmpeg_reads(clip: &std::path::Path) -> Result<(), String> {
     let out = Command::new("ffmpeg")
         .args(["-v", "error", "-f", "mjpeg", "-i"])
@@ -68,22 +91,7 @@ fn kill_9_during_a_long_closure_keeps_its_frames() {
     std::fs::write(&trace, long_closure_trace()).unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
-    let bin = env!("CARGO_BIN_EXE_augenblick");
-    let run = |extra: &[&str]| {
-        Command::new(bin)
-            .args(["-q", "run", "--simulate", "--realtime", "--size", "320x240"])
-            .arg("--sessions")
-            .arg(&sessions)
-            .arg("--trace")
-            .arg(&trace)
-            .arg("--config")
-            .arg(&config)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let run = |extra: &[&str]| spawn_run(&sessions, &trace, &config, extra);
     let kills_ms = [6500u64, 7600, 8600];
     for &at in &kills_ms {
         let start = std::time::Instant::now();
@@ -160,29 +168,7 @@ fn kill_9_loses_nothing_completed() {
     std::fs::write(&trace, text).unwrap();
     let config = dir.path().join("config.toml");
     std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
-    let bin = env!("CARGO_BIN_EXE_augenblick");
-    let run = |extra: &[&str]| {
-        Command::new(bin)
-            .args([
-                "-q",
-                "run",
-                "--simulate",
-                "--realtime",
-                "--size",
-                "320x240",
-                "--sessions",
-            ])
-            .arg(&sessions)
-            .arg("--trace")
-            .arg(&trace)
-            .arg("--config")
-            .arg(&config)
-            .args(extra)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
-    };
+    let run = |extra: &[&str]| spawn_run(&sessions, &trace, &config, extra);
     let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
     let kills = 20;
     for _ in 0..kills {

@@ -73,14 +73,7 @@ fn blinks_mode_shows_every_kept_frame_in_order_for_its_real_duration() {
         .map(|f| (f.clip, f.index));
     TORN.with(|t| *t.borrow_mut() = torn_frame);
     let out = tmp.path().join("blinks.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-    ]);
+    let o = export_film(&[fx.dir.as_path()], &out, &["--preset", "ultrafast"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     assert_eq!((film.width, film.height), (320, 240));
@@ -136,16 +129,11 @@ fn negative_cut_lasts_the_session_with_frames_at_their_real_times() {
         },
     );
     let out = tmp.path().join("negative.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--mode".as_ref(),
-        "negative".as_ref(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &["--mode", "negative", "--preset", "ultrafast"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     let n = film.stamps.len() as f64;
@@ -184,17 +172,11 @@ fn several_sessions_come_in_time_order() {
     let late = session_with(tmp.path(), spec("b-late", "2026-11-23T10:00:00+01:00", 1));
     let early = session_with(tmp.path(), spec("a-early", "2026-11-23T09:30:00Z", 2));
     let out = tmp.path().join("two.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        late.dir.as_os_str(),
-        early.dir.as_os_str(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "--mode".as_ref(),
-        "negative".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(
+        &[late.dir.as_path(), early.dir.as_path()],
+        &out,
+        &["--preset", "ultrafast", "--mode", "negative"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     // 10:00+01:00 is 09:00Z: "b-late" started first.
@@ -214,14 +196,7 @@ fn torn_and_corrupt_clips_are_skipped_with_a_warning_naming_them() {
     let fx = session(tmp.path());
     let (clip, index) = fx.corrupt.unwrap();
     let out = tmp.path().join("film.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(&[fx.dir.as_path()], &out, &["--preset", "ultrafast"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let err = stderr(&o);
     let torn = format!("{:06}.mjpeg", fx.torn_clip.unwrap());
@@ -245,14 +220,7 @@ fn a_failed_export_leaves_nothing_under_the_output_name() {
     let fx = session(tmp.path());
     let out = tmp.path().join("film.mp4");
     // The encoder refuses the preset after the part file was opened.
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--preset".as_ref(),
-        "no-such-preset".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(&[fx.dir.as_path()], &out, &["--preset", "no-such-preset"]);
     assert!(!o.status.success());
     assert!(!out.exists());
     assert!(
@@ -283,14 +251,7 @@ fn codec_copy_keeps_the_jpeg_bytes_at_their_real_times() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path());
     let out = tmp.path().join("film.mkv");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--codec".as_ref(),
-        "copy".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(&[fx.dir.as_path()], &out, &["--codec", "copy"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let packets = packets(&out);
     let good = fx.good_frames();
@@ -333,16 +294,11 @@ fn the_fallback_encoder_makes_a_film_too() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path());
     let out = tmp.path().join("film.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--encoder".as_ref(),
-        "mpeg4".as_ref(),
-        "--crf".as_ref(),
-        "12".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &["--encoder", "mpeg4", "--crf", "12"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("mpeg4"), "{}", stderr(&o));
     let film = decode(&out);
@@ -355,21 +311,21 @@ fn separators_and_burn_in() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path());
     let out = tmp.path().join("film.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--separator".as_ref(),
-        "flash".as_ref(),
-        "--burn-in".as_ref(),
-        "--size".as_ref(),
-        "640x480".as_ref(),
-        "--fps".as_ref(),
-        "60".as_ref(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &[
+            "--separator",
+            "flash",
+            "--burn-in",
+            "--size",
+            "640x480",
+            "--fps",
+            "60",
+            "--preset",
+            "ultrafast",
+        ],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     assert_eq!((film.width, film.height, film.fps), (640, 480, 60.0));
@@ -396,16 +352,11 @@ fn codec_copy_negative_cut_lasts_the_session() {
         },
     );
     let out = tmp.path().join("negative.mkv");
-    let o = augenblick([
-        "film".as_ref(),
-        fx.dir.as_os_str(),
-        "--codec".as_ref(),
-        "copy".as_ref(),
-        "--mode".as_ref(),
-        "negative".as_ref(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &["--codec", "copy", "--mode", "negative"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();

@@ -43,30 +43,18 @@ fn films_of_a_simulated_session_match_its_frames_csv() {
         .unwrap();
 
     let blinks = tmp.path().join("blinks.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        dir.as_os_str(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "-o".as_ref(),
-        blinks.as_os_str(),
-    ]);
+    let o = export_film(&[dir.as_path()], &blinks, &["--preset", "ultrafast"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&blinks);
     assert!(film.stamps.iter().all(Option::is_some));
     assert_eq!(film.shown(), kept);
 
     let negative = tmp.path().join("negative.mp4");
-    let o = augenblick([
-        "film".as_ref(),
-        dir.as_os_str(),
-        "--mode".as_ref(),
-        "negative".as_ref(),
-        "--preset".as_ref(),
-        "ultrafast".as_ref(),
-        "-o".as_ref(),
-        negative.as_os_str(),
-    ]);
+    let o = export_film(
+        &[dir.as_path()],
+        &negative,
+        &["--mode", "negative", "--preset", "ultrafast"],
+    );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&negative);
     assert_eq!(film.shown(), kept);

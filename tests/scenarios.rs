@@ -42,23 +42,7 @@ fn run_physio(scene: physio::Scene, hz: f64, seeds: std::ops::Range<u64>) -> Row
         fn_ += s.false_negatives;
         lats.extend(s.matches.iter().map(|m| m.latency_ms));
     }
-    lats.sort_by(f64::total_cmp);
-    let p = tp as f64 / (tp + fp).max(1) as f64;
-    let r = tp as f64 / (tp + fn_).max(1) as f64;
-    let q = |f: f64| {
-        lats.get(((lats.len() as f64 - 1.0) * f).round() as usize)
-            .copied()
-            .unwrap_or(f64::NAN)
-    };
-    Row {
-        name: format!("{}@{hz}", scene.name()),
-        f1: 2.0 * p * r / (p + r).max(1e-9),
-        precision: p,
-        recall: r,
-        lat_med: q(0.5),
-        lat_p90: q(0.9),
-        labels: tp + fn_,
-    }
+    row(format!("{}@{hz}", scene.name()), tp, fp, fn_, lats)
 }
 
 fn run_synth(scenario: Scenario, seeds: std::ops::Range<u64>, minutes: f64) -> Row {

@@ -32,6 +32,15 @@ where
         .expect("ran")
 }
 
+/// Runs `augenblick film SESSIONS... FLAGS... -o OUT`.
+pub fn export_film(sessions: &[&Path], out: &Path, flags: &[&str]) -> Output {
+    let mut args: Vec<&std::ffi::OsStr> = vec!["film".as_ref()];
+    args.extend(sessions.iter().map(|s| s.as_os_str()));
+    args.extend(flags.iter().map(std::ffi::OsStr::new));
+    args.extend(["-o".as_ref(), out.as_os_str()]);
+    augenblick(args)
+}
+
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
