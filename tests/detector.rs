@@ -300,6 +300,31 @@ fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
 }
 
 #[test]
+fn cable_tugs_on_a_walking_beat_do_not_raise_the_bar_for_a_blink() {
+    // Four blinks teach the typical height (200). Then walking: the cable
+    // tugs once a step, one sample each, taller than the blinks. Tugs are
+    // no rhythm of the face: a blink on the beat of the steps is a blink.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..4 {
+        s = s.blink(200.0).rest(2000.0, 0.0);
+    }
+    for _ in 0..6 {
+        s = s.spike(300.0).rest(680.0, 0.0);
+    }
+    let blink_at = s.t();
+    s = s.blink(200.0).rest(2000.0, 0.0);
+    let events = s.run(cfg());
+    let found = closures(&events);
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert!(
+        (found[4].detected_ms - blink_at).abs() <= 80.0,
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+    // The tugs were each announced and retracted.
+    assert_eq!(onsets(&events).len(), 4 + 6 + 1, "{events:?}");
+}
+
+#[test]
 fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     // No blinks to learn from first: chewing as tall as a blink, one chew a
     // second. The first chews cannot be told from blinks; once three came on

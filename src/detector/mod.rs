@@ -556,7 +556,8 @@ pub struct BlinkDetector {
     last_fell_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
     last_offset_ms: f64,
-    /// Recent bursts: when they were announced and how tall they grew.
+    /// Recent bursts: when they were announced and how tall they grew
+    /// (negative: a spike, which is no part of a rhythm).
     bursts: [(f64, f64); RHYTHM_KEPT],
     bursts_next: usize,
     state: State,
@@ -1045,16 +1046,21 @@ impl BlinkDetector {
             let big = ERRATIC_TYPICAL * typ;
             c.peak_h > big
                 && self.bursts.iter().any(|&(bt, h)| {
-                    bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h > big
+                    bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h.abs() > big
                 })
         });
+        // A spike (a cable tug, a jolt): too narrow or too brief for a
+        // muscle. Tugs come often while walking; they are no rhythm of the
+        // face, so the rhythm test must not count them (it would raise the
+        // bar for the next blink), but the erratic test still does.
+        let spike = !c.long
+            && (width < SPIKE_SAMPLES * step || lone_peak || fell - c.rose_ms < self.cfg.spike_ms);
+        if spike {
+            self.bursts[c.slot].1 = -c.peak_h;
+        }
         let blink = !erratic
             && c.peak_h >= gate
-            && (c.long
-                || (width >= SPIKE_SAMPLES * step
-                    && !lone_peak
-                    && fell - c.rose_ms >= self.cfg.spike_ms
-                    && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
+            && (c.long || (!spike && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
         if !blink {
             self.events.push_back(Event::Retracted {
