@@ -200,6 +200,53 @@ impl Level {
     }
 }
 
+/// How busy the face is: the spread of the signal over its floor lately.
+///
+/// Talking and chewing leak bursts into the envelope that mostly stay below
+/// the onset level, yet they make the height over the floor spread wider
+/// than at rest. This tracks the standard deviation of that height over
+/// about the last `SPREAD_MS`, clipped at `SPREAD_CLIP` noise units so a
+/// cable tug counts for little, and measured from the floor, so a step or
+/// a smile's slow rise counts for little too.
+#[derive(Debug, Clone)]
+pub(crate) struct Spread {
+    mean: f64,
+    var: f64,
+}
+
+/// Time constant of the spread.
+const SPREAD_MS: f64 = 1000.0;
+/// Heights over the floor count up to this many noise units.
+const SPREAD_CLIP: f64 = 6.0;
+
+impl Spread {
+    pub(crate) fn new() -> Self {
+        Spread {
+            mean: f64::NAN,
+            var: 0.0,
+        }
+    }
+
+    /// Learns from one sample `excess` over the floor, outside any burst.
+    #[inline]
+    pub(crate) fn update(&mut self, excess: f64, sigma: f64, dt_ms: f64) {
+        if self.mean.is_nan() {
+            self.mean = 0.0;
+            self.var = 0.5 * sigma * sigma;
+        }
+        let e = fmin(fmax(excess, 0.0), SPREAD_CLIP * sigma);
+        let a = fmin(dt_ms * (1.0 / SPREAD_MS), 1.0);
+        let d = e - self.mean;
+        self.mean += a * d;
+        self.var += a * (d * d - self.var);
+    }
+
+    /// The spread, in counts.
+    pub(crate) fn sd(&self) -> f64 {
+        self.var.sqrt()
+    }
+}
+
 /// Minimum and maximum over the last few hundred ms, in time buckets.
 ///
 /// At 25 Hz a bucket closes on four samples in five, and each close needs
@@ -409,6 +456,50 @@ impl Window {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Feeds `Spread` 20 s at 25 Hz of `f(i)`, the height over the floor
+    /// of sample i, with noise 1; returns the spread in noise units.
+    fn spread_of(f: impl Fn(usize) -> f64) -> f64 {
+        let mut s = Spread::new();
+        for i in 0..500 {
+            s.update(f(i), 1.0, 40.0);
+        }
+        s.sd()
+    }
+
+    /// Something like rest over the floor: 0 to 3 noise units, irregular.
+    fn rest(i: usize) -> f64 {
+        ((i * 7919) % 13) as f64 * 0.25
+    }
+
+    #[test]
+    fn spread_is_small_at_rest_and_large_while_talking() {
+        let quiet = spread_of(rest);
+        assert!(quiet < 1.3, "{quiet}");
+        // Syllables: 3 to 5 units over the floor, about 4 a second.
+        let talking = spread_of(|i| {
+            rest(i)
+                + if i % 6 < 3 {
+                    3.0 + (i % 5) as f64 * 0.5
+                } else {
+                    0.0
+                }
+        });
+        assert!(
+            talking > 1.5 * quiet && talking > 2.0,
+            "{talking} vs {quiet}"
+        );
+    }
+
+    #[test]
+    fn spread_counts_a_cable_tug_for_little() {
+        let quiet = spread_of(rest);
+        // A tug of 200 noise units once a second counts as 6.
+        let tugs = spread_of(|i| if i % 25 == 0 { 200.0 } else { rest(i) });
+        assert!(tugs < quiet + 1.5, "{tugs} vs {quiet}");
+        let clipped = spread_of(|i| if i % 25 == 0 { SPREAD_CLIP } else { rest(i) });
+        assert!((tugs - clipped).abs() < 1e-12, "{tugs} vs {clipped}");
+    }
 
     #[test]
     fn median_sorts_as_total_cmp() {

@@ -15,8 +15,9 @@
 //!    moment a live system can act. A smile's slow rise drags the floor up
 //!    with it and rarely gets here; a blink's rise is too fast to.
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
-//!    closure needs height (`closure_sigma`, and a share of the wearer's
-//!    typical blink, and, when bursts come rhythmically as in chewing and
+//!    closure needs height (`closure_sigma`, more while the face is busy
+//!    talking or chewing, see [`baseline::Spread`]; a share of the wearer's
+//!    typical blink; and, when bursts come rhythmically as in chewing and
 //!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
 //!    height), and a blink's rise (peak within `rise_ms`). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a long
@@ -42,7 +43,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use baseline::{Calibration, Level};
+use baseline::{Calibration, Level, Spread};
 use faults::FaultWatch;
 pub use front::{FrontEnd, FrontKey, Prepared};
 use placement::BlinkMemory;
@@ -470,6 +471,13 @@ const ERRATIC_TYPICAL: f64 = 3.0;
 const ERRATIC_MS: f64 = 1500.0;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
+/// The spread of the height over the floor (see [`baseline::Spread`]) at
+/// rest is up to about this many noise units at 25 Hz (less at higher rates,
+/// where neighbouring samples agree). A face busier than that (talking,
+/// chewing) raises the noise part of a closure's bar in proportion: a
+/// syllable that pokes above 5.5 noise units while the spread is half as
+/// large again is no blink, a blink 10 units tall still is.
+const REST_SPREAD: f64 = 1.5;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`), sharply:
@@ -524,6 +532,8 @@ struct Candidate {
     context_h: f64,
     /// Its slot in the burst history.
     slot: usize,
+    /// How much busier than at rest the face was when it began (at least 1).
+    busy: f64,
 }
 
 /// A closure whose burst has fallen, held while the lid reopens passively.
@@ -552,6 +562,8 @@ pub struct BlinkDetector {
     pending: Option<Pending>,
     /// Since when the signal has stayed `SUSTAIN_SHARE * on_sigma` above the floor (NaN: it has not).
     above_since: f64,
+    /// How busy the face is lately (talking, chewing).
+    spread: Spread,
     /// When the last burst fell (for the refractory time).
     last_fell_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
@@ -581,6 +593,7 @@ impl BlinkDetector {
             candidate: None,
             pending: None,
             above_since: f64::NAN,
+            spread: Spread::new(),
             last_fell_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
@@ -657,6 +670,7 @@ impl BlinkDetector {
         } else {
             let floor = self.floor();
             let excess = x - floor;
+            self.spread.update(excess, sigma, dt_c);
             // A weak blink may never reach `on_sigma`, but it stays up for
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too.
@@ -811,6 +825,7 @@ impl BlinkDetector {
             drop_t: f64::NAN,
             context_h,
             slot,
+            busy: (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0),
         });
         self.state = State::Rising;
         self.events.push_back(Event::Onset {
@@ -987,7 +1002,7 @@ impl BlinkDetector {
         } else {
             self.cfg.closure_sigma
         };
-        (sigmas * c.sigma)
+        (sigmas * c.sigma * c.busy)
             .max(self.cfg.typical_share * typical)
             .max(self.cfg.rhythm_ratio * c.context_h)
     }
