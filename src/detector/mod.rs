@@ -624,7 +624,10 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            self.push_in_fault(p, was_sound);
+            // Only what the fault watch needs is passed on, by value: a
+            // reference to `p` would make every sample write it to memory.
+            let flat_range = self.fault_flat_range(p, was_sound);
+            self.push_in_fault(t, x, flat_range, p.railed_since);
             return;
         }
         if self.calibration.is_some() {
@@ -704,13 +707,12 @@ impl BlinkDetector {
         self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
     }
 
-    /// A sample inside a fault: only watch for its end. Kept out of the hot
-    /// path of `push`, which is the ordinary open-eye sample. `was_sound`:
-    /// no fault was in force before this sample.
-    #[cold]
-    #[inline(never)]
-    fn push_in_fault(&mut self, p: &Prepared, was_sound: bool) {
-        let flat_range = if !p.closed {
+    /// Inside a fault: the flat window's range when a bucket closed on this
+    /// sample and it is known. `was_sound`: no fault was in force before
+    /// this sample.
+    #[inline(always)]
+    fn fault_flat_range(&self, p: &Prepared, was_sound: bool) -> Option<f64> {
+        if !p.closed {
             None
         } else if was_sound && p.newest_range > self.flat_threshold() {
             // The newest bucket alone moves more than a flat signal may: so
@@ -718,11 +720,17 @@ impl BlinkDetector {
             Some(p.newest_range)
         } else {
             Some(p.flat_range).filter(|r| !r.is_nan())
-        };
-        let (t, x) = (p.t, p.x);
+        }
+    }
+
+    /// A sample inside a fault: only watch for its end. Kept out of the hot
+    /// path of `push`, which is the ordinary open-eye sample.
+    #[cold]
+    #[inline(never)]
+    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>, railed_since: f64) {
         if let Some(kind) = self
             .faults
-            .clears(t, x, flat_range, self.level.sigma(), p.railed_since)
+            .clears(t, x, flat_range, self.level.sigma(), railed_since)
         {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
