@@ -296,12 +296,9 @@ impl Window {
     /// Stores the current bucket as the newest closed one and starts an empty one.
     #[inline(always)]
     fn store(&mut self) {
-        self.newest = if self.newest == 0 {
-            RING - 1
-        } else {
-            self.newest - 1
-        };
-        let i = self.newest;
+        // Masked, so the compiler sees `i < RING` and checks no bounds.
+        let i = (self.newest + RING - 1) % RING;
+        self.newest = i;
         self.mins[i] = self.cur_min;
         self.mins[i + RING] = self.cur_min;
         self.maxs[i] = self.cur_max;
