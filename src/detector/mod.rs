@@ -826,14 +826,18 @@ impl BlinkDetector {
         });
     }
 
-    /// Follows a candidate through one more sample.
+    /// Follows a candidate through one more sample. The candidate is
+    /// updated in place: a copy in and out would move all its fields on
+    /// every sample of a burst.
     fn track(&mut self, t: f64, x: f64) {
-        let Some(mut c) = self.candidate else { return };
+        let cfg = &self.cfg;
+        let (off_sigma, on_sigma, rise_ms) = (cfg.off_sigma, cfg.on_sigma, cfg.rise_ms);
+        let Some(c) = &mut self.candidate else { return };
         let h = x - c.reference;
         let s = c.sigma;
         // A long closure is held by a tonic squeeze that wavers and may be
         // weak: it ends at half the usual off level.
-        let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * self.cfg.off_sigma * s;
+        let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * off_sigma * s;
         if h < off {
             // Fell: interpolate the crossing of the off level.
             let fell = if c.last_h > off && c.last_h > h {
@@ -845,7 +849,6 @@ impl BlinkDetector {
                 c.post_h = h;
                 c.post_t = t;
             }
-            self.candidate = Some(c);
             self.decide(fell, t);
             return;
         }
@@ -857,10 +860,10 @@ impl BlinkDetector {
         if !c.long
             && sharp
             && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
-            && rise >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
+            && rise >= (on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
         {
             let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
-            self.decide(c.valley_t, t);
+            self.decide(prev_t, t);
             self.open(t, x, prev_t, prev_x, reference, s);
             return;
         }
@@ -882,7 +885,7 @@ impl BlinkDetector {
                 c.valley_t = t;
             }
         }
-        if t - c.detected_ms <= self.cfg.rise_ms {
+        if t - c.detected_ms <= rise_ms {
             c.early_h = c.early_h.max(h);
         }
         let drop = DROP_SHARE * c.peak_h;
@@ -891,20 +894,28 @@ impl BlinkDetector {
         } else if c.drop_t.is_nan() && c.last_h >= drop && c.last_h > h {
             c.drop_t = c.last_t + (c.last_h - drop) / (c.last_h - h) * (t - c.last_t);
         }
-        if h < SUSTAIN_SHARE * self.cfg.on_sigma * s {
+        if h < SUSTAIN_SHARE * on_sigma * s {
             c.above_since = f64::NAN;
         } else if c.above_since.is_nan() {
             c.above_since = t;
         } else if t - c.above_since >= SUSTAIN_MS {
             c.sustained = true;
         }
-        let since = t - c.detected_ms;
         c.last_h = h;
         c.last_t = t;
-        self.candidate = Some(c);
+        let since = t - c.detected_ms;
+        let (long, early_h, peak_h, onset_ms) = (c.long, c.early_h, c.peak_h, c.onset_ms);
+        // Judged as the burst stood before this sample could make it a long
+        // closure (which then shows from the next sample on).
+        let closed = c.long || (!c.post_t.is_nan() && c.post_h >= on_sigma * s);
 
-        if !c.long && since >= self.cfg.blink_ms {
-            if c.early_h >= LONG_EARLY_SHARE * c.peak_h && c.peak_h >= self.gate(&c) {
+        if !long && since >= self.cfg.blink_ms {
+            if early_h >= LONG_EARLY_SHARE * peak_h
+                && self
+                    .candidate
+                    .as_ref()
+                    .is_some_and(|c| peak_h >= self.gate(c))
+            {
                 if let Some(c) = &mut self.candidate {
                     c.long = true;
                 }
@@ -917,18 +928,14 @@ impl BlinkDetector {
                 return;
             }
         }
-        if t - c.onset_ms >= self.cfg.max_closure_ms {
+        if t - onset_ms >= self.cfg.max_closure_ms {
             // Closures end; this did not: a step of the baseline that stayed.
             self.retract(t);
             self.level.reseed(x);
             self.last_fell_ms = t + self.cfg.floor_ms;
             return;
         }
-        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= self.cfg.on_sigma * s) {
-            State::Closed
-        } else {
-            State::Rising
-        };
+        self.state = if closed { State::Closed } else { State::Rising };
     }
 
     /// Median height of the bursts that make `t` part of a rhythm; else 0.
