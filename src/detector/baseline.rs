@@ -257,6 +257,7 @@ impl Spread {
 /// always the contiguous run starting at `newest`, and a window is a plain
 /// slice of it, read without modulo arithmetic or a test per bucket.
 #[derive(Debug, Clone)]
+#[repr(C)]
 pub(crate) struct Window {
     mins: [f64; 2 * RING],
     maxs: [f64; 2 * RING],
@@ -264,8 +265,10 @@ pub(crate) struct Window {
     newest: usize,
     /// Bit k set: the bucket closed k buckets ago had a sample.
     occupied: u32,
-    bucket_end: f64,
+    /// The current bucket's extremes, apart: side by side, the compiler
+    /// updates them as one vector, which takes three times the instructions.
     cur_min: f64,
+    bucket_end: f64,
     cur_max: f64,
     /// Closed buckets that make up the floor window (besides the current one).
     n_floor: usize,
@@ -274,7 +277,9 @@ pub(crate) struct Window {
     /// `occupied` bits of the flat window.
     flat_bits: u32,
     closed_min: f64,
-    filled: usize,
+    /// Bit k set: at least k + 1 buckets have closed (a shift register:
+    /// cheaper per close than a capped count).
+    stored: u32,
 }
 
 // `first_n` is written out for eight buckets.
@@ -319,7 +324,7 @@ impl Window {
             n_flat,
             flat_bits: (1u32 << n_flat) - 1,
             closed_min: f64::INFINITY,
-            filled: 0,
+            stored: 0,
         }
     }
 
@@ -343,20 +348,15 @@ impl Window {
     /// Stores the current bucket as the newest closed one and starts an empty one.
     #[inline(always)]
     fn store(&mut self) {
-        self.newest = if self.newest == 0 {
-            RING - 1
-        } else {
-            self.newest - 1
-        };
-        let i = self.newest;
+        // Masked, so the compiler sees `i < RING` and checks no bounds.
+        let i = (self.newest + RING - 1) % RING;
+        self.newest = i;
         self.mins[i] = self.cur_min;
         self.mins[i + RING] = self.cur_min;
         self.maxs[i] = self.cur_max;
         self.maxs[i + RING] = self.cur_max;
         self.occupied = (self.occupied << 1) | u32::from(self.cur_min <= self.cur_max);
-        if self.filled < RING {
-            self.filled += 1;
-        }
+        self.stored = (self.stored << 1) | 1;
         self.cur_min = f64::INFINITY;
         self.cur_max = f64::NEG_INFINITY;
     }
@@ -396,7 +396,9 @@ impl Window {
     /// The last `RING` closed minima (or maxima), newest first.
     #[inline(always)]
     fn recent(v: &[f64; 2 * RING], newest: usize) -> &[f64; RING] {
-        v[newest..newest + RING].try_into().expect("newest < RING")
+        // `newest` is always below RING; masked, the compiler sees it too.
+        let i = newest % RING;
+        v[i..i + RING].try_into().expect("i < RING")
     }
 
     /// Floor over the closed buckets (the flat range is computed only when
@@ -415,7 +417,8 @@ impl Window {
     /// a lower bound of the flat window's range, enough to tell it is not flat.
     #[inline]
     pub(crate) fn newest_range(&self) -> f64 {
-        self.maxs[self.newest] - self.mins[self.newest]
+        let i = self.newest % RING;
+        self.maxs[i] - self.mins[i]
     }
 
     /// The lowest value over the floor window, the current sample included.
@@ -431,9 +434,11 @@ impl Window {
     #[inline]
     pub(crate) fn flat_range(&self) -> Option<f64> {
         let occupied = self.occupied & self.flat_bits;
-        // Nearly always every bucket had a sample: skip the count.
-        if self.filled < self.n_flat
-            || (occupied != self.flat_bits && (occupied.count_ones() as usize) < 3.min(self.n_flat))
+        // Nearly always every bucket had a sample (and so the window has
+        // filled): one test.
+        if occupied != self.flat_bits
+            && (self.stored & self.flat_bits != self.flat_bits
+                || (occupied.count_ones() as usize) < 3.min(self.n_flat))
         {
             return None;
         }

@@ -11,7 +11,7 @@
 //! [`FrontKey`] share one front end, which prepares a block of samples once
 //! for all of them (see `tune::sweep`), so they only pay for their decisions.
 
-use super::baseline::Window;
+use super::baseline::{fmax, Window};
 use super::DetectorConfig;
 
 /// The parameters the front end depends on. Configs with equal keys see
@@ -99,7 +99,9 @@ impl FrontEnd {
             self.last_t = t_ms;
             self.prev_x = x;
         }
-        let t = t_ms.max(self.last_t);
+        // Neither is NaN: a plain comparison, where `f64::max` also has to
+        // handle NaN.
+        let t = fmax(self.last_t, t_ms);
         let prev_t = self.last_t;
         self.last_t = t;
         let closed = self.window.push(t, x);

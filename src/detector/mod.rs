@@ -638,7 +638,10 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
         }
         if self.faults.active.is_some() {
-            self.push_in_fault(p, was_sound);
+            // Only what the fault watch needs is passed on, by value: a
+            // reference to `p` would make every sample write it to memory.
+            let flat_range = self.fault_flat_range(p, was_sound);
+            self.push_in_fault(t, x, flat_range, p.railed_since);
             return;
         }
         if self.calibration.is_some() {
@@ -719,13 +722,12 @@ impl BlinkDetector {
         self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
     }
 
-    /// A sample inside a fault: only watch for its end. Kept out of the hot
-    /// path of `push`, which is the ordinary open-eye sample. `was_sound`:
-    /// no fault was in force before this sample.
-    #[cold]
-    #[inline(never)]
-    fn push_in_fault(&mut self, p: &Prepared, was_sound: bool) {
-        let flat_range = if !p.closed {
+    /// Inside a fault: the flat window's range when a bucket closed on this
+    /// sample and it is known. `was_sound`: no fault was in force before
+    /// this sample.
+    #[inline(always)]
+    fn fault_flat_range(&self, p: &Prepared, was_sound: bool) -> Option<f64> {
+        if !p.closed {
             None
         } else if was_sound && p.newest_range > self.flat_threshold() {
             // The newest bucket alone moves more than a flat signal may: so
@@ -733,11 +735,17 @@ impl BlinkDetector {
             Some(p.newest_range)
         } else {
             Some(p.flat_range).filter(|r| !r.is_nan())
-        };
-        let (t, x) = (p.t, p.x);
+        }
+    }
+
+    /// A sample inside a fault: only watch for its end. Kept out of the hot
+    /// path of `push`, which is the ordinary open-eye sample.
+    #[cold]
+    #[inline(never)]
+    fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>, railed_since: f64) {
         if let Some(kind) = self
             .faults
-            .clears(t, x, flat_range, self.level.sigma(), p.railed_since)
+            .clears(t, x, flat_range, self.level.sigma(), railed_since)
         {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
@@ -834,14 +842,18 @@ impl BlinkDetector {
         });
     }
 
-    /// Follows a candidate through one more sample.
+    /// Follows a candidate through one more sample. The candidate is
+    /// updated in place: a copy in and out would move all its fields on
+    /// every sample of a burst.
     fn track(&mut self, t: f64, x: f64) {
-        let Some(mut c) = self.candidate else { return };
+        let cfg = &self.cfg;
+        let (off_sigma, on_sigma, rise_ms) = (cfg.off_sigma, cfg.on_sigma, cfg.rise_ms);
+        let Some(c) = &mut self.candidate else { return };
         let h = x - c.reference;
         let s = c.sigma;
         // A long closure is held by a tonic squeeze that wavers and may be
         // weak: it ends at half the usual off level.
-        let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * self.cfg.off_sigma * s;
+        let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * off_sigma * s;
         if h < off {
             // Fell: interpolate the crossing of the off level.
             let fell = if c.last_h > off && c.last_h > h {
@@ -853,7 +865,6 @@ impl BlinkDetector {
                 c.post_h = h;
                 c.post_t = t;
             }
-            self.candidate = Some(c);
             self.decide(fell, t);
             return;
         }
@@ -865,10 +876,10 @@ impl BlinkDetector {
         if !c.long
             && sharp
             && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
-            && rise >= (self.cfg.on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
+            && rise >= (on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
         {
             let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
-            self.decide(c.valley_t, t);
+            self.decide(prev_t, t);
             self.open(t, x, prev_t, prev_x, reference, s);
             return;
         }
@@ -890,7 +901,7 @@ impl BlinkDetector {
                 c.valley_t = t;
             }
         }
-        if t - c.detected_ms <= self.cfg.rise_ms {
+        if t - c.detected_ms <= rise_ms {
             c.early_h = c.early_h.max(h);
         }
         let drop = DROP_SHARE * c.peak_h;
@@ -899,20 +910,28 @@ impl BlinkDetector {
         } else if c.drop_t.is_nan() && c.last_h >= drop && c.last_h > h {
             c.drop_t = c.last_t + (c.last_h - drop) / (c.last_h - h) * (t - c.last_t);
         }
-        if h < SUSTAIN_SHARE * self.cfg.on_sigma * s {
+        if h < SUSTAIN_SHARE * on_sigma * s {
             c.above_since = f64::NAN;
         } else if c.above_since.is_nan() {
             c.above_since = t;
         } else if t - c.above_since >= SUSTAIN_MS {
             c.sustained = true;
         }
-        let since = t - c.detected_ms;
         c.last_h = h;
         c.last_t = t;
-        self.candidate = Some(c);
+        let since = t - c.detected_ms;
+        let (long, early_h, peak_h, onset_ms) = (c.long, c.early_h, c.peak_h, c.onset_ms);
+        // Judged as the burst stood before this sample could make it a long
+        // closure (which then shows from the next sample on).
+        let closed = c.long || (!c.post_t.is_nan() && c.post_h >= on_sigma * s);
 
-        if !c.long && since >= self.cfg.blink_ms {
-            if c.early_h >= LONG_EARLY_SHARE * c.peak_h && c.peak_h >= self.gate(&c) {
+        if !long && since >= self.cfg.blink_ms {
+            if early_h >= LONG_EARLY_SHARE * peak_h
+                && self
+                    .candidate
+                    .as_ref()
+                    .is_some_and(|c| peak_h >= self.gate(c))
+            {
                 if let Some(c) = &mut self.candidate {
                     c.long = true;
                 }
@@ -925,18 +944,14 @@ impl BlinkDetector {
                 return;
             }
         }
-        if t - c.onset_ms >= self.cfg.max_closure_ms {
+        if t - onset_ms >= self.cfg.max_closure_ms {
             // Closures end; this did not: a step of the baseline that stayed.
             self.retract(t);
             self.level.reseed(x);
             self.last_fell_ms = t + self.cfg.floor_ms;
             return;
         }
-        self.state = if c.long || (!c.post_t.is_nan() && c.post_h >= self.cfg.on_sigma * s) {
-            State::Closed
-        } else {
-            State::Rising
-        };
+        self.state = if closed { State::Closed } else { State::Rising };
     }
 
     /// Median height of the bursts that make `t` part of a rhythm; else 0.
