@@ -4,11 +4,19 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = augenblick::cli::Cli::parse();
-    env_logger::Builder::new()
+    let logger = env_logger::Builder::new()
         .filter_level(cli.log_level())
         .parse_env("RUST_LOG")
         .format_target(false)
-        .init();
+        .build();
+    let level = logger.filter();
+    // Log lines suspend the progress bars while they print.
+    if indicatif_log_bridge::LogWrapper::new(augenblick::cli::progress().clone(), logger)
+        .try_init()
+        .is_ok()
+    {
+        log::set_max_level(level);
+    }
     match cli.dispatch() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -369,3 +369,72 @@ fn codec_copy_negative_cut_lasts_the_session() {
         }
     }
 }
+
+#[test]
+fn warnings_take_their_own_line_under_the_progress_bar() {
+    // On a terminal (`script` gives the export one) the progress bar is
+    // drawn; a warning during the export must clear it and start its own
+    // line, not be glued onto the bar's.
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = session_with(
+        tmp.path(),
+        FixtureSpec {
+            width: 640,
+            height: 480,
+            frames_per_clip: 60,
+            ..FixtureSpec::default()
+        },
+    );
+    let out = tmp.path().join("film.mp4");
+    let log = tmp.path().join("terminal.txt");
+    let bin = assert_cmd::cargo::cargo_bin("augenblick");
+    let cmd = format!(
+        "{} film {} --preset ultrafast -o {}",
+        bin.display(),
+        fx.dir.display(),
+        out.display()
+    );
+    let status = std::process::Command::new("script")
+        .args(["-qfec", &cmd])
+        .arg(&log)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .status()
+        .expect("script (util-linux) runs");
+    assert!(status.success());
+    let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap()).into_owned();
+    // Without the terminal's control sequences, split where the terminal
+    // would start a line afresh.
+    let plain: String = {
+        let mut s = String::new();
+        let mut chars = text.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '\u{1b}' {
+                // CSI: ESC [ parameters final-letter
+                if chars.peek() == Some(&'[') {
+                    chars.next();
+                    for d in chars.by_ref() {
+                        if d.is_ascii_alphabetic() {
+                            break;
+                        }
+                    }
+                }
+            } else {
+                s.push(c);
+            }
+        }
+        s
+    };
+    assert!(plain.contains("frames"), "no progress bar drawn: {plain:?}");
+    let warnings: Vec<&str> = plain
+        .split(['\r', '\n'])
+        .filter(|l| l.contains("WARN"))
+        .collect();
+    assert!(
+        warnings.iter().any(|l| l.contains("corrupt")),
+        "{warnings:#?}"
+    );
+    for w in &warnings {
+        assert!(w.starts_with('['), "a warning shares the bar's line: {w:?}");
+    }
+}

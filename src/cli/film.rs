@@ -151,7 +151,7 @@ mod run {
     impl Progress for Bar {
         fn start(&mut self, frames: u64) {
             if std::io::stderr().is_terminal() {
-                let bar = ProgressBar::new(frames);
+                let bar = crate::cli::progress().add(ProgressBar::new(frames));
                 bar.set_style(
                     ProgressStyle::with_template(
                         "{bar:40} {pos}/{len} frames  {per_sec}  ETA {eta}",

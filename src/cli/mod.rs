@@ -43,6 +43,15 @@ pub enum Command {
     Check(check::Args),
 }
 
+/// Where progress bars draw. Log lines go through it too (see `main`), so a
+/// warning printed during a long export or sweep clears the bar, takes its
+/// own line, and the bar is drawn again below it.
+pub fn progress() -> &'static indicatif::MultiProgress {
+    static MULTI: std::sync::LazyLock<indicatif::MultiProgress> =
+        std::sync::LazyLock::new(indicatif::MultiProgress::new);
+    &MULTI
+}
+
 impl Cli {
     /// The log level the flags ask for.
     pub fn log_level(&self) -> log::LevelFilter {

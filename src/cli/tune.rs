@@ -317,13 +317,15 @@ fn run_grid(
     }
     let n = candidates.len();
     let samples: usize = datasets.iter().map(|d| d.samples.len()).sum();
-    let bar = ProgressBar::new(n as u64).with_style(
-        ProgressStyle::with_template(
-            "{elapsed_precise} [{wide_bar}] {pos}/{len} configs ({per_sec}, {eta} left)",
-        )
-        .expect("the template is valid")
-        .progress_chars("=> "),
-    );
+    let bar = crate::cli::progress()
+        .add(ProgressBar::new(n as u64))
+        .with_style(
+            ProgressStyle::with_template(
+                "{elapsed_precise} [{wide_bar}] {pos}/{len} configs ({per_sec}, {eta} left)",
+            )
+            .expect("the template is valid")
+            .progress_chars("=> "),
+        );
     let started = Instant::now();
     let mut outcomes = run_sweep(candidates, datasets, opts, || bar.inc(1))?;
     bar.finish_and_clear();
