@@ -405,26 +405,7 @@ fn warnings_take_their_own_line_under_the_progress_bar() {
     let text = String::from_utf8_lossy(&std::fs::read(&log).unwrap()).into_owned();
     // Without the terminal's control sequences, split where the terminal
     // would start a line afresh.
-    let plain: String = {
-        let mut s = String::new();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c == '\u{1b}' {
-                // CSI: ESC [ parameters final-letter
-                if chars.peek() == Some(&'[') {
-                    chars.next();
-                    for d in chars.by_ref() {
-                        if d.is_ascii_alphabetic() {
-                            break;
-                        }
-                    }
-                }
-            } else {
-                s.push(c);
-            }
-        }
-        s
-    };
+    let plain = console::strip_ansi_codes(&text);
     assert!(plain.contains("frames"), "no progress bar drawn: {plain:?}");
     let warnings: Vec<&str> = plain
         .split(['\r', '\n'])
