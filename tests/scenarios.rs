@@ -190,7 +190,7 @@ fn debug_scene() {
             .unwrap();
         physio::generate(scene, hz, 180.0, seed)
     };
-    let mut d = BlinkDetector::new(DetectorConfig::default()).unwrap();
+    let mut d = BlinkDetector::new(config()).unwrap();
     let mut li = 0;
     for s in &tr.samples {
         d.push(s.t_ms, s.emg);
