@@ -325,6 +325,54 @@ fn cable_tugs_on_a_walking_beat_do_not_raise_the_bar_for_a_blink() {
 }
 
 #[test]
+fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
+    // Four blinks teach the typical height (200 counts, noise 2): a closure
+    // needs about a third of that in the clear. Then talking: irregular
+    // syllables of 14 counts keep the signal busy. A burst of 90 counts
+    // amid them is a loud syllable, no blink; a blink is still a blink.
+    let talk = |mut s: Signal, syllables: usize| {
+        for k in 0..syllables {
+            let len = [120.0, 160.0, 100.0, 140.0][k % 4];
+            let gap = [110.0, 70.0, 150.0, 90.0][(k / 4) % 4];
+            s = s
+                .shape(len, move |dt| {
+                    14.0 * (std::f64::consts::PI * dt / len).sin()
+                })
+                .rest(gap, 0.0);
+        }
+        s
+    };
+    let lesson = |mut s: Signal| {
+        for _ in 0..4 {
+            s = s.blink(200.0).rest(2000.0, 0.0);
+        }
+        s
+    };
+    let mut s = lesson(Signal::new(25.0).rest(2000.0, 0.0));
+    s = talk(s, 16);
+    let loud_at = s.t();
+    s = s.shape(200.0, |dt| 90.0 * (std::f64::consts::PI * dt / 200.0).sin());
+    s = talk(s, 16).rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    assert_eq!(
+        found.len(),
+        4,
+        "the loud syllable at {loud_at} taken for a blink: {found:?}"
+    );
+
+    let mut s = lesson(Signal::new(25.0).rest(2000.0, 0.0));
+    s = talk(s, 16);
+    let blink_at = s.t();
+    s = talk(s.blink(200.0), 16).rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert!(
+        (found[4].detected_ms - blink_at).abs() <= 80.0,
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+}
+
+#[test]
 fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     // No blinks to learn from first: chewing as tall as a blink, one chew a
     // second. The first chews cannot be told from blinks; once three came on

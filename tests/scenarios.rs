@@ -101,7 +101,7 @@ const SYNTH_BARS: [(&str, f64); 12] = [
     ("long_closures", 0.93),
     ("calm_50hz", 0.96),
     ("calm_100hz", 0.95),
-    ("mixed", 0.70),
+    ("mixed", 0.71),
 ];
 
 #[test]
@@ -125,7 +125,7 @@ fn synth_scenarios_reach_their_bars() {
 }
 
 /// Least F1 per scenario of the second model (`tests/physio`), 4 seeds x 3 min.
-const PHYSIO_BARS: [f64; 9] = [0.97, 0.88, 0.86, 0.70, 0.81, 0.85, 0.97, 0.96, 0.95];
+const PHYSIO_BARS: [f64; 9] = [0.97, 0.88, 0.88, 0.70, 0.81, 0.85, 0.97, 0.96, 0.95];
 
 #[test]
 fn physio_model_reaches_its_bars() {
@@ -151,6 +151,39 @@ fn physio_model_reaches_its_bars() {
         }
     }
     assert!(failed.is_empty(), "{failed:#?}");
+}
+
+/// Every level is in units of the signal's own noise: the same trace at
+/// four times the gain, shifted by 3000 counts, gives the same closures
+/// (a sensor with another gain or offset needs no other config).
+#[test]
+fn the_same_trace_at_another_gain_and_offset_gives_the_same_closures() {
+    let cfg = config();
+    for scene in [physio::Scene::Talking, physio::Scene::Walking] {
+        let tr = physio::generate(scene, 25.0, 180.0, 3);
+        let moved: Vec<_> = tr
+            .samples
+            .iter()
+            .map(|s| augenblick::trace::Sample {
+                emg: (s.emg * 4 + 3000).min(32767),
+                ..*s
+            })
+            .collect();
+        let a = detect_all(&cfg, tr.samples.iter().copied()).unwrap();
+        let b = detect_all(&cfg, moved.iter().copied()).unwrap();
+        assert!(a.len() >= 40, "{}: {} closures", scene.name(), a.len());
+        assert_eq!(a.len(), b.len(), "{}", scene.name());
+        for (x, y) in a.iter().zip(&b) {
+            assert!(
+                (x.onset_ms - y.onset_ms).abs() < 1.0
+                    && (x.offset_ms - y.offset_ms).abs() < 1.0
+                    && x.detected_ms == y.detected_ms,
+                "{}: {x:?} vs {y:?}",
+                scene.name()
+            );
+            assert!((y.peak - 4.0 * x.peak).abs() < 1e-6, "{x:?} vs {y:?}");
+        }
+    }
 }
 
 /// Development aid: `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`

@@ -15,9 +15,9 @@
 //!    moment a live system can act. A smile's slow rise drags the floor up
 //!    with it and rarely gets here; a blink's rise is too fast to.
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
-//!    closure needs height (`closure_sigma`, more while the face is busy
-//!    talking or chewing, see [`baseline::Spread`]; a share of the wearer's
-//!    typical blink; and, when bursts come rhythmically as in chewing and
+//!    closure needs height (`closure_sigma` or a share of the wearer's
+//!    typical blink, more while the face is busy talking or chewing, see
+//!    [`baseline::Spread`]; and, when bursts come rhythmically as in chewing and
 //!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
 //!    height), and a blink's rise (peak within `rise_ms`). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a long
@@ -474,9 +474,10 @@ const LONG_OFF_SHARE: f64 = 0.5;
 /// The spread of the height over the floor (see [`baseline::Spread`]) at
 /// rest is up to about this many noise units at 25 Hz (less at higher rates,
 /// where neighbouring samples agree). A face busier than that (talking,
-/// chewing) raises the noise part of a closure's bar in proportion: a
-/// syllable that pokes above 5.5 noise units while the spread is half as
-/// large again is no blink, a blink 10 units tall still is.
+/// chewing) raises a closure's bar in proportion (its noise and
+/// typical-blink parts): a syllable that pokes above 5.5 noise units while
+/// the spread is half as large again is no blink, a blink 10 units tall
+/// still is.
 const REST_SPREAD: f64 = 1.5;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
@@ -1009,7 +1010,9 @@ impl BlinkDetector {
         0.0
     }
 
-    /// The least height a candidate needs to be a closure.
+    /// The least height a candidate needs to be a closure: `closure_sigma`
+    /// noise units or a share of the typical blink, whichever is more,
+    /// times how busy the face was; and a multiple of the rhythm's bursts.
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
         let sigmas = if c.sustained {
@@ -1017,8 +1020,7 @@ impl BlinkDetector {
         } else {
             self.cfg.closure_sigma
         };
-        (sigmas * c.sigma * c.busy)
-            .max(self.cfg.typical_share * typical)
+        ((sigmas * c.sigma).max(self.cfg.typical_share * typical) * c.busy)
             .max(self.cfg.rhythm_ratio * c.context_h)
     }
 
