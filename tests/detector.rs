@@ -277,6 +277,47 @@ fn a_baseline_step_that_stays_is_no_closure() {
 }
 
 #[test]
+fn a_step_while_walking_is_no_long_closure_hiding_the_blinks_after_it() {
+    // Walking: the level wanders up and down by 6 counts at every step, so
+    // the noise learned is wide. Then the pad shifts: the level jumps by
+    // 120 counts, as fast as a blink rises, and stays there, steady. It is
+    // no deliberate closure (a squeeze is muscle and fluctuates): the two
+    // blinks after it are found.
+    let mut s = Signal::new(25.0);
+    for k in 0..24 {
+        s = s.rest(350.0, if k % 2 == 0 { 6.0 } else { -6.0 });
+    }
+    let step_at = s.t();
+    s = s.rest(1500.0, 120.0);
+    let mut blinks_at = Vec::new();
+    for _ in 0..2 {
+        blinks_at.push(s.t());
+        s = s
+            .shape(240.0, |dt| {
+                120.0
+                    + if dt < 40.0 {
+                        200.0 * dt / 40.0
+                    } else {
+                        200.0 * (-(dt - 40.0) / 50.0).exp()
+                    }
+            })
+            .rest(1800.0, 120.0);
+    }
+    let found = closures(&s.run(cfg()));
+    assert_eq!(
+        found.len(),
+        2,
+        "step at {step_at}, blinks at {blinks_at:?}: {found:?}"
+    );
+    for (c, at) in found.iter().zip(&blinks_at) {
+        assert!(
+            (c.detected_ms - at).abs() <= 80.0,
+            "{found:?} vs {blinks_at:?}"
+        );
+    }
+}
+
+#[test]
 fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
     // Four blinks teach the typical height (200), then rhythmic bursts of
     // 60 at 1.5 Hz, then a blink among them.

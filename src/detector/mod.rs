@@ -20,9 +20,10 @@
 //!    [`baseline::Spread`]; and, when bursts come rhythmically as in chewing and
 //!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
 //!    height), and a blink's rise (peak within `rise_ms`). Otherwise
-//!    [`Event::Retracted`]. A burst still up after `blink_ms` is a long
-//!    closure if it rose like a blink, else a plateau (smile, step) and
-//!    retracted; one still up after `max_closure_ms` is a step.
+//!    [`Event::Retracted`]. A burst still up after `blink_ms` is a step of
+//!    the baseline if it holds far flatter than the noise (no muscle
+//!    activity), a long closure if it rose like a blink, else a plateau
+//!    (smile) and retracted; one still up after `max_closure_ms` is a step.
 //! 4. **Reopening** is passive and silent in the EMG: the closure's offset
 //!    is the moment the burst fell plus `reopen_ms`. The [`Event::Closure`]
 //!    is held until then, or until the next onset (a double blink), whichever
@@ -479,6 +480,9 @@ const LONG_OFF_SHARE: f64 = 0.5;
 /// the spread is half as large again is no blink, a blink 10 units tall
 /// still is.
 const REST_SPREAD: f64 = 1.5;
+/// A burst whose hold fluctuates less than this many noise units (standard
+/// deviation) is a step of the baseline (see `holds_flat`).
+const STEP_FLAT_SIGMA: f64 = 0.7;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`), sharply:
@@ -535,6 +539,11 @@ struct Candidate {
     slot: usize,
     /// How much busier than at rest the face was when it began (at least 1).
     busy: f64,
+    /// The samples past `rise_ms` (the hold): count, sum and sum of squares
+    /// of their heights, for how much the hold fluctuates.
+    hold_n: f64,
+    hold_sum: f64,
+    hold_sq: f64,
 }
 
 /// A closure whose burst has fallen, held while the lid reopens passively.
@@ -835,6 +844,9 @@ impl BlinkDetector {
             context_h,
             slot,
             busy: (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0),
+            hold_n: 0.0,
+            hold_sum: 0.0,
+            hold_sq: 0.0,
         });
         self.state = State::Rising;
         self.events.push_back(Event::Onset {
@@ -904,6 +916,10 @@ impl BlinkDetector {
         }
         if t - c.detected_ms <= rise_ms {
             c.early_h = c.early_h.max(h);
+        } else {
+            c.hold_n += 1.0;
+            c.hold_sum += h;
+            c.hold_sq += h * h;
         }
         let drop = DROP_SHARE * c.peak_h;
         if h >= drop {
@@ -927,6 +943,14 @@ impl BlinkDetector {
         let closed = c.long || (!c.post_t.is_nan() && c.post_h >= on_sigma * s);
 
         if !long && since >= self.cfg.blink_ms {
+            if self.candidate.as_ref().is_some_and(Self::holds_flat) {
+                // A step of the baseline, not a squeeze: the new level is
+                // the baseline from now on.
+                self.retract(t);
+                self.level.reseed(x);
+                self.last_fell_ms = t + self.cfg.floor_ms;
+                return;
+            }
             if early_h >= LONG_EARLY_SHARE * peak_h
                 && self
                     .candidate
@@ -1022,6 +1046,18 @@ impl BlinkDetector {
         };
         ((sigmas * c.sigma).max(self.cfg.typical_share * typical) * c.busy)
             .max(self.cfg.rhythm_ratio * c.context_h)
+    }
+
+    /// The burst's hold (its samples past `rise_ms`) fluctuates far less
+    /// than the noise: an offset that stepped and stayed. A deliberate
+    /// closure's squeeze is muscle activity, which makes the envelope
+    /// fluctuate at least as much as at rest; a step carries only the
+    /// sensor's own noise, and the noise level learned while walking also
+    /// carries the wander of the steps before it.
+    fn holds_flat(c: &Candidate) -> bool {
+        let mean = c.hold_sum / c.hold_n;
+        let var = c.hold_sq / c.hold_n - mean * mean;
+        c.hold_n >= 3.0 && var < (STEP_FLAT_SIGMA * c.sigma).powi(2)
     }
 
     /// Width of the burst at half its height, from the samples beside the peak.
