@@ -565,6 +565,32 @@ fn a_flat_signal_is_a_fault_with_no_closures_inside_and_relearning_after() {
 }
 
 #[test]
+fn after_a_pad_is_pressed_back_on_calibration_waits_for_the_signal_to_settle() {
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    // Pad off for 3 s, then pressed back on: the level jumps 400 counts and
+    // decays back over a couple of seconds.
+    for _ in 0..75 {
+        let t = s.t();
+        s.samples.push((t, 1000));
+    }
+    s = s.shape(5500.0, |dt| 400.0 * (-dt / 700.0).exp());
+    // Then blinks a tenth as tall as that jump, every 1.5 s.
+    let mut blinks_at = Vec::new();
+    for _ in 0..4 {
+        blinks_at.push(s.t());
+        s = s.blink(40.0).rest(1500.0, 0.0);
+    }
+    let ev = s.run(cfg());
+    assert_eq!(
+        faults(&ev),
+        vec![(true, FaultKind::Flat), (false, FaultKind::Flat)],
+        "{ev:?}"
+    );
+    let found: Vec<f64> = closures(&ev).iter().map(|c| c.detected_ms).collect();
+    assert_eq!(found.len(), 4, "blinks at {blinks_at:?}, found {found:?}");
+}
+
+#[test]
 fn a_railed_signal_is_a_fault() {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     for _ in 0..50 {

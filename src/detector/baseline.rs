@@ -51,15 +51,24 @@ pub(crate) fn fmax(a: f64, b: f64) -> f64 {
     }
 }
 
+/// The halves of a calibration agree to within this many noise units ...
+const SETTLED_SIGMA: f64 = 2.0;
+/// ... or the window slides on, at most this many times.
+const MAX_SLIDES: u32 = 4;
+
 /// Robust first estimate of baseline and noise.
 #[derive(Debug, Clone)]
 pub(crate) struct Calibration {
     start_ms: f64,
-    /// One kept sample per slice of the calibration time (the first in it).
+    /// One kept sample per slice of the calibration time (the first in it),
+    /// and its time.
     kept: [f64; Self::SLOTS],
+    kept_t: [f64; Self::SLOTS],
     len: usize,
     slice_ms: f64,
     next_slice_ms: f64,
+    /// Times the window moved on because the signal was still settling.
+    slides: u32,
 }
 
 impl Calibration {
@@ -72,10 +81,49 @@ impl Calibration {
         Calibration {
             start_ms,
             kept: [0.0; Self::SLOTS],
+            kept_t: [0.0; Self::SLOTS],
             len: 0,
             slice_ms,
             next_slice_ms: start_ms,
+            slides: 0,
         }
+    }
+
+    /// Whether the signal held one level over the calibration: the medians
+    /// of its two halves lie within `SETTLED_SIGMA` noise units of each
+    /// other, the noise measured from the steps between neighbouring kept
+    /// samples (a trend inflates a deviation from the median, hardly a
+    /// step). A pad just pressed back on settles over a second or two;
+    /// calibrating on that decay would learn a noise level many times too
+    /// wide. After `MAX_SLIDES` tries the signal is taken as it is.
+    pub(crate) fn settled(&self) -> bool {
+        if self.len < 8 || self.slides >= MAX_SLIDES {
+            return true;
+        }
+        let v = &self.kept[..self.len];
+        let mut a = [0.0; Self::SLOTS];
+        let half = self.len / 2;
+        a[..half].copy_from_slice(&v[..half]);
+        let m1 = median_in_place(&mut a[..half]);
+        a[..self.len - half].copy_from_slice(&v[half..]);
+        let m2 = median_in_place(&mut a[..self.len - half]);
+        for (d, w) in a.iter_mut().zip(v.windows(2)) {
+            *d = (w[1] - w[0]).abs();
+        }
+        let sigma = (1.4826 * median_in_place(&mut a[..self.len - 1]) / std::f64::consts::SQRT_2)
+            .max(MIN_SIGMA);
+        (m1 - m2).abs() <= SETTLED_SIGMA * sigma
+    }
+
+    /// Drops the first half of the window: calibration goes on from the
+    /// second half's start.
+    pub(crate) fn slide(&mut self) {
+        let half = self.len / 2;
+        self.kept.copy_within(half..self.len, 0);
+        self.kept_t.copy_within(half..self.len, 0);
+        self.len -= half;
+        self.start_ms = self.kept_t[0];
+        self.slides += 1;
     }
 
     pub(crate) fn start_ms(&self) -> f64 {
@@ -85,6 +133,7 @@ impl Calibration {
     pub(crate) fn push(&mut self, t_ms: f64, x: f64) {
         if t_ms >= self.next_slice_ms && self.len < Self::SLOTS {
             self.kept[self.len] = x;
+            self.kept_t[self.len] = t_ms;
             self.len += 1;
             self.next_slice_ms = t_ms + self.slice_ms;
         }
@@ -542,6 +591,56 @@ mod tests {
         let (base, sigma) = c.estimate().unwrap();
         assert!((base - 500.0).abs() <= 2.0, "base {base}");
         assert!(sigma < 4.0, "sigma {sigma}");
+    }
+
+    #[test]
+    fn calibration_waits_for_a_decay_to_settle_but_not_for_ever() {
+        let fill = |c: &mut Calibration, from: usize, f: &dyn Fn(f64) -> f64| {
+            for i in from..from + 38 {
+                let t = i as f64 * 40.0;
+                c.push(t, f(t) + [2.0, -2.0, 1.0, -1.0][i % 4]);
+            }
+        };
+        // Steady, with a blink in it: settled.
+        let mut c = Calibration::new(0.0, 1500.0);
+        fill(&mut c, 0, &|t| {
+            if (600.0..700.0).contains(&t) {
+                200.0
+            } else {
+                500.0
+            }
+        });
+        assert!(c.settled());
+        // A pad pressed back on: 300 counts decaying with 1 s time constant.
+        let decay = |t: f64| 500.0 + 300.0 * (-t / 1000.0).exp();
+        let mut c = Calibration::new(0.0, 1500.0);
+        fill(&mut c, 0, &decay);
+        assert!(!c.settled());
+        let (_, wide) = c.estimate().unwrap();
+        assert!(wide > 50.0, "{wide}");
+        c.slide();
+        assert_eq!((c.start_ms(), c.len), (760.0, 19));
+        // The window slides on; after MAX_SLIDES it is taken as it is.
+        let mut from = 38;
+        while !c.settled() {
+            c.slide();
+            fill(&mut c, from, &decay);
+            from += 19;
+        }
+        assert!((2..=MAX_SLIDES).contains(&c.slides), "{}", c.slides);
+        let (_, sigma) = c.estimate().unwrap();
+        assert!(sigma < 0.25 * wide, "{sigma} vs {wide}");
+        // A signal that keeps drifting is calibrated after MAX_SLIDES tries.
+        let ramp = |t: f64| 500.0 + 0.2 * t;
+        let mut c = Calibration::new(0.0, 1500.0);
+        fill(&mut c, 0, &ramp);
+        let mut from = 38;
+        while !c.settled() {
+            c.slide();
+            fill(&mut c, from, &ramp);
+            from += 19;
+        }
+        assert_eq!(c.slides, MAX_SLIDES);
     }
 
     #[test]

@@ -770,6 +770,10 @@ impl BlinkDetector {
         if let Some(cal) = &mut self.calibration {
             cal.push(t, x);
             if t - cal.start_ms() >= self.cfg.calibration_ms {
+                if !cal.settled() {
+                    cal.slide();
+                    return;
+                }
                 if let Some((base, sigma)) = cal.estimate() {
                     self.level = Level::new(base, sigma, self.cfg.baseline_ms);
                 }
