@@ -74,7 +74,10 @@ pub(crate) struct Calibration {
 impl Calibration {
     const SLOTS: usize = 128;
 
-    pub(crate) fn new(start_ms: f64, calibration_ms: f64) -> Self {
+    /// A calibration from `start_ms`. `settle`: the signal may still be
+    /// settling (a pad just pressed back on), so wait for it (see
+    /// [`Self::settled`]).
+    pub(crate) fn new(start_ms: f64, calibration_ms: f64, settle: bool) -> Self {
         // At least 20 ms per slice, so 25 Hz fills a slice with one sample
         // and 860 Hz is thinned to the same effective rate.
         let slice_ms = (calibration_ms / Self::SLOTS as f64).max(20.0);
@@ -85,7 +88,7 @@ impl Calibration {
             len: 0,
             slice_ms,
             next_slice_ms: start_ms,
-            slides: 0,
+            slides: if settle { 0 } else { MAX_SLIDES },
         }
     }
 
@@ -579,7 +582,7 @@ mod tests {
 
     #[test]
     fn calibration_ignores_a_blink() {
-        let mut c = Calibration::new(0.0, 1000.0);
+        let mut c = Calibration::new(0.0, 1000.0, false);
         for i in 0..25 {
             let t = i as f64 * 40.0;
             // A blink of +200 counts over 3 samples amid +-2 count noise.
@@ -602,7 +605,7 @@ mod tests {
             }
         };
         // Steady, with a blink in it: settled.
-        let mut c = Calibration::new(0.0, 1500.0);
+        let mut c = Calibration::new(0.0, 1500.0, true);
         fill(&mut c, 0, &|t| {
             if (600.0..700.0).contains(&t) {
                 200.0
@@ -613,7 +616,7 @@ mod tests {
         assert!(c.settled());
         // A pad pressed back on: 300 counts decaying with 1 s time constant.
         let decay = |t: f64| 500.0 + 300.0 * (-t / 1000.0).exp();
-        let mut c = Calibration::new(0.0, 1500.0);
+        let mut c = Calibration::new(0.0, 1500.0, true);
         fill(&mut c, 0, &decay);
         assert!(!c.settled());
         let (_, wide) = c.estimate().unwrap();
@@ -632,7 +635,7 @@ mod tests {
         assert!(sigma < 0.25 * wide, "{sigma} vs {wide}");
         // A signal that keeps drifting is calibrated after MAX_SLIDES tries.
         let ramp = |t: f64| 500.0 + 0.2 * t;
-        let mut c = Calibration::new(0.0, 1500.0);
+        let mut c = Calibration::new(0.0, 1500.0, true);
         fill(&mut c, 0, &ramp);
         let mut from = 38;
         while !c.settled() {

@@ -729,7 +729,9 @@ impl BlinkDetector {
     #[inline(never)]
     fn start(&mut self, t: f64) {
         self.started = true;
-        self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+        // The session's start: the signal is taken as it is (waiting for
+        // it to settle cost walking wearers their first blinks).
+        self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, false));
     }
 
     /// Inside a fault: the flat window's range when a bucket closed on this
@@ -758,7 +760,8 @@ impl BlinkDetector {
             .clears(t, x, flat_range, self.level.sigma(), railed_since)
         {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
-            self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms));
+            // A pad back on may still be settling.
+            self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
             self.state = State::Calibrating;
         }
     }
