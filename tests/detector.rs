@@ -231,6 +231,41 @@ fn a_long_deliberate_closure_is_one_closure_ending_after_the_squeeze() {
 }
 
 #[test]
+fn long_closures_do_not_teach_the_typical_blink() {
+    // Three blinks of 100 counts, three deliberate closures whose first
+    // burst is 400 tall, then a blink of 60: still a blink (a third of
+    // the typical 100, not of a "typical" 250).
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..3 {
+        s = s.blink(100.0).rest(2000.0, 0.0);
+    }
+    for _ in 0..3 {
+        s = s
+            .shape(1500.0, |dt| {
+                if dt < 40.0 {
+                    400.0 * dt / 40.0
+                } else if dt < 120.0 {
+                    400.0
+                } else {
+                    150.0
+                }
+            })
+            .rest(2000.0, 0.0);
+    }
+    let blink_at = s.t();
+    s = s.blink(60.0).rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    assert_eq!(found.len(), 7, "{found:?}");
+    assert!(
+        found[3..6]
+            .iter()
+            .all(|c| c.offset_ms - c.onset_ms > 1000.0),
+        "{found:?}"
+    );
+    assert!((found[6].detected_ms - blink_at).abs() <= 80.0, "{found:?}");
+}
+
+#[test]
 fn a_double_blink_is_two_closures() {
     // Two bursts 200 ms apart; the envelope falls to a third in between.
     let s = Signal::new(25.0)

@@ -125,7 +125,7 @@ fn synth_scenarios_reach_their_bars() {
 }
 
 /// Least F1 per scenario of the second model (`tests/physio`), 4 seeds x 3 min.
-const PHYSIO_BARS: [f64; 9] = [0.97, 0.88, 0.88, 0.70, 0.81, 0.85, 0.97, 0.96, 0.95];
+const PHYSIO_BARS: [f64; 9] = [0.97, 0.88, 0.88, 0.70, 0.83, 0.85, 0.97, 0.96, 0.95];
 
 /// Least F1 of the second model at the other rates, 2 seeds x 3 min: the
 /// same config must work at 50, 100 and 860 Hz.
@@ -142,7 +142,7 @@ const PHYSIO_RATE_BARS: [(physio::Scene, f64, f64); 20] = {
         (Chewing, 50.0, 0.73),
         (Chewing, 100.0, 0.74),
         (Smiling, 50.0, 0.85),
-        (Smiling, 100.0, 0.85),
+        (Smiling, 100.0, 0.83),
         (Walking, 50.0, 0.86),
         (Walking, 100.0, 0.87),
         (Walking, 860.0, 0.93),

@@ -1145,8 +1145,11 @@ impl BlinkDetector {
             self.state = State::Open;
             return;
         }
-        if c.context_h == 0.0 {
-            // Only blinks in the clear teach what the wearer's blinks look like.
+        if c.context_h == 0.0 && !c.long {
+            // Only blinks in the clear teach what the wearer's blinks look
+            // like: not bursts amid a rhythm, and not long closures (a
+            // squeeze's first burst is taller than a blink, and a smile's
+            // plateau taken for one taller still).
             self.memory.record(c.peak_t, c.peak_h, c.sigma);
         }
         self.pending = Some(Pending {
