@@ -53,11 +53,29 @@ impl Signal {
     }
     /// A blink's envelope: up in ~40 ms, down in ~120 ms, `height` counts.
     fn blink(self, height: f64) -> Self {
+        self.blink_on(0.0, height)
+    }
+    /// A blink of `height` counts on a signal resting at `level`.
+    fn blink_on(self, level: f64, height: f64) -> Self {
         self.shape(240.0, move |dt| {
+            level
+                + if dt < 40.0 {
+                    height * dt / 40.0
+                } else {
+                    height * (-(dt - 40.0) / 50.0).exp()
+                }
+        })
+    }
+    /// A deliberate closure of `ms`: a burst of `burst` counts for 120 ms,
+    /// then a squeeze held at `hold`.
+    fn squeeze(self, ms: f64, burst: f64, hold: f64) -> Self {
+        self.shape(ms, move |dt| {
             if dt < 40.0 {
-                height * dt / 40.0
+                burst * dt / 40.0
+            } else if dt < 120.0 {
+                burst
             } else {
-                height * (-(dt - 40.0) / 50.0).exp()
+                hold
             }
         })
     }
@@ -190,14 +208,7 @@ fn a_blink_on_top_of_a_smile_is_found() {
         .rest(2000.0, 0.0)
         .shape(600.0, |dt| 150.0 * dt / 600.0)
         .rest(1000.0, 150.0)
-        .shape(240.0, |dt| {
-            150.0
-                + if dt < 40.0 {
-                    200.0 * dt / 40.0
-                } else {
-                    200.0 * (-(dt - 40.0) / 50.0).exp()
-                }
-        })
+        .blink_on(150.0, 200.0)
         .rest(1000.0, 150.0)
         .shape(600.0, |dt| 150.0 * (1.0 - dt / 600.0))
         .rest(1000.0, 0.0);
@@ -214,15 +225,7 @@ fn a_long_deliberate_closure_is_one_closure_ending_after_the_squeeze() {
     // A blink-like burst, then a squeeze held for 2 s, then release.
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
-        .shape(2000.0, |dt| {
-            if dt < 40.0 {
-                250.0 * dt / 40.0
-            } else if dt < 120.0 {
-                250.0
-            } else {
-                120.0
-            }
-        })
+        .squeeze(2000.0, 250.0, 120.0)
         .rest(1500.0, 0.0);
     let c = closures(&s.run(cfg()));
     assert_eq!(c.len(), 1, "{c:?}");
@@ -240,17 +243,7 @@ fn long_closures_do_not_teach_the_typical_blink() {
         s = s.blink(100.0).rest(2000.0, 0.0);
     }
     for _ in 0..3 {
-        s = s
-            .shape(1500.0, |dt| {
-                if dt < 40.0 {
-                    400.0 * dt / 40.0
-                } else if dt < 120.0 {
-                    400.0
-                } else {
-                    150.0
-                }
-            })
-            .rest(2000.0, 0.0);
+        s = s.squeeze(1500.0, 400.0, 150.0).rest(2000.0, 0.0);
     }
     let blink_at = s.t();
     s = s.blink(60.0).rest(2000.0, 0.0);
@@ -299,14 +292,7 @@ fn a_baseline_step_that_stays_is_no_closure() {
     let s = Signal::new(25.0)
         .rest(2000.0, 0.0)
         .rest(3000.0, 300.0)
-        .shape(240.0, |dt| {
-            300.0
-                + if dt < 40.0 {
-                    200.0 * dt / 40.0
-                } else {
-                    200.0 * (-(dt - 40.0) / 50.0).exp()
-                }
-        })
+        .blink_on(300.0, 200.0)
         .rest(1000.0, 300.0);
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
@@ -327,16 +313,7 @@ fn a_step_while_walking_is_no_long_closure_hiding_the_blinks_after_it() {
     let mut blinks_at = Vec::new();
     for _ in 0..2 {
         blinks_at.push(s.t());
-        s = s
-            .shape(240.0, |dt| {
-                120.0
-                    + if dt < 40.0 {
-                        200.0 * dt / 40.0
-                    } else {
-                        200.0 * (-(dt - 40.0) / 50.0).exp()
-                    }
-            })
-            .rest(1800.0, 120.0);
+        s = s.blink_on(120.0, 200.0).rest(1800.0, 120.0);
     }
     let found = closures(&s.run(cfg()));
     assert_eq!(

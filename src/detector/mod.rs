@@ -951,11 +951,8 @@ impl BlinkDetector {
 
         if !long && since >= self.cfg.blink_ms {
             if self.candidate.as_ref().is_some_and(Self::holds_flat) {
-                // A step of the baseline, not a squeeze: the new level is
-                // the baseline from now on.
-                self.retract(t);
-                self.level.reseed(x);
-                self.last_fell_ms = t + self.cfg.floor_ms;
+                // A step of the baseline, not a squeeze.
+                self.step_stayed(t, x);
                 return;
             }
             if early_h >= LONG_EARLY_SHARE * peak_h
@@ -978,9 +975,7 @@ impl BlinkDetector {
         }
         if t - onset_ms >= self.cfg.max_closure_ms {
             // Closures end; this did not: a step of the baseline that stayed.
-            self.retract(t);
-            self.level.reseed(x);
-            self.last_fell_ms = t + self.cfg.floor_ms;
+            self.step_stayed(t, x);
             return;
         }
         self.state = if closed { State::Closed } else { State::Rising };
@@ -1163,6 +1158,15 @@ impl BlinkDetector {
             fell_ms: fell,
         });
         self.state = State::Refractory;
+    }
+
+    /// The candidate was a step of the baseline that stayed: drops it, and
+    /// the new level is the baseline from now on (no onset until the floor
+    /// window has refilled at it).
+    fn step_stayed(&mut self, t: f64, x: f64) {
+        self.retract(t);
+        self.level.reseed(x);
+        self.last_fell_ms = t + self.cfg.floor_ms;
     }
 
     /// Drops the candidate: not a closure after all.
