@@ -343,6 +343,8 @@ fn window_losses_broken_down() {
         ("calm_50hz", 5),
         ("drift", 5),
         ("long_closures", 5),
+        ("long_closures", 6),
+        ("long_closures", 7),
         ("talking", 5),
         ("talking", 6),
     ] {

@@ -67,7 +67,8 @@ impl Signal {
         })
     }
     /// A deliberate closure of `ms`: a burst of `burst` counts for 120 ms,
-    /// then a squeeze held at `hold`.
+    /// then a squeeze held at `hold` (wavering by a quarter: a flat hold is
+    /// a step of the baseline).
     fn squeeze(self, ms: f64, burst: f64, hold: f64) -> Self {
         self.shape(ms, move |dt| {
             if dt < 40.0 {
@@ -75,9 +76,13 @@ impl Signal {
             } else if dt < 120.0 {
                 burst
             } else {
-                hold
+                hold * (1.0 + 0.25 * (dt / 25.0).sin())
             }
         })
+    }
+    /// A squeeze's hold alone: `hold` counts, wavering like muscle activity.
+    fn hold(self, ms: f64, hold: f64) -> Self {
+        self.shape(ms, move |dt| hold * (1.0 + 0.25 * (dt / 25.0).sin()))
     }
     /// One sample of `height`.
     fn spike(mut self, height: f64) -> Self {
@@ -231,6 +236,47 @@ fn a_long_deliberate_closure_is_one_closure_ending_after_the_squeeze() {
     assert_eq!(c.len(), 1, "{c:?}");
     assert!(c[0].offset_ms - c[0].onset_ms > 1900.0, "{c:?}");
     assert!(c[0].offset_ms >= 4000.0 && c[0].offset_ms < 4200.0, "{c:?}");
+}
+
+#[test]
+fn a_squeeze_that_slackens_for_a_moment_is_still_one_closure() {
+    // The squeeze holding the lid shut slackens to rest for 80 ms twice:
+    // once before the closure is known to be long (500 ms in), once after.
+    // The eye stayed shut: one closure, ending when the squeeze let go.
+    for hz in [25.0, 100.0, 860.0] {
+        let s = Signal::new(hz)
+            .rest(2000.0, 0.0)
+            .squeeze(500.0, 250.0, 60.0)
+            .rest(80.0, 0.0)
+            .hold(700.0, 60.0)
+            .rest(80.0, 0.0)
+            .hold(640.0, 60.0)
+            .rest(1500.0, 0.0);
+        let c = closures(&s.run(cfg()));
+        assert_eq!(c.len(), 1, "{hz} Hz: {c:?}");
+        assert!(
+            c[0].offset_ms >= 4000.0 && c[0].offset_ms < 4200.0,
+            "{hz} Hz: {c:?}"
+        );
+    }
+}
+
+#[test]
+fn a_blink_just_after_a_long_closure_is_its_own_closure() {
+    // The squeeze lets go and 120 ms later the wearer blinks: the blink
+    // does not pass for the squeeze picking up again.
+    for hz in [25.0, 100.0, 860.0] {
+        let s = Signal::new(hz)
+            .rest(2000.0, 0.0)
+            .squeeze(1500.0, 250.0, 60.0)
+            .rest(120.0, 0.0)
+            .blink(250.0)
+            .rest(2000.0, 0.0);
+        let c = closures(&s.run(cfg()));
+        assert_eq!(c.len(), 2, "{hz} Hz: {c:?}");
+        assert!(c[0].offset_ms < 3700.0, "{hz} Hz: {c:?}");
+        assert!((c[1].detected_ms - 3620.0).abs() <= 80.0, "{hz} Hz: {c:?}");
+    }
 }
 
 #[test]

@@ -24,6 +24,9 @@
 //!    the baseline if it holds far flatter than the noise (no muscle
 //!    activity), a long closure if it rose like a blink, else a plateau
 //!    (smile) and retracted; one still up after `max_closure_ms` is a step.
+//!    A squeeze (a long closure, or a blink-like burst held well past
+//!    `rise_ms`) that dips below the off level ends only if it stays down
+//!    for `LONG_DIP_MS`.
 //! 4. **Reopening** is passive and silent in the EMG: the closure's offset
 //!    is the moment the burst fell plus `reopen_ms`. The [`Event::Closure`]
 //!    is held until then, or until the next onset (a double blink), whichever
@@ -472,6 +475,14 @@ const ERRATIC_TYPICAL: f64 = 3.0;
 const ERRATIC_MS: f64 = 1500.0;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
+/// A squeeze (see `track`) ends once it has stayed below the off level
+/// this long: holding the lid shut, it wavers and dips for a sample or
+/// three ...
+const LONG_DIP_MS: f64 = 160.0;
+/// ... and is back from a dip when it stays this many noise units over
+/// the floor for `SUSTAIN_MS` (rest noise after the lid has opened seldom
+/// does).
+const LONG_BACK_SIGMA: f64 = 4.0;
 /// The spread of the height over the floor (see [`baseline::Spread`]) at
 /// rest is up to about this many noise units at 25 Hz (less at higher rates,
 /// where neighbouring samples agree). A face busier than that (talking,
@@ -532,6 +543,11 @@ struct Candidate {
     above_since: f64,
     /// When it last fell below `DROP_SHARE` of its peak (NaN: it is above).
     drop_t: f64,
+    /// A long closure: when its squeeze fell below the off level (NaN: it
+    /// is above).
+    dip_t: f64,
+    /// ... and since when it has been back up (NaN: it is not).
+    back_t: f64,
     /// Median height of the bursts that came rhythmically before it
     /// (chewing, talking); 0 if they did not.
     context_h: f64,
@@ -848,6 +864,8 @@ impl BlinkDetector {
             sustained: t - since >= SUSTAIN_MS,
             above_since: since,
             drop_t: f64::NAN,
+            dip_t: f64::NAN,
+            back_t: f64::NAN,
             context_h,
             slot,
             busy: (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0),
@@ -874,6 +892,37 @@ impl BlinkDetector {
         // A long closure is held by a tonic squeeze that wavers and may be
         // weak: it ends at half the usual off level.
         let off = if c.long { LONG_OFF_SHARE } else { 1.0 } * off_sigma * s;
+        // A squeeze holding the lid shut wavers. Once it has dipped below
+        // the off level (at `dip_t`) the closure ended there, unless the
+        // squeeze is back within `LONG_DIP_MS`: held `LONG_BACK_SIGMA` over
+        // the floor for `SUSTAIN_MS`. A sharp burst out of the dip is a
+        // blink of its own (after the closure, or amid a smile that passed
+        // for one).
+        if !c.dip_t.is_nan() {
+            let fell = c.dip_t;
+            if h >= (on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h) {
+                let (reference, prev_t, prev_x) = (c.reference, c.last_t, c.last_h + c.reference);
+                self.decide(fell, t);
+                self.open(t, x, prev_t, prev_x, reference, s);
+                return;
+            }
+            if h < LONG_BACK_SIGMA * s {
+                c.back_t = f64::NAN;
+            } else if c.back_t.is_nan() {
+                c.back_t = t;
+            }
+            if c.back_t.is_nan() || t - c.back_t < SUSTAIN_MS {
+                if t - fell >= LONG_DIP_MS || t - c.onset_ms >= self.cfg.max_closure_ms {
+                    self.decide(fell, t);
+                } else {
+                    c.last_h = h;
+                    c.last_t = t;
+                }
+                return;
+            }
+            c.dip_t = f64::NAN;
+            c.back_t = f64::NAN;
+        }
         if h < off {
             // Fell: interpolate the crossing of the off level.
             let fell = if c.last_h > off && c.last_h > h {
@@ -881,6 +930,20 @@ impl BlinkDetector {
             } else {
                 t
             };
+            // A squeeze: a long closure, or a burst that rose like a blink
+            // and is still held well past `rise_ms`, away from rhythms and a
+            // busy face (where bursts follow one another closely).
+            let holding = c.long
+                || (t - c.detected_ms > rise_ms + LONG_DIP_MS
+                    && c.context_h == 0.0
+                    && c.busy <= 1.0
+                    && c.early_h >= LONG_EARLY_SHARE * c.peak_h);
+            if holding && t - fell < LONG_DIP_MS && t - c.onset_ms < self.cfg.max_closure_ms {
+                c.dip_t = fell;
+                c.last_h = h;
+                c.last_t = t;
+                return;
+            }
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
@@ -1231,9 +1294,11 @@ impl BlinkDetector {
     /// Ends the stream: a burst still going on is judged as if it fell at
     /// the last sample, and a held closure is released.
     pub fn finish(&mut self) {
-        if self.candidate.is_some() {
+        if let Some(c) = &self.candidate {
             let t = self.last_t;
-            self.decide(t, t);
+            // A long closure in a dip ended when the dip began.
+            let fell = if c.dip_t.is_nan() { t } else { c.dip_t };
+            self.decide(fell, t);
         }
         if let Some(p) = self.pending {
             self.emit_pending(p.closure.offset_ms);
