@@ -649,6 +649,34 @@ fn after_a_pad_is_pressed_back_on_calibration_waits_for_the_signal_to_settle() {
 }
 
 #[test]
+fn bursts_next_to_swings_far_below_the_baseline_are_a_pad_peeling_off() {
+    // Three blinks of 100 counts, then a pad peels for a moment: contact
+    // comes and goes, the signal drops one sample 15 noise units below its
+    // baseline (muscle activity cannot do that), swings up 250 counts and
+    // drops again, twice: too brief for a `Wild` fault, not tall enough for
+    // the erratic test (three typical blinks). Neither swing is a blink;
+    // a blink once the signal has been sound for a while is.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..3 {
+        s = s.blink(100.0).rest(2000.0, 0.0);
+    }
+    for _ in 0..2 {
+        s = s
+            .shape(40.0, |_| -30.0)
+            .shape(80.0, |_| 250.0)
+            .shape(40.0, |_| -30.0)
+            .rest(300.0, 0.0);
+    }
+    let blink_at = s.t() + 5000.0;
+    s = s.rest(5000.0, 0.0).blink(100.0).rest(2000.0, 0.0);
+    let events = s.run(cfg());
+    assert!(faults(&events).is_empty(), "{events:?}");
+    let found = closures(&events);
+    assert_eq!(found.len(), 4, "{found:?}");
+    assert!((found[3].detected_ms - blink_at).abs() <= 80.0, "{found:?}");
+}
+
+#[test]
 fn a_railed_signal_is_a_fault() {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     for _ in 0..50 {

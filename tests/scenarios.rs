@@ -97,7 +97,7 @@ const SYNTH_BARS: [(&str, f64); 12] = [
     ("smiling", 0.84),
     ("walking", 0.85),
     ("drift", 0.92),
-    ("pad_off", 0.86),
+    ("pad_off", 0.92),
     ("long_closures", 0.93),
     ("calm_50hz", 0.96),
     ("calm_100hz", 0.95),

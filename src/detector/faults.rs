@@ -135,6 +135,12 @@ impl FaultWatch {
         None
     }
 
+    /// How far the signal has lately lain below the baseline (a mean over
+    /// about 200 ms), in counts.
+    pub(crate) fn below(&self) -> f64 {
+        self.below
+    }
+
     /// Takes a verdict on the flat window: still (flat) or not.
     #[inline(never)]
     fn judge_flat(&mut self, still: bool, t_ms: f64) {

@@ -19,7 +19,8 @@
 //!    typical blink, more while the face is busy talking or chewing, see
 //!    [`baseline::Spread`]; and, when bursts come rhythmically as in chewing and
 //!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
-//!    height), and a blink's rise (peak within `rise_ms`). Otherwise
+//!    height), a blink's rise (peak within `rise_ms`), and no swing far
+//!    below the baseline beside it (a pad peeling off). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a step of
 //!    the baseline if it holds far flatter than the noise (no muscle
 //!    activity), a long closure if it rose like a blink, else a plateau
@@ -473,6 +474,12 @@ const DROP_SHARE: f64 = 0.25;
 /// are a pad peeling off (or a cable jerked about), not blinks.
 const ERRATIC_TYPICAL: f64 = 3.0;
 const ERRATIC_MS: f64 = 1500.0;
+/// A burst that begins while the signal has lately been this many noise
+/// units below the baseline on average (the wild test's measure), or falls
+/// this far below it, comes from a pad peeling off: muscle activity only
+/// adds to a rectified envelope.
+const PEEL_BELOW_SIGMA: f64 = 2.0;
+const PEEL_DEPTH_SIGMA: f64 = 6.0;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
 /// A squeeze (see `track`) ends once it has stayed below the off level
@@ -543,6 +550,8 @@ struct Candidate {
     above_since: f64,
     /// When it last fell below `DROP_SHARE` of its peak (NaN: it is above).
     drop_t: f64,
+    /// Next to signal far below the baseline (a pad peeling off).
+    deep: bool,
     /// A long closure: when its squeeze fell below the off level (NaN: it
     /// is above).
     dip_t: f64,
@@ -864,6 +873,7 @@ impl BlinkDetector {
             sustained: t - since >= SUSTAIN_MS,
             above_since: since,
             drop_t: f64::NAN,
+            deep: self.faults.below() > PEEL_BELOW_SIGMA * sigma,
             dip_t: f64::NAN,
             back_t: f64::NAN,
             context_h,
@@ -886,6 +896,7 @@ impl BlinkDetector {
     fn track(&mut self, t: f64, x: f64) {
         let cfg = &self.cfg;
         let (off_sigma, on_sigma, rise_ms) = (cfg.off_sigma, cfg.on_sigma, cfg.rise_ms);
+        let base = self.level.base;
         let Some(c) = &mut self.candidate else { return };
         let h = x - c.reference;
         let s = c.sigma;
@@ -924,6 +935,9 @@ impl BlinkDetector {
             c.back_t = f64::NAN;
         }
         if h < off {
+            if x < base - PEEL_DEPTH_SIGMA * s {
+                c.deep = true;
+            }
             // Fell: interpolate the crossing of the off level.
             let fell = if c.last_h > off && c.last_h > h {
                 c.last_t + (c.last_h - off) / (c.last_h - h) * (t - c.last_t)
@@ -1192,6 +1206,7 @@ impl BlinkDetector {
             self.bursts[c.slot].1 = -c.peak_h;
         }
         let blink = !erratic
+            && !c.deep
             && c.peak_h >= gate
             && (c.long || (!spike && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
