@@ -493,10 +493,11 @@ const LONG_BACK_SIGMA: f64 = 4.0;
 /// The spread of the height over the floor (see [`baseline::Spread`]) at
 /// rest is up to about this many noise units at 25 Hz (less at higher rates,
 /// where neighbouring samples agree). A face busier than that (talking,
-/// chewing) raises a closure's bar in proportion (its noise and
-/// typical-blink parts): a syllable that pokes above 5.5 noise units while
-/// the spread is half as large again is no blink, a blink 10 units tall
-/// still is.
+/// chewing) raises a closure's bar (its noise and typical-blink parts) by
+/// the ratio to the power 1.5: a syllable that pokes above 5.5 noise units
+/// while the spread is half as large again is no blink, a blink 10 units
+/// tall still is. (Power 1 let more syllables through; 2 cost blinks amid
+/// chewing.)
 const REST_SPREAD: f64 = 1.5;
 /// A burst whose hold fluctuates less than this many noise units (standard
 /// deviation) is a step of the baseline (see `holds_flat`).
@@ -562,7 +563,8 @@ struct Candidate {
     context_h: f64,
     /// Its slot in the burst history.
     slot: usize,
-    /// How much busier than at rest the face was when it began (at least 1).
+    /// How much busier than at rest the face was when it began, to the
+    /// power 1.5 (at least 1): what the bar is multiplied by.
     busy: f64,
     /// The samples past `rise_ms` (the hold): count, sum and sum of squares
     /// of their heights, for how much the hold fluctuates.
@@ -878,7 +880,10 @@ impl BlinkDetector {
             back_t: f64::NAN,
             context_h,
             slot,
-            busy: (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0),
+            busy: {
+                let r = (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0);
+                r * r.sqrt()
+            },
             hold_n: 0.0,
             hold_sum: 0.0,
             hold_sq: 0.0,
