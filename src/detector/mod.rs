@@ -553,8 +553,8 @@ struct Candidate {
     drop_t: f64,
     /// Next to signal far below the baseline (a pad peeling off).
     deep: bool,
-    /// A long closure: when its squeeze fell below the off level (NaN: it
-    /// is above).
+    /// A squeeze (see `track`): when it dipped below the off level (NaN:
+    /// it is above).
     dip_t: f64,
     /// ... and since when it has been back up (NaN: it is not).
     back_t: f64,
@@ -949,6 +949,10 @@ impl BlinkDetector {
             } else {
                 t
             };
+            if c.post_t.is_nan() {
+                c.post_h = h;
+                c.post_t = t;
+            }
             // A squeeze: a long closure, or a burst that rose like a blink
             // and is still held well past `rise_ms`, away from rhythms and a
             // busy face (where bursts follow one another closely).
@@ -962,10 +966,6 @@ impl BlinkDetector {
                 c.last_h = h;
                 c.last_t = t;
                 return;
-            }
-            if c.post_t.is_nan() {
-                c.post_h = h;
-                c.post_t = t;
             }
             self.decide(fell, t);
             return;
@@ -1316,7 +1316,7 @@ impl BlinkDetector {
     pub fn finish(&mut self) {
         if let Some(c) = &self.candidate {
             let t = self.last_t;
-            // A long closure in a dip ended when the dip began.
+            // A squeeze in a dip ended when the dip began.
             let fell = if c.dip_t.is_nan() { t } else { c.dip_t };
             self.decide(fell, t);
         }
