@@ -2,6 +2,7 @@
 //! determinism, the button, the LED, raw cameras, and the held-out check.
 
 mod common;
+mod physio;
 
 use std::collections::BTreeMap;
 
@@ -336,20 +337,48 @@ fn real_time_mode_records_a_session() {
 fn window_losses_broken_down() {
     let margin = 100.0;
     let period = 1000.0 / 30.0;
-    for (name, seed) in [
+    // `augenblick synth`'s traces, then the second model's (tests/physio).
+    let synth = [
         ("calm", 5),
         ("calm", 6),
         ("calm", 7),
         ("calm_50hz", 5),
         ("drift", 5),
+        ("drift", 6),
+        ("drift", 7),
         ("long_closures", 5),
         ("long_closures", 6),
         ("long_closures", 7),
         ("talking", 5),
         ("talking", 6),
-    ] {
-        let dir = tempfile::tempdir().unwrap();
+    ]
+    .map(|(name, seed)| {
         let (samples, labels) = synth_trace(name, seed, 4.0);
+        (name.to_string(), seed, samples, labels)
+    });
+    let second = [
+        (physio::Scene::Calm, 5),
+        (physio::Scene::Calm, 6),
+        (physio::Scene::Calm, 7),
+        (physio::Scene::Drift, 5),
+        (physio::Scene::Talking, 5),
+        (physio::Scene::Chewing, 5),
+        (physio::Scene::Smiling, 5),
+        (physio::Scene::Walking, 5),
+        (physio::Scene::LongClosures, 5),
+        (physio::Scene::LongClosures, 6),
+    ]
+    .map(|(scene, seed)| {
+        let tr = physio::generate(scene, 25.0, 240.0, seed);
+        (
+            format!("second model {}", scene.name()),
+            seed,
+            tr.samples,
+            tr.labels,
+        )
+    });
+    for (name, seed, samples, labels) in synth.into_iter().chain(second) {
+        let dir = tempfile::tempdir().unwrap();
         let mut sim = Sim::new(samples, dir.path());
         sim.camera = SimCamera::new(64, 48, 30.0, false);
         let (pre, post, max_clip) = (
