@@ -244,7 +244,7 @@ impl Default for DetectorConfig {
             rise_ms: 300.0,
             blink_ms: 600.0,
             spike_ms: 30.0,
-            reopen_ms: 80.0,
+            reopen_ms: 110.0,
             onset_lead_ms: 20.0,
             rail_low_counts: 0.0,
             rail_high_counts: 32767.0,
