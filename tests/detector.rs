@@ -55,6 +55,14 @@ impl Signal {
     fn blink(self, height: f64) -> Self {
         self.blink_on(0.0, height)
     }
+    /// `n` blinks of `height` counts, each followed by 2 s of rest: they
+    /// teach the detector the wearer's typical blink.
+    fn blinks(mut self, n: usize, height: f64) -> Self {
+        for _ in 0..n {
+            self = self.blink(height).rest(2000.0, 0.0);
+        }
+        self
+    }
     /// A blink of `height` counts on a signal resting at `level`.
     fn blink_on(self, level: f64, height: f64) -> Self {
         self.shape(240.0, move |dt| {
@@ -284,10 +292,7 @@ fn long_closures_do_not_teach_the_typical_blink() {
     // Three blinks of 100 counts, three deliberate closures whose first
     // burst is 400 tall, then a blink of 60: still a blink (a third of
     // the typical 100, not of a "typical" 250).
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..3 {
-        s = s.blink(100.0).rest(2000.0, 0.0);
-    }
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(3, 100.0);
     for _ in 0..3 {
         s = s.squeeze(1500.0, 400.0, 150.0).rest(2000.0, 0.0);
     }
@@ -379,10 +384,7 @@ fn a_step_while_walking_is_no_long_closure_hiding_the_blinks_after_it() {
 fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
     // Four blinks teach the typical height (200), then rhythmic bursts of
     // 60 at 1.5 Hz, then a blink among them.
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..4 {
-        s = s.blink(200.0).rest(2000.0, 0.0);
-    }
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
     let chew = |s: Signal| {
         s.shape(280.0, |dt| 60.0 * (std::f64::consts::PI * dt / 280.0).sin())
             .rest(400.0, 0.0)
@@ -403,10 +405,7 @@ fn cable_tugs_on_a_walking_beat_do_not_raise_the_bar_for_a_blink() {
     // Four blinks teach the typical height (200). Then walking: the cable
     // tugs once a step, one sample each, taller than the blinks. Tugs are
     // no rhythm of the face: a blink on the beat of the steps is a blink.
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..4 {
-        s = s.blink(200.0).rest(2000.0, 0.0);
-    }
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
     for _ in 0..6 {
         s = s.spike(300.0).rest(680.0, 0.0);
     }
@@ -443,14 +442,8 @@ fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
         }
         s
     };
-    let lesson = |mut s: Signal| {
-        for _ in 0..4 {
-            s = s.blink(200.0).rest(2000.0, 0.0);
-        }
-        s
-    };
     for loud in [90.0, 120.0] {
-        let mut s = lesson(Signal::new(25.0).rest(2000.0, 0.0));
+        let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
         s = talk(s, 16);
         let loud_at = s.t();
         s = s.shape(200.0, move |dt| {
@@ -465,7 +458,7 @@ fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
         );
     }
 
-    let mut s = lesson(Signal::new(25.0).rest(2000.0, 0.0));
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
     s = talk(s, 16);
     let blink_at = s.t();
     s = talk(s.blink(200.0), 16).rest(2000.0, 0.0);
@@ -579,10 +572,7 @@ fn a_weak_blink_held_for_a_few_samples_is_found_and_a_lone_sample_as_tall_is_not
 fn swings_far_beyond_any_blink_one_after_another_are_no_blinks() {
     // Four blinks teach the typical height (200); then a pad peels: bursts
     // five times as tall, 500 ms apart. The first may pass; the next do not.
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..4 {
-        s = s.blink(200.0).rest(2000.0, 0.0);
-    }
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
     for _ in 0..4 {
         s = s
             .shape(200.0, |dt| {
@@ -662,10 +652,7 @@ fn bursts_next_to_swings_far_below_the_baseline_are_a_pad_peeling_off() {
     // drops again, twice: too brief for a `Wild` fault, not tall enough for
     // the erratic test (three typical blinks). Neither swing is a blink;
     // a blink once the signal has been sound for a while is.
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..3 {
-        s = s.blink(100.0).rest(2000.0, 0.0);
-    }
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(3, 100.0);
     for _ in 0..2 {
         s = s
             .shape(40.0, |_| -30.0)
@@ -720,10 +707,7 @@ fn swings_far_below_the_baseline_are_a_wild_fault() {
 #[test]
 fn placement_is_known_after_three_blinks() {
     let mut d = BlinkDetector::new(cfg()).unwrap();
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for _ in 0..3 {
-        s = s.blink(200.0).rest(2000.0, 0.0);
-    }
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(3, 200.0);
     let mut seen = 0;
     for &(t, x) in &s.samples {
         d.push(t, x);
