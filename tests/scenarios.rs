@@ -215,7 +215,7 @@ fn the_same_trace_at_another_gain_and_offset_gives_the_same_closures() {
     }
 }
 
-/// Development aid: `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
+/// Development aid (also `DEBUG_SEED`, `DEBUG_SECS`, `DEBUG_SYNTH`, `DEBUG_ALL`): `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
 #[test]
 #[ignore]
 fn debug_scene() {
@@ -250,7 +250,11 @@ fn debug_scene() {
             .into_iter()
             .find(|s| s.name() == name)
             .unwrap();
-        physio::generate(scene, hz, 180.0, seed)
+        let secs = std::env::var("DEBUG_SECS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(180.0);
+        physio::generate(scene, hz, secs, seed)
     };
     let mut d = BlinkDetector::new(config()).unwrap();
     let mut li = 0;
