@@ -771,3 +771,94 @@ fn configs_name_what_is_wrong() {
     assert_eq!(ok.on_sigma, 6.0);
     assert_eq!(ok.off_sigma, cfg().off_sigma);
 }
+
+/// Muscle noise of about 11 counts standard deviation (the fixtures' own is
+/// 2): deterministic, from the time since the piece began.
+fn wide_noise(dt: f64) -> f64 {
+    let u = ((dt * 12.9898).sin() * 43758.5453).fract();
+    40.0 * (u.abs() - 0.5)
+}
+
+/// A pad off: the ADC reads a fixed low level, give or take a count.
+fn pad_off(mut s: Signal, ms: f64) -> Signal {
+    let n = (ms * s.hz / 1000.0).round() as usize;
+    for i in 0..n {
+        let t = s.t();
+        s.samples.push((t, 100 + (i % 2) as i32));
+    }
+    s
+}
+
+/// Rest with `wide_noise` for `ms`, then `n` blinks of 150 counts 2 s apart.
+fn noisy_blinks(s: Signal, rest_ms: f64, n: usize) -> (Signal, Vec<f64>) {
+    let mut s = s.shape(rest_ms, wide_noise);
+    let mut at = Vec::new();
+    for _ in 0..n {
+        at.push(s.t());
+        s = s
+            .shape(240.0, |dt| {
+                wide_noise(dt)
+                    + if dt < 40.0 {
+                        150.0 * dt / 40.0
+                    } else {
+                        150.0 * (-(dt - 40.0) / 50.0).exp()
+                    }
+            })
+            .shape(2000.0, wide_noise);
+    }
+    (s, at)
+}
+
+#[test]
+fn a_pad_still_off_after_a_fault_is_not_learned_as_rest() {
+    // Blinks, then a pad peels (swings far below the baseline: a `Wild`
+    // fault) and stays off: the ADC reads a still level. The fault ends
+    // (the signal no longer swings) and the detector calibrates, on a pad
+    // that is still off. Learning that stillness as rest, it would take
+    // the pad's return for wild swings and never detect again; instead the
+    // fault goes on until the pad is back, and the blinks after it count.
+    let (s, _) = noisy_blinks(Signal::new(25.0), 3000.0, 3);
+    let s = s.shape(1000.0, |dt| {
+        if (dt / 40.0) as i64 % 2 == 0 {
+            -600.0
+        } else {
+            wide_noise(dt)
+        }
+    });
+    let s = pad_off(s, 15_000.0);
+    let back = s.t();
+    let (s, after) = noisy_blinks(s, 4000.0, 4);
+    let ev = s.run(cfg());
+    let found: Vec<f64> = closures(&ev)
+        .iter()
+        .map(|c| c.detected_ms)
+        .filter(|&t| t > back)
+        .collect();
+    assert_eq!(found.len(), after.len(), "blinks at {after:?}: {ev:?}");
+    // No fault is left in force.
+    let f = faults(&ev);
+    assert!(f.last().is_some_and(|&(start, _)| !start), "{f:?}");
+}
+
+#[test]
+fn a_session_begun_with_the_pad_off_recovers_once_it_is_on() {
+    // The wearer starts a session before the pads touch: the detector
+    // calibrates on a still signal and takes the pad's arrival for wild
+    // swings (a `Wild` fault). No pad peels for half a minute: then it
+    // calibrates afresh, and blinks count again.
+    let s = pad_off(Signal::new(25.0), 5000.0);
+    let (s, at) = noisy_blinks(s, 3000.0, 25);
+    let ev = s.run(cfg());
+    let found: Vec<f64> = closures(&ev).iter().map(|c| c.detected_ms).collect();
+    let f = faults(&ev);
+    assert_eq!(f.first(), Some(&(true, FaultKind::Wild)), "{f:?}");
+    let late: Vec<&f64> = at.iter().filter(|&&t| t > 50_000.0).collect();
+    assert!(late.len() >= 5, "{at:?}");
+    for t in late {
+        assert!(
+            found.iter().any(|f| (f - t).abs() <= 120.0),
+            "blink at {t} missed; found {found:?}; faults {:?}",
+            faults(&ev)
+        );
+    }
+}

@@ -155,7 +155,7 @@ impl FaultWatch {
         }
     }
 
-    fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {
+    pub(crate) fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {
         self.active = Some(kind);
         self.sound_since = f64::NAN;
         Some(kind)

@@ -480,6 +480,18 @@ const ERRATIC_MS: f64 = 1500.0;
 /// adds to a rectified envelope.
 const PEEL_BELOW_SIGMA: f64 = 2.0;
 const PEEL_DEPTH_SIGMA: f64 = 6.0;
+/// A calibration after a fault that finds a noise of a count or two (the
+/// ADS1115's own quantisation) and less than this share of the noise
+/// before it found a signal that is still not moving: a pad still off.
+/// The fault goes on. Learning that stillness as the new rest would judge
+/// the pad's return as wild swings, for ever. (A noise merely far below
+/// the old one is no sign: the old one may have been inflated, and a
+/// recalibration is what mends that.)
+const STILL_RECALIBRATION: f64 = 0.15;
+const STILL_COUNTS: f64 = 2.0;
+/// A `Wild` fault this long is no pad peeling (that takes seconds): the
+/// noise it is judged by is wrong, and the detector calibrates afresh.
+const WILD_RESET_MS: f64 = 30_000.0;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
 /// A squeeze (see `track`) ends once it has stayed below the off level
@@ -592,6 +604,10 @@ pub struct BlinkDetector {
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
     calibration: Option<Calibration>,
+    /// The calibration under way follows a fault (not the session's start).
+    after_fault: bool,
+    /// When the fault in force began.
+    fault_since: f64,
     level: Level,
     faults: FaultWatch,
     memory: BlinkMemory,
@@ -627,6 +643,8 @@ impl BlinkDetector {
             last_t: f64::NEG_INFINITY,
             window_floor: f64::INFINITY,
             calibration: None,
+            after_fault: false,
+            fault_since: f64::NAN,
             candidate: None,
             pending: None,
             above_since: f64::NAN,
@@ -782,13 +800,27 @@ impl BlinkDetector {
     #[cold]
     #[inline(never)]
     fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>, railed_since: f64) {
-        if let Some(kind) = self
+        let cleared = self
             .faults
-            .clears(t, x, flat_range, self.level.sigma(), railed_since)
-        {
+            .clears(t, x, flat_range, self.level.sigma(), railed_since);
+        // A `Wild` fault is judged against the noise it began with; if that
+        // noise was learned on a still signal (a session begun with a pad
+        // off), the pad's return looks wild for ever. Past any peeling pad,
+        // the detector calibrates afresh.
+        let stale = self.faults.active == Some(FaultKind::Wild)
+            && t - self.fault_since >= WILD_RESET_MS
+            && railed_since.is_nan();
+        let cleared = cleared.or_else(|| {
+            stale.then(|| {
+                self.faults.reset();
+                FaultKind::Wild
+            })
+        });
+        if let Some(kind) = cleared {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             // A pad back on may still be settling.
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
+            self.after_fault = true;
             self.state = State::Calibrating;
         }
     }
@@ -805,6 +837,17 @@ impl BlinkDetector {
                     return;
                 }
                 if let Some((base, sigma)) = cal.estimate() {
+                    if self.after_fault
+                        && sigma <= STILL_COUNTS
+                        && sigma < STILL_RECALIBRATION * self.level.sigma()
+                    {
+                        // After a fault, a signal this much quieter than
+                        // before is a pad still off, not a new rest: the
+                        // fault goes on, judged by the noise it began with.
+                        self.faults.start(FaultKind::Flat);
+                        self.begin_fault(FaultKind::Flat, t);
+                        return;
+                    }
                     self.level = Level::new(base, sigma, self.cfg.baseline_ms);
                 }
                 self.calibration = None;
@@ -1308,6 +1351,7 @@ impl BlinkDetector {
         }
         self.calibration = None;
         self.state = State::Fault;
+        self.fault_since = t;
         self.events.push_back(Event::FaultStart { kind, t_ms: t });
     }
 
