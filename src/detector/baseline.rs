@@ -264,6 +264,9 @@ impl Level {
 pub(crate) struct Spread {
     mean: f64,
     var: f64,
+    /// The variance it was primed with (NaN: never primed), to tell a
+    /// spread that has not learned anything yet.
+    primed: f64,
 }
 
 /// Time constant of the spread.
@@ -274,18 +277,27 @@ const SPREAD_CLIP: f64 = 6.0;
 impl Spread {
     pub(crate) fn new() -> Self {
         Spread {
-            mean: f64::NAN,
+            mean: 0.0,
             var: 0.0,
+            primed: f64::NAN,
         }
     }
 
-    /// Learns from one sample `excess` over the floor, outside any burst.
+    /// Starts the spread at rest for noise `sigma`, unless it has learned
+    /// from a sample since it was last primed. Called when a calibration
+    /// ends, off the per-sample path: a test per sample for a first sample
+    /// sat on the chain of the running mean.
+    pub(crate) fn prime(&mut self, sigma: f64) {
+        if self.primed.is_nan() || (self.mean == 0.0 && self.var == self.primed) {
+            self.var = 0.5 * sigma * sigma;
+            self.primed = self.var;
+        }
+    }
+
+    /// Learns from one sample `excess` over the floor, outside any burst
+    /// (once primed).
     #[inline]
     pub(crate) fn update(&mut self, excess: f64, sigma: f64, dt_ms: f64) {
-        if self.mean.is_nan() {
-            self.mean = 0.0;
-            self.var = 0.5 * sigma * sigma;
-        }
         let e = fmin(fmax(excess, 0.0), SPREAD_CLIP * sigma);
         let a = fmin(dt_ms * (1.0 / SPREAD_MS), 1.0);
         let d = e - self.mean;

@@ -850,6 +850,7 @@ impl BlinkDetector {
                     }
                     self.level = Level::new(base, sigma, self.cfg.baseline_ms);
                 }
+                self.spread.prime(self.level.sigma());
                 self.calibration = None;
                 self.state = State::Open;
             }
