@@ -34,7 +34,9 @@
 //!    comes first, so closures never overlap.
 //! 5. **Faults** ([`faults`]): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
-//!    and the detector calibrates afresh after.
+//!    and the detector calibrates afresh after. A calibration that finds a
+//!    pad still off keeps the fault going, and a `Wild` fault ends after
+//!    `WILD_RESET_MS` whatever its noise says (see `push_calibrating`).
 //!
 //! Per sample the work is a few comparisons and multiply-adds: no
 //! allocation, no sorting, no division outside the rare decisions.
@@ -604,7 +606,8 @@ pub struct BlinkDetector {
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
     calibration: Option<Calibration>,
-    /// The calibration under way follows a fault (not the session's start).
+    /// A fault has been: every calibration from now on follows one (only
+    /// the session's first does not).
     after_fault: bool,
     /// When the fault in force began.
     fault_since: f64,
