@@ -862,3 +862,36 @@ fn a_session_begun_with_the_pad_off_recovers_once_it_is_on() {
         );
     }
 }
+
+#[test]
+fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
+    // Pads that sit poorly: the wearer's blinks stand only 5.8-6.3 noise
+    // units over the floor. A fainter blink of 5.4 units, under the usual
+    // bar of 5.5 (`closure_sigma`), is still a blink of this wearer's: once
+    // a few blinks have taught how small they are, the bar comes down to
+    // 0.8 of them (4.9 units). (The heights below are over the rest level;
+    // the measured ones are over the floor, and the fixture's noise puts
+    // the two a few counts apart.)
+    let noise_now = |s: &Signal| {
+        let mut d = BlinkDetector::new(cfg()).unwrap();
+        for &(t, x) in &s.samples {
+            d.push(t, x);
+        }
+        d.snapshot().noise
+    };
+    // The noise settles over the first seconds.
+    let s = Signal::new(25.0).rest(12_000.0, 0.0);
+    let sigma = noise_now(&s);
+    let mut s = s.blinks(4, 6.3 * sigma - 6.0);
+    let sigma = noise_now(&s);
+    let faint_at = s.t() + 40.0;
+    s = s.blink(5.7 * sigma - 6.0).rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    let peaks: Vec<f64> = found.iter().map(|c| c.peak / sigma).collect();
+    assert_eq!(found.len(), 5, "peaks in noise units: {peaks:?}");
+    assert!(
+        peaks[4] < 5.5 && peaks[..4].iter().all(|&p| p < 7.0),
+        "blinks must be small and the last under the usual bar: {peaks:?}"
+    );
+    assert!((found[4].detected_ms - faint_at).abs() <= 80.0, "{found:?}");
+}

@@ -91,7 +91,7 @@ fn row(name: String, tp: usize, fp: usize, fn_: usize, mut lats: Vec<f64>) -> Ro
 /// table has the figures. Weak and chewing are far from the 0.95 target.
 const SYNTH_BARS: [(&str, f64); 12] = [
     ("calm", 0.97),
-    ("weak", 0.66),
+    ("weak", 0.70),
     ("talking", 0.82),
     ("chewing", 0.76),
     ("smiling", 0.84),

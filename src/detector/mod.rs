@@ -494,6 +494,15 @@ const STILL_COUNTS: f64 = 2.0;
 /// A `Wild` fault this long is no pad peeling (that takes seconds): the
 /// noise it is judged by is wrong, and the detector calibrates afresh.
 const WILD_RESET_MS: f64 = 30_000.0;
+/// When the wearer's typical blink is small (pads placed poorly, a faint
+/// muscle), the bar's noise part (`closure_sigma`) is at most this share
+/// of it, but never below `closure_sigma` less `WEAK_GATE_LESS` noise
+/// units (4 by default; never below half of it): a typical blink of 6
+/// noise units puts the bar at 4.8, not 5.5. Strong blinks leave the bar
+/// as it is. (Synth weak 0.699 -> 0.728, 6 other seeds of 20 min 0.675 ->
+/// 0.694; elsewhere within 0.004.)
+const WEAK_TYPICAL_SHARE: f64 = 0.8;
+const WEAK_GATE_LESS: f64 = 1.5;
 /// A long closure ends at this share of the off level.
 const LONG_OFF_SHARE: f64 = 0.5;
 /// A squeeze (see `track`) ends once it has stayed below the off level
@@ -1166,14 +1175,24 @@ impl BlinkDetector {
     }
 
     /// The least height a candidate needs to be a closure: `closure_sigma`
-    /// noise units or a share of the typical blink, whichever is more,
-    /// times how busy the face was; and a multiple of the rhythm's bursts.
+    /// noise units (less for a sustained burst, and for a wearer whose
+    /// blinks are small) or a share of the typical blink, whichever is
+    /// more, times how busy the face was; and a multiple of the rhythm's
+    /// bursts.
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
         let sigmas = if c.sustained {
             (self.cfg.closure_sigma - SUSTAIN_GATE_LESS).max(0.5 * self.cfg.closure_sigma)
         } else {
             self.cfg.closure_sigma
+        };
+        // A wearer whose blinks are small: the noise part of the bar comes
+        // down towards them.
+        let sigmas = if typical > 0.0 {
+            let least = (self.cfg.closure_sigma - WEAK_GATE_LESS).max(0.5 * self.cfg.closure_sigma);
+            sigmas.min((WEAK_TYPICAL_SHARE * typical / c.sigma).max(least))
+        } else {
+            sigmas
         };
         ((sigmas * c.sigma).max(self.cfg.typical_share * typical) * c.busy)
             .max(self.cfg.rhythm_ratio * c.context_h)
