@@ -869,7 +869,7 @@ fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
     // units over the floor. A fainter blink of 5.4 units, under the usual
     // bar of 5.5 (`closure_sigma`), is still a blink of this wearer's: once
     // a few blinks have taught how small they are, the bar comes down to
-    // 0.8 of them (4.9 units). (The heights below are over the rest level;
+    // 0.75 of them (4.6 units). (The heights below are over the rest level;
     // the measured ones are over the floor, and the fixture's noise puts
     // the two a few counts apart.)
     let noise_now = |s: &Signal| {
