@@ -241,14 +241,14 @@ fn the_same_trace_at_another_gain_and_offset_gives_the_same_closures() {
 fn debug_scene() {
     use augenblick::detector::{BlinkDetector, Event};
     let name = std::env::var("DEBUG_SCENE").unwrap_or("calm".into());
-    let hz: f64 = std::env::var("DEBUG_HZ")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(25.0);
-    let seed: u64 = std::env::var("DEBUG_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
+    fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
+        std::env::var(name)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(default)
+    }
+    let hz: f64 = env_or("DEBUG_HZ", 25.0);
+    let seed: u64 = env_or("DEBUG_SEED", 0);
     let tr = if let Ok(dir) = std::env::var("DEBUG_DIR") {
         // A folder as `augenblick synth` writes it.
         let dir = std::path::Path::new(&dir);
@@ -277,11 +277,7 @@ fn debug_scene() {
             .into_iter()
             .find(|s| s.name() == name)
             .unwrap();
-        let secs = std::env::var("DEBUG_SECS")
-            .ok()
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(180.0);
-        physio::generate(scene, hz, secs, seed)
+        physio::generate(scene, hz, env_or("DEBUG_SECS", 180.0), seed)
     };
     let mut d = BlinkDetector::new(config()).unwrap();
     let mut li = 0;

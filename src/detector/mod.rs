@@ -615,10 +615,8 @@ pub struct BlinkDetector {
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
     calibration: Option<Calibration>,
-    /// A fault has been: every calibration from now on follows one (only
-    /// the session's first does not).
-    after_fault: bool,
-    /// When the fault in force began.
+    /// When the fault in force (or the last one) began; NaN before any:
+    /// only the session's first calibration follows no fault.
     fault_since: f64,
     level: Level,
     faults: FaultWatch,
@@ -655,7 +653,6 @@ impl BlinkDetector {
             last_t: f64::NEG_INFINITY,
             window_floor: f64::INFINITY,
             calibration: None,
-            after_fault: false,
             fault_since: f64::NAN,
             candidate: None,
             pending: None,
@@ -832,7 +829,6 @@ impl BlinkDetector {
             self.events.push_back(Event::FaultEnd { kind, t_ms: t });
             // A pad back on may still be settling.
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
-            self.after_fault = true;
             self.state = State::Calibrating;
         }
     }
@@ -849,7 +845,7 @@ impl BlinkDetector {
                     return;
                 }
                 if let Some((base, sigma)) = cal.estimate() {
-                    if self.after_fault
+                    if !self.fault_since.is_nan()
                         && sigma <= STILL_COUNTS
                         && sigma < STILL_RECALIBRATION * self.level.sigma()
                     {
