@@ -423,6 +423,42 @@ fn cable_tugs_on_a_walking_beat_do_not_raise_the_bar_for_a_blink() {
 }
 
 #[test]
+fn a_cable_tug_landing_on_a_blink_does_not_hide_it() {
+    // Four blinks teach the typical height (200). Then, while walking, the
+    // cable tugs just as the wearer blinks: one sample of the blink is
+    // 1500 counts taller. Its neighbours are under half of it, so alone it
+    // would be a spike; but the blink under it stands like the others.
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let blink_at = s.t();
+    let s = s
+        .shape(240.0, |dt| {
+            let blink = if dt < 40.0 {
+                200.0 * dt / 40.0
+            } else {
+                200.0 * (-(dt - 40.0) / 50.0).exp()
+            };
+            blink
+                + if (80.0..120.0).contains(&dt) {
+                    1500.0
+                } else {
+                    0.0
+                }
+        })
+        .rest(2000.0, 0.0)
+        // A tug alone, on a resting signal, is still no blink.
+        .spike(1500.0)
+        .rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert!(
+        (found[4].detected_ms - blink_at).abs() <= 80.0,
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+    // Measured without the tug: it does not teach a taller typical blink.
+    assert!(found[4].peak > 150.0 && found[4].peak < 250.0, "{found:?}");
+}
+
+#[test]
 fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
     // Four blinks teach the typical height (200 counts, noise 2): a closure
     // needs about a third of that in the clear. Then talking: irregular

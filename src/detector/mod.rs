@@ -537,6 +537,12 @@ const SPIKE_SAMPLES: f64 = 1.15;
 /// A burst only one sample wide at half height and taller than this many
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
 const LONE_PEAK_TYPICAL: f64 = 2.0;
+/// A spike with a blink under it: that burst stayed above the off level for
+/// at least this many sample periods.
+const TUGGED_SAMPLES: f64 = 2.5;
+/// ... and it rose from near the baseline: not out of a swing this many
+/// noise units below it (a pad coming loose).
+const TUGGED_BELOW_SIGMA: f64 = 2.9;
 /// Smallest gap kept between one closure's offset and the next onset.
 const EPS_MS: f64 = 1e-3;
 
@@ -553,6 +559,9 @@ struct Candidate {
     sigma: f64,
     peak_h: f64,
     peak_t: f64,
+    /// Highest point besides the peak's own sample: the burst under a
+    /// cable tug that landed on it.
+    runner_h: f64,
     /// The samples either side of the peak (post: NaN until seen), for the width.
     pre_h: f64,
     pre_t: f64,
@@ -914,6 +923,7 @@ impl BlinkDetector {
             sigma,
             peak_h: h,
             peak_t: t,
+            runner_h: f64::NEG_INFINITY,
             pre_h: prev_x - floor,
             pre_t: prev_t,
             post_h: f64::NAN,
@@ -1038,6 +1048,7 @@ impl BlinkDetector {
             return;
         }
         if h > c.peak_h {
+            c.runner_h = c.runner_h.max(c.peak_h);
             c.pre_h = c.last_h;
             c.pre_t = c.last_t;
             c.peak_h = h;
@@ -1046,6 +1057,7 @@ impl BlinkDetector {
             c.valley_h = h;
             c.valley_t = t;
         } else {
+            c.runner_h = c.runner_h.max(h);
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
@@ -1255,26 +1267,43 @@ impl BlinkDetector {
                 .memory
                 .typical()
                 .is_some_and(|typ| c.peak_h > LONE_PEAK_TYPICAL * typ);
-        // A pad peeling off swings up far beyond any blink, again and again.
-        let erratic = self.memory.typical().is_some_and(|typ| {
-            let big = ERRATIC_TYPICAL * typ;
-            c.peak_h > big
-                && self.bursts.iter().any(|&(bt, h)| {
-                    bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h.abs() > big
-                })
-        });
         // A spike (a cable tug, a jolt): too narrow or too brief for a
         // muscle. Tugs come often while walking; they are no rhythm of the
         // face, so the rhythm test must not count them (it would raise the
         // bar for the next blink), but the erratic test still does.
-        let spike = !c.long
-            && (width < SPIKE_SAMPLES * step || lone_peak || fell - c.rose_ms < self.cfg.spike_ms);
+        let brief = fell - c.rose_ms < self.cfg.spike_ms;
+        let spike = !c.long && (width < SPIKE_SAMPLES * step || lone_peak || brief);
         if spike {
             self.bursts[c.slot].1 = -c.peak_h;
         }
+        // ... unless a blink lies under it: the burst without the spike's
+        // own sample is as tall as a blink of this wearer and lasted like
+        // one (a tug landing on a blink, common while walking). It is
+        // judged by that burst. A peeling pad's swings come in bursts far
+        // taller than a blink: they stay spikes.
+        let tugged = spike
+            && !brief
+            && c.runner_h >= gate
+            && c.runner_h < 0.5 * c.peak_h
+            && fell - c.rose_ms >= TUGGED_SAMPLES * step
+            && c.reference > self.level.base - TUGGED_BELOW_SIGMA * c.sigma
+            && self
+                .memory
+                .typical()
+                .is_some_and(|typ| c.runner_h <= LONE_PEAK_TYPICAL * typ);
+        let peak_h = if tugged { c.runner_h } else { c.peak_h };
+        let spike = spike && !tugged;
+        // A pad peeling off swings up far beyond any blink, again and again.
+        let erratic = self.memory.typical().is_some_and(|typ| {
+            let big = ERRATIC_TYPICAL * typ;
+            peak_h > big
+                && self.bursts.iter().any(|&(bt, h)| {
+                    bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h.abs() > big
+                })
+        });
         let blink = !erratic
             && !c.deep
-            && c.peak_h >= gate
+            && peak_h >= gate
             && (c.long || (!spike && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
         if !blink {
@@ -1290,15 +1319,15 @@ impl BlinkDetector {
             // like: not bursts amid a rhythm, and not long closures (a
             // squeeze's first burst is taller than a blink, and a smile's
             // plateau taken for one taller still).
-            self.memory.record(c.peak_t, c.peak_h, c.sigma);
+            self.memory.record(c.peak_t, peak_h, c.sigma);
         }
         self.pending = Some(Pending {
             closure: Closure {
                 onset_ms: c.onset_ms,
                 offset_ms: offset.max(c.onset_ms + EPS_MS),
                 detected_ms: c.detected_ms,
-                peak: c.peak_h,
-                score: 1.0 - 0.5 * gate / c.peak_h,
+                peak: peak_h,
+                score: 1.0 - 0.5 * gate / peak_h,
             },
             fell_ms: fell,
         });
