@@ -1048,7 +1048,7 @@ impl BlinkDetector {
             return;
         }
         if h > c.peak_h {
-            c.runner_h = c.runner_h.max(c.peak_h);
+            c.runner_h = baseline::fmax(c.runner_h, c.peak_h);
             c.pre_h = c.last_h;
             c.pre_t = c.last_t;
             c.peak_h = h;
@@ -1057,7 +1057,7 @@ impl BlinkDetector {
             c.valley_h = h;
             c.valley_t = t;
         } else {
-            c.runner_h = c.runner_h.max(h);
+            c.runner_h = baseline::fmax(c.runner_h, h);
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
