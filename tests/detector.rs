@@ -381,6 +381,65 @@ fn a_step_while_walking_is_no_long_closure_hiding_the_blinks_after_it() {
 }
 
 #[test]
+fn a_step_as_noisy_as_rest_is_still_a_step_when_it_rose_at_once() {
+    // No walking before it: the noise learned is the rest noise. The level
+    // jumps by 120 counts in one sample and stays, carrying the rest noise
+    // and a sway of 2.5 counts (about one noise unit all told: not flatter
+    // than rest, as a step under a noise widened by walking would be). It
+    // rose at once and no burst stood over it, so it is a step of the
+    // baseline, not a squeeze: the blinks after it count.
+    let mut s = Signal::new(25.0).rest(3000.0, 0.0);
+    let step_at = s.t();
+    s = s.shape(1500.0, |dt| {
+        120.0 + 2.5 * (std::f64::consts::TAU * dt / 160.0).sin()
+    });
+    let mut blinks_at = Vec::new();
+    for _ in 0..2 {
+        blinks_at.push(s.t());
+        s = s.blink_on(120.0, 200.0).rest(1800.0, 120.0);
+    }
+    let found = closures(&s.run(cfg()));
+    assert_eq!(
+        found.len(),
+        2,
+        "step at {step_at}, blinks at {blinks_at:?}: {found:?}"
+    );
+    for (c, at) in found.iter().zip(&blinks_at) {
+        assert!(
+            (c.detected_ms - at).abs() <= 80.0,
+            "{found:?} vs {blinks_at:?}"
+        );
+    }
+}
+
+#[test]
+fn noise_inflated_by_steps_is_learned_afresh_once_the_signal_holds_still() {
+    // Walking: the pads shift a little every 1.2 s, each time a few noise
+    // units further; the baseline lags the steps, and the noise learned
+    // around it swells. Then the wearer stands still at the last level for
+    // three seconds, and blinks: a blink 25 noise units tall (50 counts)
+    // that the swollen noise would hide.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for k in 0..12 {
+        let level = [
+            0.0, 5.0, 10.0, 5.0, 15.0, 8.0, 20.0, 10.0, 25.0, 12.0, 30.0, 18.0,
+        ][k];
+        s = s.rest(1200.0, level);
+    }
+    s = s.rest(3000.0, 40.0);
+    let blink_at = s.t();
+    s = s.blink_on(40.0, 50.0).rest(2000.0, 40.0);
+    let events = s.run(cfg());
+    let found = closures(&events);
+    assert!(
+        found
+            .iter()
+            .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+}
+
+#[test]
 fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
     // Four blinks teach the typical height (200), then rhythmic bursts of
     // 60 at 1.5 Hz, then a blink among them.

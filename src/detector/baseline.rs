@@ -159,6 +159,96 @@ impl Calibration {
     }
 }
 
+/// A fresh look at the resting signal over one calibration time, kept as
+/// running sums (no sorting): one sample per `SLICE_MS`, so every rate
+/// weighs alike, each half of the window apart.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fresh {
+    start_ms: f64,
+    half_ms: f64,
+    next_ms: f64,
+    /// Count, sum and sum of squares of each half.
+    n: [f64; 2],
+    sum: [f64; 2],
+    sq: [f64; 2],
+    lo: f64,
+    hi: f64,
+    /// The last kept sample, and the sum of squared steps between kept
+    /// neighbours (a noise that a step inside the window hardly moves).
+    last: f64,
+    steps_sq: f64,
+}
+
+impl Fresh {
+    const SLICE_MS: f64 = 20.0;
+
+    pub(crate) fn new(start_ms: f64, window_ms: f64) -> Self {
+        Fresh {
+            start_ms,
+            half_ms: 0.5 * window_ms,
+            next_ms: start_ms,
+            n: [0.0; 2],
+            sum: [0.0; 2],
+            sq: [0.0; 2],
+            lo: f64::INFINITY,
+            hi: f64::NEG_INFINITY,
+            last: f64::NAN,
+            steps_sq: 0.0,
+        }
+    }
+
+    /// Learns a sample; true once the window is full.
+    pub(crate) fn push(&mut self, t_ms: f64, x: f64) -> bool {
+        if t_ms >= self.next_ms {
+            self.next_ms = t_ms + Self::SLICE_MS;
+            let h = usize::from(t_ms - self.start_ms >= self.half_ms);
+            self.n[h] += 1.0;
+            self.sum[h] += x;
+            self.sq[h] += x * x;
+            self.lo = fmin(self.lo, x);
+            self.hi = fmax(self.hi, x);
+            if !self.last.is_nan() {
+                self.steps_sq += (x - self.last) * (x - self.last);
+            }
+            self.last = x;
+        }
+        t_ms - self.start_ms >= 2.0 * self.half_ms
+    }
+
+    /// The window's mean and standard deviation, whether it held one level
+    /// (the means of its halves within `SETTLED_SIGMA` noise units, the
+    /// noise measured from the steps between neighbours: no step inside
+    /// it) and whether it was quiet (no sample more than `quiet`
+    /// deviations from the mean: no burst, however sparse). None if too
+    /// few samples.
+    pub(crate) fn summary(&self, quiet: f64) -> Option<FreshSummary> {
+        if self.n[0] < 4.0 || self.n[1] < 4.0 {
+            return None;
+        }
+        let n = self.n[0] + self.n[1];
+        let mean = (self.sum[0] + self.sum[1]) / n;
+        let var = (self.sq[0] + self.sq[1]) / n - mean * mean;
+        let sd = var.max(0.0).sqrt().max(MIN_SIGMA);
+        let halves = (self.sum[0] / self.n[0] - self.sum[1] / self.n[1]).abs();
+        let step_sd = (self.steps_sq / (2.0 * (n - 1.0))).sqrt().max(MIN_SIGMA);
+        Some(FreshSummary {
+            mean,
+            sd,
+            settled: halves <= SETTLED_SIGMA * step_sd,
+            quiet: self.hi - mean <= quiet * sd && mean - self.lo <= quiet * sd,
+        })
+    }
+}
+
+/// What a [`Fresh`] look found.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FreshSummary {
+    pub(crate) mean: f64,
+    pub(crate) sd: f64,
+    pub(crate) settled: bool,
+    pub(crate) quiet: bool,
+}
+
 /// Median of a small slice (reorders it: sorts it by [`f64::total_cmp`]).
 pub(crate) fn median_in_place(v: &mut [f64]) -> f64 {
     if v.is_empty() {
@@ -796,5 +886,31 @@ mod tests {
         assert_eq!(w.flat_range(), Some(0.0));
         w.push(t + 10.0, 40.0);
         assert_eq!(w.floor(), 40.0);
+    }
+
+    /// 1.5 s at 25 Hz of `f(i)` into a fresh look.
+    fn fresh_of(f: impl Fn(usize) -> f64) -> Option<FreshSummary> {
+        let mut fresh = Fresh::new(0.0, 1500.0);
+        let mut full = false;
+        for i in 0..=38 {
+            full = fresh.push(i as f64 * 40.0, f(i));
+        }
+        assert!(full);
+        fresh.summary(4.0)
+    }
+
+    #[test]
+    fn a_fresh_look_tells_a_still_window_from_a_step_and_a_burst() {
+        let wobble = |i: usize| [1.0, -1.0, 2.0, -2.0, 0.0][i % 5];
+        let still = fresh_of(|i| 100.0 + wobble(i)).unwrap();
+        assert!(still.settled && still.quiet, "{still:?}");
+        assert!((still.mean - 100.0).abs() < 0.5, "{still:?}");
+        assert!(still.sd > 1.0 && still.sd < 2.0, "{still:?}");
+        // A step half way: the halves disagree.
+        let step = fresh_of(|i| if i < 19 { 100.0 } else { 110.0 } + wobble(i)).unwrap();
+        assert!(!step.settled, "{step:?}");
+        // One burst sample among still ones: not quiet.
+        let burst = fresh_of(|i| if i == 10 { 130.0 } else { 100.0 } + wobble(i)).unwrap();
+        assert!(burst.settled && !burst.quiet, "{burst:?}");
     }
 }

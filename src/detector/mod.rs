@@ -50,7 +50,7 @@ use std::collections::VecDeque;
 
 use serde::{Deserialize, Serialize};
 
-use baseline::{Calibration, Level, Spread};
+use baseline::{Calibration, Fresh, Level, Spread};
 use faults::FaultWatch;
 pub use front::{FrontEnd, FrontKey, Prepared};
 use placement::BlinkMemory;
@@ -525,6 +525,16 @@ const REST_SPREAD: f64 = 1.5;
 /// A burst whose hold fluctuates less than this many noise units (standard
 /// deviation) is a step of the baseline (see `holds_flat`).
 const STEP_FLAT_SIGMA: f64 = 0.7;
+/// So is one whose hold fluctuates less than this many (no more than the
+/// rest noise, once the noise is learned right) if it stood at
+/// `STEP_RISE_SHARE` of its hold within `STEP_RISE_MS` of the decision
+/// (rose at once: a smile takes half a second or more) and never rose more
+/// than `STEP_OVER_SIGMA` noise units over its hold (no blink's burst on top:
+/// a squeeze starts with one).
+const STEP_LEVEL_SIGMA: f64 = 1.0;
+const STEP_RISE_MS: f64 = 100.0;
+const STEP_RISE_SHARE: f64 = 0.8;
+const STEP_OVER_SIGMA: f64 = 3.0;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`), sharply:
@@ -545,6 +555,21 @@ const TUGGED_SAMPLES: f64 = 2.5;
 const TUGGED_BELOW_SIGMA: f64 = 2.9;
 /// Smallest gap kept between one closure's offset and the next onset.
 const EPS_MS: f64 = 1e-3;
+/// The running noise is looked at afresh (see `BlinkDetector::recheck`)
+/// once it stands this many times over the last calibration's ...
+const RECHECK_INFLATED: f64 = 1.5;
+/// ... over resting samples with no gap longer than this between them.
+const RECHECK_GAP_MS: f64 = 1000.0;
+/// A fresh look counts if no sample strays this many of its noise units
+/// from its median ...
+const RECHECK_QUIET_SIGMA: f64 = 4.0;
+/// ... and that median lies this many of its noise units from the running
+/// baseline (which lagged a step) ...
+const RECHECK_LAG_SIGMA: f64 = 2.5;
+/// ... and then this many times its noise (never less than the last
+/// calibration's) becomes the running noise, if that is still this many
+/// times over it.
+const RECHECK_MARGIN: f64 = 1.5;
 
 /// A burst being watched: its `Onset` is out, the verdict is not.
 #[derive(Debug, Clone, Copy)]
@@ -569,6 +594,8 @@ struct Candidate {
     post_t: f64,
     /// Highest point within `rise_ms` of the decision.
     early_h: f64,
+    /// Highest point within `STEP_RISE_MS` of the decision.
+    fast_h: f64,
     /// Lowest point since the peak (double blinks).
     valley_h: f64,
     valley_t: f64,
@@ -624,6 +651,16 @@ pub struct BlinkDetector {
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
     calibration: Option<Calibration>,
+    /// A fresh look at the resting signal, taken while the running noise
+    /// stands well above the last calibration's (see `recheck`).
+    recheck: Option<Fresh>,
+    /// The running noise above which the fresh look is taken.
+    recheck_above: f64,
+    /// The noise the last calibration found: the fresh look goes no lower.
+    recheck_least: f64,
+    /// When the fresh look last learned a sample.
+    recheck_last_t: f64,
+
     /// When the fault in force (or the last one) began; NaN before any:
     /// only the session's first calibration follows no fault.
     fault_since: f64,
@@ -662,6 +699,11 @@ impl BlinkDetector {
             last_t: f64::NEG_INFINITY,
             window_floor: f64::INFINITY,
             calibration: None,
+            recheck: None,
+            recheck_above: f64::INFINITY,
+            recheck_least: 0.0,
+            recheck_last_t: f64::NEG_INFINITY,
+
             fault_since: f64::NAN,
             candidate: None,
             pending: None,
@@ -763,6 +805,9 @@ impl BlinkDetector {
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
                 self.state = State::Open;
+                if sigma > self.recheck_above {
+                    self.recheck(t, x);
+                }
             }
         }
     }
@@ -867,10 +912,45 @@ impl BlinkDetector {
                     }
                     self.level = Level::new(base, sigma, self.cfg.baseline_ms);
                 }
+                self.recheck_above = RECHECK_INFLATED * self.level.sigma();
+                self.recheck_least = self.level.sigma();
+                self.recheck = None;
                 self.spread.prime(self.level.sigma());
                 self.calibration = None;
                 self.state = State::Open;
             }
+        }
+    }
+
+    /// The running noise has grown well past the last calibration's:
+    /// perhaps the face is busy, perhaps steps of the baseline that it
+    /// lagged have inflated it (walking), and an inflated noise hides
+    /// blinks. So the resting samples of the last `calibration_ms` are
+    /// looked at afresh, like a calibration: if they held one level and
+    /// their own noise is well below the running one, baseline and noise
+    /// start again from them. A busy face keeps its noise: its bursts are
+    /// in the fresh look too.
+    #[cold]
+    #[inline(never)]
+    fn recheck(&mut self, t: f64, x: f64) {
+        if t - self.recheck_last_t > RECHECK_GAP_MS {
+            self.recheck = None;
+        }
+        self.recheck_last_t = t;
+        let cal_ms = self.cfg.calibration_ms;
+        let fresh = self.recheck.get_or_insert_with(|| Fresh::new(t, cal_ms));
+        if !fresh.push(t, x) {
+            return;
+        }
+        let summary = fresh.summary(RECHECK_QUIET_SIGMA);
+        self.recheck = None;
+        let Some(f) = summary.filter(|f| f.settled && f.quiet) else {
+            return;
+        };
+        let lagged = (f.mean - self.level.base).abs() > RECHECK_LAG_SIGMA * f.sd;
+        let sigma = (RECHECK_MARGIN * f.sd).max(self.recheck_least);
+        if lagged && RECHECK_MARGIN * sigma < self.level.sigma() {
+            self.level = Level::new(f.mean, sigma, self.cfg.baseline_ms);
         }
     }
 
@@ -929,6 +1009,7 @@ impl BlinkDetector {
             post_h: f64::NAN,
             post_t: f64::NAN,
             early_h: h,
+            fast_h: h,
             valley_h: h,
             valley_t: t,
             last_h: h,
@@ -1066,6 +1147,9 @@ impl BlinkDetector {
                 c.valley_h = h;
                 c.valley_t = t;
             }
+        }
+        if t - c.detected_ms <= STEP_RISE_MS {
+            c.fast_h = baseline::fmax(c.fast_h, h);
         }
         if t - c.detected_ms <= rise_ms {
             c.early_h = c.early_h.max(h);
@@ -1215,7 +1299,11 @@ impl BlinkDetector {
     fn holds_flat(c: &Candidate) -> bool {
         let mean = c.hold_sum / c.hold_n;
         let var = c.hold_sq / c.hold_n - mean * mean;
-        c.hold_n >= 3.0 && var < (STEP_FLAT_SIGMA * c.sigma).powi(2)
+        c.hold_n >= 3.0
+            && (var < (STEP_FLAT_SIGMA * c.sigma).powi(2)
+                || var < (STEP_LEVEL_SIGMA * c.sigma).powi(2)
+                    && c.fast_h >= STEP_RISE_SHARE * mean
+                    && c.early_h <= mean + STEP_OVER_SIGMA * c.sigma)
     }
 
     /// Width of the burst at half its height, from the samples beside the peak.
