@@ -560,11 +560,12 @@ const EPS_MS: f64 = 1e-3;
 const RECHECK_INFLATED: f64 = 1.5;
 /// ... over resting samples with no gap longer than this between them.
 const RECHECK_GAP_MS: f64 = 1000.0;
-/// A fresh look counts if no sample strays this many of its noise units
-/// from its median ...
+/// A fresh look counts if it held one level, no sample strays this many
+/// of its deviations from its mean ...
 const RECHECK_QUIET_SIGMA: f64 = 4.0;
-/// ... and that median lies this many of its noise units from the running
-/// baseline (which lagged a step) ...
+/// ... and that mean lies this many of its deviations from the running
+/// baseline (which lagged a step: after talking, a right baseline keeps
+/// the noise that holds the next syllables back) ...
 const RECHECK_LAG_SIGMA: f64 = 2.5;
 /// ... and then this many times its noise (never less than the last
 /// calibration's) becomes the running noise, if that is still this many
@@ -660,7 +661,6 @@ pub struct BlinkDetector {
     recheck_least: f64,
     /// When the fresh look last learned a sample.
     recheck_last_t: f64,
-
     /// When the fault in force (or the last one) began; NaN before any:
     /// only the session's first calibration follows no fault.
     fault_since: f64,
@@ -703,7 +703,6 @@ impl BlinkDetector {
             recheck_above: f64::INFINITY,
             recheck_least: 0.0,
             recheck_last_t: f64::NEG_INFINITY,
-
             fault_since: f64::NAN,
             candidate: None,
             pending: None,
@@ -926,10 +925,11 @@ impl BlinkDetector {
     /// perhaps the face is busy, perhaps steps of the baseline that it
     /// lagged have inflated it (walking), and an inflated noise hides
     /// blinks. So the resting samples of the last `calibration_ms` are
-    /// looked at afresh, like a calibration: if they held one level and
-    /// their own noise is well below the running one, baseline and noise
-    /// start again from them. A busy face keeps its noise: its bursts are
-    /// in the fresh look too.
+    /// looked at afresh, like a calibration but as running sums: if they
+    /// held one level away from the running baseline and their own noise
+    /// is well below the running one, baseline and noise start again from
+    /// them. A busy face keeps its noise: its bursts make the fresh look
+    /// unquiet, and between them its baseline is right.
     #[cold]
     #[inline(never)]
     fn recheck(&mut self, t: f64, x: f64) {
