@@ -1224,17 +1224,21 @@ impl BlinkDetector {
         let since = t - self.cfg.rhythm_ms;
         let mut heights = [0.0; RHYTHM_KEPT];
         let mut n = 0;
-        // The three latest bursts before t, latest first.
+        // The three latest bursts before t, latest first. The ring holds
+        // them in the order they were announced: walked back from the
+        // newest, the first three found are the latest.
         let mut latest = [(f64::NEG_INFINITY, 0.0); 3];
-        for &(bt, h) in &self.bursts {
+        let mut found = 0;
+        for k in 1..=RHYTHM_KEPT {
+            let (bt, h) = self.bursts[(self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT];
             if bt < t && h > 0.0 {
                 if bt >= since {
                     heights[n] = h;
                     n += 1;
                 }
-                if let Some(i) = latest.iter().position(|l| bt > l.0) {
-                    latest.copy_within(i..2, i + 1);
-                    latest[i] = (bt, h);
+                if found < 3 {
+                    latest[found] = (bt, h);
+                    found += 1;
                 }
             }
         }
