@@ -410,6 +410,11 @@ impl Spread {
     pub(crate) fn sd(&self) -> f64 {
         self.var.sqrt()
     }
+
+    /// The spread squared.
+    pub(crate) fn var(&self) -> f64 {
+        self.var
+    }
 }
 
 /// Minimum and maximum over the last few hundred ms, in time buckets.

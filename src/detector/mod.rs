@@ -1024,8 +1024,15 @@ impl BlinkDetector {
             context_h,
             slot,
             busy: {
-                let r = (self.spread.sd() / (REST_SPREAD * sigma)).max(1.0);
-                r * r.sqrt()
+                // At rest (most onsets) the ratio is below 1 by far more
+                // than any rounding: no square roots needed for the 1.
+                let rest = REST_SPREAD * sigma;
+                if self.spread.var() < 0.999 * rest * rest {
+                    1.0
+                } else {
+                    let r = (self.spread.sd() / rest).max(1.0);
+                    r * r.sqrt()
+                }
             },
             hold_n: 0.0,
             hold_sum: 0.0,
@@ -1252,8 +1259,12 @@ impl BlinkDetector {
         if regular(i1, i2) {
             let beat = now / (0.5 * (i1 + i2));
             if (1.0 - RHYTHM_JITTER..=1.0 + RHYTHM_JITTER).contains(&beat) {
-                let mut h = [p1.1, p2.1, p3.1];
-                return baseline::median_in_place(&mut h);
+                // The median of three heights (above zero, never NaN).
+                let (a, b, c) = (p1.1, p2.1, p3.1);
+                return baseline::fmax(
+                    baseline::fmin(a, b),
+                    baseline::fmin(baseline::fmax(a, b), c),
+                );
             }
             if beat < 1.0 {
                 // Between beats: not one of them.

@@ -67,10 +67,13 @@ impl BlinkMemory {
             sorted_insert(&mut self.sorted[..n], n_old, height);
         } else if w < n_old && n == n_old {
             // The new height took the place of an old one.
-            let at = self.sorted[..n_old]
-                .iter()
-                .position(|x| x.to_bits() == replaced.to_bits())
-                .unwrap_or(n_old - 1);
+            // The first of its equals in the sorted order, found by halving.
+            let at = self.sorted[..n_old].partition_point(|y| y.total_cmp(&replaced).is_lt());
+            let at = if at < n_old && self.sorted[at].to_bits() == replaced.to_bits() {
+                at
+            } else {
+                n_old - 1
+            };
             self.sorted.copy_within(at + 1..n_old, at);
             sorted_insert(&mut self.sorted[..n], n_old - 1, height);
         } else {
