@@ -559,8 +559,9 @@ fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
 #[test]
 fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     // No blinks to learn from first: chewing as tall as a blink, one chew a
-    // second. The first chews cannot be told from blinks; once three came on
-    // the beat, the rest are chews. A blink half-way between two beats is
+    // second. Once three came on the beat, the rest are chews; the first
+    // two are known as chews once the two after each follow on the beat
+    // (their verdict waits for them). A blink half-way between two beats is
     // no chew, however tall the chews are.
     let chew = |s: Signal| {
         s.shape(280.0, |dt| {
@@ -572,10 +573,25 @@ fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     for _ in 0..10 {
         s = chew(s);
     }
-    let chews_only = closures(&s.run(cfg()));
+    let events = s.run(cfg());
+    let chews_only = closures(&events);
     assert!(
-        chews_only.len() <= 2,
+        chews_only.is_empty(),
         "chews taken for blinks: {chews_only:?}"
+    );
+    // The first chew's verdict came as a closure waiting, then retracted,
+    // before anything of the second chew.
+    let first: Vec<&Event> = events.iter().take(3).collect();
+    assert!(
+        matches!(
+            first[..],
+            [
+                Event::Onset { .. },
+                Event::Tentative(_),
+                Event::Retracted { .. }
+            ]
+        ),
+        "{first:?}"
     );
 
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
@@ -598,7 +614,33 @@ fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
             .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
         "the blink at {blink_at} was lost: {found:?}"
     );
-    assert!(found.len() <= 3, "{found:?}");
+    assert_eq!(found.len(), 1, "{found:?}");
+}
+
+#[test]
+fn a_blink_on_the_beat_of_a_meal_after_it_stands_if_taller_than_the_chews() {
+    // A blink, then chews a second apart from a second after it: on the
+    // chews' beat. Twice as tall as the chews, it is a blink; as tall, it
+    // cannot be told from the first chew (the cost of the first-beat rule).
+    let chew = |s: Signal, h: f64| {
+        s.shape(280.0, move |dt| {
+            h * (std::f64::consts::PI * dt / 280.0).sin()
+        })
+        .rest(720.0, 0.0)
+    };
+    for (chew_h, stands) in [(100.0, true), (200.0, false)] {
+        let mut s = Signal::new(25.0)
+            .rest(2000.0, 0.0)
+            .blink(200.0)
+            .rest(760.0, 0.0);
+        for _ in 0..6 {
+            s = chew(s, chew_h);
+        }
+        let found = closures(&s.run(cfg()));
+        let blink = found.iter().any(|c| (c.detected_ms - 2000.0).abs() <= 80.0);
+        assert_eq!(blink, stands, "chews of {chew_h}: {found:?}");
+        assert!(found.len() <= 1, "{found:?}");
+    }
 }
 
 #[test]

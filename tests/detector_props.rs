@@ -2,7 +2,7 @@
 //! panics, and what it says is always consistent (closures in time order,
 //! never overlapping, each onset before its decision and its offset).
 
-use augenblick::detector::{BlinkDetector, DetectorConfig, Event};
+use augenblick::detector::{BlinkDetector, Closure, DetectorConfig, Event};
 use proptest::prelude::*;
 
 /// Samples as (time step in ms, value): steps may be zero (equal times),
@@ -52,8 +52,25 @@ fn check(events: &[(f64, Event)]) -> Result<(), TestCaseError> {
     let mut last_onset_seen = f64::NEG_INFINITY;
     let mut open: Option<f64> = None; // onset_ms of the announced closure
     let mut in_fault = false;
+    // A closure waiting for its verdict: the next event gives it.
+    let mut tentative: Option<Closure> = None;
     for (now, e) in events {
+        if let Some(t) = tentative.take() {
+            let verdict = match *e {
+                Event::Closure(c) => c == t,
+                Event::Retracted { onset_ms, .. } => onset_ms == t.onset_ms,
+                _ => false,
+            };
+            prop_assert!(verdict, "{e:?} after {t:?} is no verdict on it: {events:?}");
+        }
         match *e {
+            Event::Tentative(c) => {
+                prop_assert_eq!(open, Some(c.onset_ms), "tentative without its onset");
+                prop_assert!(c.onset_ms <= c.detected_ms);
+                prop_assert!(c.onset_ms < c.offset_ms);
+                prop_assert!(c.onset_ms >= last_offset, "overlap: {events:?}");
+                tentative = Some(c);
+            }
             Event::Onset {
                 onset_ms,
                 detected_ms,
@@ -93,6 +110,7 @@ fn check(events: &[(f64, Event)]) -> Result<(), TestCaseError> {
         }
     }
     prop_assert!(open.is_none(), "an onset never resolved: {events:?}");
+    prop_assert!(tentative.is_none(), "a verdict never given: {events:?}");
     Ok(())
 }
 

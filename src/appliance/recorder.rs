@@ -22,13 +22,21 @@
 //!   that end continues the same clip, so overlapping windows (double
 //!   blinks) make one clip and no frame is in two. A merged onset taken back
 //!   cuts the clip back to its last closure's window.
+//! - **Waiting for a verdict.** A `Tentative` closure ends the clip's
+//!   window like a `Closure` but is not confirmed: the clip takes no more
+//!   frames and stays open, however long past its end, until the detector
+//!   confirms it (`Closure`) or takes it back (`Retracted`: discarded, or
+//!   cut back to its last closure). Nothing else comes in between; the
+//!   events behind it come late, by up to `MAX_VERDICT_DELAY_MS`, which the
+//!   rings therefore also hold, so a blink just after still has its
+//!   pre-roll.
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
 //!
 //! Clip numbers start at 1 and stay contiguous.
 
 use crate::appliance::preroll::PreRoll;
-use crate::detector::{Closure, Event};
+use crate::detector::{Closure, Event, MAX_VERDICT_DELAY_MS};
 use crate::devices::Frame;
 
 /// What the writer must do.
@@ -88,6 +96,10 @@ struct OpenClip {
     lingering: bool,
     /// Reached `max_clip_ms`: takes no more frames.
     capped: bool,
+    /// Its last closure ended but waits for the detector's verdict
+    /// ([`Event::Tentative`]): the clip stays open, taking no frames, until
+    /// a `Closure` confirms it or a `Retracted` takes it back.
+    tentative: bool,
     closures: Vec<Closure>,
     /// While an onset is not confirmed (the first of a new clip, or one
     /// merging into this clip): the newest of the frames sent since, shared
@@ -124,9 +136,13 @@ impl Recorder {
         }
     }
 
+    /// The frames kept for an onset not yet announced: its pre-roll, the
+    /// detector's latency, and the longest a closure's verdict can hold
+    /// back the events after it (the onset of a blink that follows a
+    /// tentative closure comes that much later).
     fn ring(cfg: &RecorderConfig) -> PreRoll {
         PreRoll::new(
-            cfg.pre_roll_ms + cfg.detection_latency_ms,
+            cfg.pre_roll_ms + cfg.detection_latency_ms + MAX_VERDICT_DELAY_MS,
             cfg.preroll_max_bytes,
         )
     }
@@ -186,7 +202,7 @@ impl Recorder {
         if t_ms > end {
             o.lingering = true;
         }
-        if t_ms > end + linger {
+        if t_ms > end + linger && !o.tentative {
             self.close(out);
         }
     }
@@ -198,8 +214,31 @@ impl Recorder {
                 onset_ms,
                 detected_ms,
             } => self.onset(onset_ms, detected_ms, out),
+            Event::Tentative(c) => {
+                let Some(o) = &mut self.open else { return };
+                if o.end_ms.is_some() {
+                    return;
+                }
+                // Like a closure, but not confirmed: the clip waits.
+                o.end_ms = Some(c.offset_ms + self.cfg.post_roll_ms);
+                o.tentative = true;
+                self.cut_after(c.offset_ms + self.cfg.post_roll_ms, out);
+            }
             Event::Closure(c) => {
                 let Some(o) = &mut self.open else { return };
+                if o.tentative {
+                    // The verdict: it stands.
+                    o.tentative = false;
+                    o.closures.push(c);
+                    out.push(Action::Confirm {
+                        clip: o.clip,
+                        closure: c,
+                    });
+                    if o.capped {
+                        self.close(out);
+                    }
+                    return;
+                }
                 if o.end_ms.is_some() {
                     return;
                 }
@@ -273,6 +312,7 @@ impl Recorder {
             end_ms: None,
             lingering: false,
             capped: false,
+            tentative: false,
             closures: Vec::new(),
             unconfirmed: Some(ring),
             times: Vec::new(),
@@ -325,6 +365,11 @@ impl Recorder {
     fn retract(&mut self, out: &mut Vec<Action>) {
         let post = self.cfg.post_roll_ms;
         let Some(o) = &mut self.open else { return };
+        if o.tentative {
+            // The verdict: the closure that waited was none.
+            o.tentative = false;
+            o.end_ms = None;
+        }
         if o.end_ms.is_some() {
             return;
         }
@@ -635,21 +680,92 @@ mod tests {
 
     #[test]
     fn the_preroll_bounds_what_a_late_decision_can_reach() {
-        // Decided 500 ms after onset, but the ring holds only 300 ms.
+        // Announced 3500 ms after its onset, but the ring holds only the
+        // pre-roll, the latency and the longest verdict: 300 + 2600 ms.
+        assert_eq!(MAX_VERDICT_DELAY_MS, 2600.0);
         let a = run(
             cfg(),
             &[
-                In::Frames(0.0, 1500.0),
+                In::Frames(0.0, 4500.0),
                 onset(1000.0),
-                In::Ev(Event::Closure(closure(1000.0, 1400.0))),
-                In::Frames(1500.0, 2000.0),
+                In::Ev(Event::Closure(closure(1000.0, 4400.0))),
+                In::Frames(4500.0, 5000.0),
             ],
         );
         assert_eq!(
             kept(&a, 1).first(),
-            Some(&1190.0),
-            "the newest frame was 1490"
+            Some(&1590.0),
+            "the newest frame was 4490"
         );
+    }
+
+    #[test]
+    fn a_tentative_closure_stops_the_clip_and_waits_for_its_verdict() {
+        for (verdict, stands) in [
+            (Event::Closure(closure(1000.0, 1200.0)), true),
+            (
+                Event::Retracted {
+                    onset_ms: 1000.0,
+                    t_ms: 2500.0,
+                },
+                false,
+            ),
+        ] {
+            let a = run(
+                cfg(),
+                &[
+                    In::Frames(0.0, 1040.0),
+                    onset(1000.0),
+                    In::Frames(1040.0, 1300.0),
+                    In::Ev(Event::Tentative(closure(1000.0, 1200.0))),
+                    // Far past the window's end and the linger: still open.
+                    In::Frames(1300.0, 2500.0),
+                    In::Ev(verdict),
+                    In::Frames(2500.0, 2600.0),
+                ],
+            );
+            let frames = kept(&a, 1);
+            let confirmed = a.iter().any(|x| x.0 == "confirm");
+            let closed_at = a.iter().position(|x| x.0 == "close");
+            let discarded = a.iter().any(|x| x.0 == "discard");
+            if stands {
+                assert_eq!(frames.first(), Some(&900.0), "{a:?}");
+                assert_eq!(frames.last(), Some(&1300.0), "no frame after the window");
+                assert!(confirmed && !discarded, "{a:?}");
+                assert!(
+                    closed_at.is_some_and(|i| i > a.iter().position(|x| x.0 == "confirm").unwrap()),
+                    "closed only after the verdict: {a:?}"
+                );
+            } else {
+                assert!(frames.is_empty(), "{a:?}");
+                assert!(discarded && !confirmed && closed_at.is_none(), "{a:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_blink_announced_after_a_verdict_still_has_its_preroll() {
+        // The events of a blink at 2000 ms waited behind the verdict on the
+        // closure at 1000 ms, given at 3400 ms.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1300.0),
+                In::Ev(Event::Tentative(closure(1000.0, 1200.0))),
+                In::Frames(1300.0, 3400.0),
+                In::Ev(Event::Closure(closure(1000.0, 1200.0))),
+                onset(2000.0),
+                In::Ev(Event::Closure(closure(2000.0, 2200.0))),
+                In::Frames(3400.0, 3500.0),
+            ],
+        );
+        // Windows: offset plus 100 ms of post-roll.
+        assert_eq!(kept(&a, 1).last(), Some(&1300.0));
+        let second = kept(&a, 2);
+        assert_eq!(second.first(), Some(&1900.0), "its pre-roll: {a:?}");
+        assert_eq!(second.last(), Some(&2300.0));
     }
 
     #[test]

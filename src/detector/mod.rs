@@ -32,7 +32,17 @@
 //!    is the moment the burst fell plus `reopen_ms`. The [`Event::Closure`]
 //!    is held until then, or until the next onset (a double blink), whichever
 //!    comes first, so closures never overlap.
-//! 5. **Faults** ([`faults`]): railed, flat or wild signals emit
+//! 5. **The first beats of a rhythm**: the rhythm test of step 3 looks
+//!    back, so the first chews of a meal pass it. A closure judged with no
+//!    rhythm behind it is therefore held until the next two bursts show
+//!    whether it began one: if they follow it on a regular beat of at most
+//!    `FIRST_BEAT_PERIOD_MS` and it stood no taller than they did (see
+//!    `FIRST_BEAT_RATIO`), it was the first chew and is retracted. Nearly
+//!    always the verdict comes at once (no burst follows within a beat);
+//!    at most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held
+//!    closure wait behind it, so the stream stays in order; `detected_ms`
+//!    is unchanged, and a recorder keeps that much more pre-roll.
+//! 6. **Faults** ([`faults`]): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
 //!    and the detector calibrates afresh after. A calibration that finds a
 //!    pad still off keeps the fault going, and a `Wild` fault ends after
@@ -88,8 +98,15 @@ pub enum Event {
     /// A closure is confirmed and still going on: start keeping frames from
     /// `onset_ms` minus the pre-roll.
     Onset { onset_ms: f64, detected_ms: f64 },
-    /// The closure announced by the last `Onset` is over.
+    /// The closure announced by the last `Onset` is over, and it stands.
     Closure(Closure),
+    /// The closure announced by the last `Onset` is over, as estimated
+    /// here, but the verdict waits for the next bursts: it may have been
+    /// the first chew of a meal (see the module docs, step 5). A `Closure`
+    /// (the same) or a `Retracted` follows within [`MAX_VERDICT_DELAY_MS`]
+    /// of its `detected_ms`, before any other event. A recorder can stop
+    /// keeping frames after its offset and wait.
+    Tentative(Closure),
     /// The closure announced by the last `Onset` turned out not to be one
     /// (decided at `t_ms`); nothing after its `Onset` belongs to a blink.
     Retracted { onset_ms: f64, t_ms: f64 },
@@ -453,6 +470,32 @@ const RHYTHM_PERIOD_MS: (f64, f64) = (400.0, 1300.0);
 const RHYTHM_JITTER: f64 = 0.25;
 /// Bursts remembered for the rhythm test.
 const RHYTHM_KEPT: usize = 8;
+// `BlinkDetector::plateaus` has a bit per remembered burst.
+const _: () = assert!(RHYTHM_KEPT <= 8);
+/// A closure with no rhythm behind it began one (it was the first chew of
+/// a meal) if the next two bursts follow it on a regular beat no slower
+/// than this (chewing runs at 1-2 Hz; blinks a second apart three times
+/// over are rarer than that, and slower) ...
+const FIRST_BEAT_PERIOD_MS: f64 = 1100.0;
+/// ... and it stood less than this many times as tall as they did, on
+/// average. A blink at the start of a meal stands out of the chews after it.
+const FIRST_BEAT_RATIO: f64 = 1.1;
+/// The next two bursts' heights are known when they fall; one still up
+/// this long after its onset is no chew.
+const FIRST_BEAT_WAIT_MS: f64 = 400.0;
+/// Longest interval from the held closure's burst to the next that can
+/// still start such a beat: the intervals differ by at most `RHYTHM_JITTER`
+/// of their mean, which is at most `FIRST_BEAT_PERIOD_MS`.
+const FIRST_BEAT_MAX_I1: f64 = FIRST_BEAT_PERIOD_MS * (1.0 + 0.5 * RHYTHM_JITTER);
+/// Shortest such interval (the mean is at least `RHYTHM_PERIOD_MS.0`): a
+/// burst sooner than this (a double blink) settles it at once.
+const FIRST_BEAT_MIN_I1: f64 = RHYTHM_PERIOD_MS.0 * (1.0 - 0.5 * RHYTHM_JITTER);
+/// The longest a closure's event can wait for the verdict on the first
+/// beat, after its burst was announced: the next burst within
+/// `FIRST_BEAT_MAX_I1`, the one after within twice the period of the first,
+/// and its fall within `FIRST_BEAT_WAIT_MS`. A recorder keeps this much more
+/// pre-roll, so the blinks whose events waited still have their frames.
+pub const MAX_VERDICT_DELAY_MS: f64 = 2.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
 /// A pause in the samples longer than this loses a burst in progress.
 const GAP_MS: f64 = 1000.0;
 /// Per-sample coefficients never use a step longer than this, so one late
@@ -638,6 +681,24 @@ struct Candidate {
 struct Pending {
     closure: Closure,
     fell_ms: f64,
+    /// Judged with no rhythm behind it: it may have begun one.
+    first: Option<FirstBeat>,
+}
+
+/// A closure judged with no rhythm behind it, as the verdict on the first
+/// beat needs it: when its burst was announced, and its height, as
+/// `bursts` holds them.
+#[derive(Debug, Clone, Copy)]
+struct FirstBeat {
+    burst_t: f64,
+    height: f64,
+}
+
+/// A closure whose event waits for the verdict on the first beat.
+#[derive(Debug, Clone, Copy)]
+struct Held {
+    closure: Closure,
+    first: FirstBeat,
 }
 
 /// The detector itself. See the module docs.
@@ -681,8 +742,21 @@ pub struct BlinkDetector {
     /// (negative: a spike, which is no part of a rhythm).
     bursts: [(f64, f64); RHYTHM_KEPT],
     bursts_next: usize,
+    /// Bit k set: the burst in slot k of `bursts` rose and stayed (a smile,
+    /// a step), so it was no beat.
+    plateaus: u8,
     state: State,
     events: VecDeque<Event>,
+    /// The closure waiting for the verdict on the first beat ...
+    held: Option<Held>,
+    /// ... the events after it, in order (closures that wait in turn carry
+    /// what their own verdict needs) ...
+    queued: VecDeque<(Event, Option<FirstBeat>)>,
+    /// ... and when to look at the verdict again (infinity: nothing held).
+    held_due: f64,
+    /// The earlier of the pending closure's offset and `held_due`: one
+    /// comparison a sample tells whether either needs attention.
+    due: f64,
 }
 
 impl BlinkDetector {
@@ -712,8 +786,13 @@ impl BlinkDetector {
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
             bursts_next: 0,
+            plateaus: 0,
             state: State::Calibrating,
             events: VecDeque::with_capacity(8),
+            held: None,
+            queued: VecDeque::new(),
+            held_due: f64::INFINITY,
+            due: f64::INFINITY,
         })
     }
 
@@ -743,6 +822,9 @@ impl BlinkDetector {
         }
         self.last_t = t;
         self.window_floor = p.window_floor;
+        if t >= self.due {
+            self.on_due(t);
+        }
         // Outside a fault the flat window is judged in `FaultWatch::signal`.
         let was_sound = self.faults.active.is_none();
         if p.dt > GAP_MS {
@@ -777,11 +859,6 @@ impl BlinkDetector {
             return;
         }
 
-        if let Some(p) = self.pending {
-            if t >= p.closure.offset_ms {
-                self.emit_pending(p.closure.offset_ms);
-            }
-        }
         if self.candidate.is_some() {
             self.track_out_of_line(t, x);
         } else {
@@ -809,6 +886,26 @@ impl BlinkDetector {
                 }
             }
         }
+    }
+
+    /// The pending closure's offset or the held closure's next look came.
+    #[cold]
+    #[inline(never)]
+    fn on_due(&mut self, t: f64) {
+        if let Some(p) = self.pending {
+            if t >= p.closure.offset_ms {
+                self.emit_pending(p.closure.offset_ms);
+            }
+        }
+        if t >= self.held_due {
+            self.settle_held(t, false);
+        }
+        self.refresh_due();
+    }
+
+    fn refresh_due(&mut self) {
+        let offset = self.pending.map_or(f64::INFINITY, |p| p.closure.offset_ms);
+        self.due = offset.min(self.held_due);
     }
 
     /// [`Self::track`], kept out of `push_prepared` so that the open-eye
@@ -879,7 +976,7 @@ impl BlinkDetector {
             })
         });
         if let Some(kind) = cleared {
-            self.events.push_back(Event::FaultEnd { kind, t_ms: t });
+            self.emit(Event::FaultEnd { kind, t_ms: t });
             // A pad back on may still be settling.
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
             self.state = State::Calibrating;
@@ -979,13 +1076,15 @@ impl BlinkDetector {
         let mut onset = (crossed - self.cfg.onset_lead_ms).min(t);
         if let Some(p) = self.pending.take() {
             let off = onset.min(p.closure.offset_ms).max(p.fell_ms);
-            self.finalize(p.closure, off, t);
+            self.finalize(p.closure, off, t, p.first);
+            self.refresh_due();
         }
         onset = onset.max(self.last_offset_ms).min(t);
 
         let context_h = self.rhythm_context(t);
         let slot = self.bursts_next;
         self.bursts[slot] = (t, 0.0);
+        self.plateaus &= !(1 << slot);
         self.bursts_next = (slot + 1) % RHYTHM_KEPT;
 
         let h = x - floor;
@@ -1039,10 +1138,13 @@ impl BlinkDetector {
             hold_sq: 0.0,
         });
         self.state = State::Rising;
-        self.events.push_back(Event::Onset {
+        self.emit(Event::Onset {
             onset_ms: onset,
             detected_ms: t,
         });
+        if self.held.is_some() {
+            self.settle_held(t, false);
+        }
     }
 
     /// Follows a candidate through one more sample. The candidate is
@@ -1205,7 +1307,7 @@ impl BlinkDetector {
                 // A slow rise that stays: a smile or a step, not a blink.
                 // Blinks on top of it are measured from a floor that has
                 // forgotten the rise: no onset until the floor window refilled.
-                self.retract(t);
+                self.retract_plateau(t);
                 self.last_fell_ms = t + self.cfg.floor_ms;
                 return;
             }
@@ -1410,20 +1512,31 @@ impl BlinkDetector {
             && (c.long || (!spike && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
         if !blink {
-            self.events.push_back(Event::Retracted {
+            self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
                 t_ms: t,
             });
             self.state = State::Open;
+            if self.held.is_some() {
+                self.settle_held(t, false);
+            }
             return;
         }
-        if c.context_h == 0.0 && !c.long {
-            // Only blinks in the clear teach what the wearer's blinks look
-            // like: not bursts amid a rhythm, and not long closures (a
-            // squeeze's first burst is taller than a blink, and a smile's
-            // plateau taken for one taller still).
+        // Only blinks in the clear teach what the wearer's blinks look like:
+        // not bursts amid a rhythm, and not long closures (a squeeze's first
+        // burst is taller than a blink, and a smile's plateau taken for one
+        // taller still). They teach at once, before the verdict on the
+        // first beat: what a wearer's first blinks teach sets the bar for
+        // the next burst, often within that wait.
+        let first = (c.context_h == 0.0 && !c.long).then(|| {
             self.memory.record(c.peak_t, peak_h, c.sigma);
-        }
+            // With no rhythm behind it, it may begin one: its verdict
+            // waits for the next bursts (see `settle_held`).
+            FirstBeat {
+                burst_t: self.bursts[c.slot].0,
+                height: self.bursts[c.slot].1,
+            }
+        });
         self.pending = Some(Pending {
             closure: Closure {
                 onset_ms: c.onset_ms,
@@ -1433,28 +1546,45 @@ impl BlinkDetector {
                 score: 1.0 - 0.5 * gate / peak_h,
             },
             fell_ms: fell,
+            first,
         });
         self.state = State::Refractory;
+        if self.held.is_some() {
+            self.settle_held(t, false);
+        }
+        self.refresh_due();
     }
 
     /// The candidate was a step of the baseline that stayed: drops it, and
     /// the new level is the baseline from now on (no onset until the floor
     /// window has refilled at it).
     fn step_stayed(&mut self, t: f64, x: f64) {
-        self.retract(t);
+        self.retract_plateau(t);
         self.level.reseed(x);
         self.last_fell_ms = t + self.cfg.floor_ms;
+    }
+
+    /// Drops the candidate, which rose and stayed (a smile, a step): no
+    /// beat of a rhythm either.
+    fn retract_plateau(&mut self, t: f64) {
+        if let Some(c) = &self.candidate {
+            self.plateaus |= 1 << c.slot;
+        }
+        self.retract(t);
     }
 
     /// Drops the candidate: not a closure after all.
     fn retract(&mut self, t: f64) {
         if let Some(c) = self.candidate.take() {
             self.bursts[c.slot].1 = c.peak_h;
-            self.events.push_back(Event::Retracted {
+            self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
                 t_ms: t,
             });
             self.last_fell_ms = t;
+            if self.held.is_some() {
+                self.settle_held(t, false);
+            }
         }
         self.state = State::Open;
     }
@@ -1464,23 +1594,143 @@ impl BlinkDetector {
     fn emit_pending(&mut self, limit: f64) {
         if let Some(p) = self.pending.take() {
             let off = p.closure.offset_ms.min(limit).max(p.fell_ms);
-            self.finalize(p.closure, off, limit.max(off));
+            self.finalize(p.closure, off, limit.max(off), p.first);
         }
+        self.refresh_due();
     }
 
     /// Emits a closure ending at `offset`, as long as that leaves it a
-    /// length and lies no later than `now`; otherwise it is retracted.
-    fn finalize(&mut self, mut c: Closure, offset: f64, now: f64) {
+    /// length and lies no later than `now`; otherwise it is retracted. One
+    /// that may begin a rhythm (`first`) waits for its verdict.
+    fn finalize(&mut self, mut c: Closure, offset: f64, now: f64, first: Option<FirstBeat>) {
         c.offset_ms = offset.max(c.onset_ms + EPS_MS);
         if c.offset_ms > now.max(c.onset_ms) + EPS_MS || !c.offset_ms.is_finite() {
-            self.events.push_back(Event::Retracted {
+            self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
                 t_ms: now,
             });
             return;
         }
         self.last_offset_ms = c.offset_ms;
-        self.events.push_back(Event::Closure(c));
+        match first {
+            None => self.emit(Event::Closure(c)),
+            Some(first) if self.held.is_some() => {
+                self.queued.push_back((Event::Tentative(c), None));
+                self.queued.push_back((Event::Closure(c), Some(first)));
+            }
+            Some(first) => {
+                self.events.push_back(Event::Tentative(c));
+                self.held = Some(Held { closure: c, first });
+                self.settle_held(now, false);
+            }
+        }
+    }
+
+    /// Queues an event: behind a held closure if there is one.
+    fn emit(&mut self, e: Event) {
+        if self.held.is_some() {
+            self.queued.push_back((e, None));
+        } else {
+            self.events.push_back(e);
+        }
+    }
+
+    /// Gives the verdict on the held closure if it is known by `now` (or,
+    /// `closing`, with the bursts there are), releases the events behind
+    /// it, and goes on with the next closure that waits; else sets when to
+    /// look again.
+    #[cold]
+    #[inline(never)]
+    fn settle_held(&mut self, now: f64, closing: bool) {
+        while let Some(first) = self.held.as_ref().map(|h| h.first) {
+            let Some(began_rhythm) = self.first_beat(&first, now, closing) else {
+                self.refresh_due();
+                return;
+            };
+            let Some(h) = self.held.take() else { return };
+            self.held_due = f64::INFINITY;
+            if began_rhythm {
+                self.events.push_back(Event::Retracted {
+                    onset_ms: h.closure.onset_ms,
+                    t_ms: now,
+                });
+            } else {
+                self.events.push_back(Event::Closure(h.closure));
+            }
+            while let Some((e, first)) = self.queued.pop_front() {
+                match (e, first) {
+                    (Event::Closure(closure), Some(first)) => {
+                        self.held = Some(Held { closure, first });
+                        break;
+                    }
+                    (e, _) => self.events.push_back(e),
+                }
+            }
+        }
+        self.refresh_due();
+    }
+
+    /// Whether the closure `f` began a rhythm: `None` while the bursts
+    /// after it cannot tell yet (and `held_due` says until when at most).
+    fn first_beat(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
+        // The bursts announced after it, spikes and plateaus left out: the
+        // ring is walked back from the newest (it holds them in the order
+        // they were announced) to the burst itself. Only the two after it
+        // matter, so `after` keeps the last two found.
+        let mut after = [(0.0, 0.0); 2];
+        let mut n = 0;
+        let mut reached = false;
+        for k in 1..=RHYTHM_KEPT {
+            let i = (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT;
+            let (bt, h) = self.bursts[i];
+            if bt <= f.burst_t {
+                reached = true;
+                break;
+            }
+            if h >= 0.0 && self.plateaus & (1 << i) == 0 {
+                after = [(bt, h), after[0]];
+                n += 1;
+            }
+        }
+        let jitter = RHYTHM_JITTER;
+        // Every remembered burst came after it: the next ones may be lost.
+        if !reached {
+            return Some(false);
+        }
+        let mut wait = |until: f64| {
+            if closing || now >= until {
+                Some(false)
+            } else {
+                self.held_due = until;
+                None
+            }
+        };
+        if n == 0 {
+            return wait(f.burst_t + FIRST_BEAT_MAX_I1);
+        }
+        let (t1, h1) = after[0];
+        let i1 = t1 - f.burst_t;
+        if !(FIRST_BEAT_MIN_I1..=FIRST_BEAT_MAX_I1).contains(&i1) {
+            return Some(false);
+        }
+        if n == 1 {
+            let i2_max = (i1 * (1.0 + 0.5 * jitter) / (1.0 - 0.5 * jitter))
+                .min(2.0 * FIRST_BEAT_PERIOD_MS - i1);
+            return wait(t1 + i2_max);
+        }
+        let (t2, h2) = after[1];
+        let i2 = t2 - t1;
+        let mean = 0.5 * (i1 + i2);
+        if !(RHYTHM_PERIOD_MS.0..=FIRST_BEAT_PERIOD_MS).contains(&mean)
+            || (i1 - i2).abs() > jitter * mean
+        {
+            return Some(false);
+        }
+        if h1 == 0.0 || h2 == 0.0 {
+            // Still rising.
+            return wait(t2 + FIRST_BEAT_WAIT_MS);
+        }
+        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2))
     }
 
     /// A pause in the samples: a burst in progress cannot be judged.
@@ -1503,7 +1753,7 @@ impl BlinkDetector {
         self.calibration = None;
         self.state = State::Fault;
         self.fault_since = t;
-        self.events.push_back(Event::FaultStart { kind, t_ms: t });
+        self.emit(Event::FaultStart { kind, t_ms: t });
     }
 
     /// Ends the stream: a burst still going on is judged as if it fell at
@@ -1518,6 +1768,7 @@ impl BlinkDetector {
         if let Some(p) = self.pending {
             self.emit_pending(p.closure.offset_ms);
         }
+        self.settle_held(self.last_t, true);
     }
 
     /// The next decision, if any. Call until `None` after every `push`.

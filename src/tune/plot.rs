@@ -84,7 +84,7 @@ impl View {
                     end_ms: t_ms,
                 });
             }
-            Event::Onset { .. } | Event::Retracted { .. } => {}
+            Event::Onset { .. } | Event::Tentative(_) | Event::Retracted { .. } => {}
         };
         for s in samples {
             d.push(s.t_ms, s.emg);
