@@ -37,11 +37,13 @@
 //!    rhythm behind it is therefore held until the next two bursts show
 //!    whether it began one: if they follow it on a regular beat of at most
 //!    `FIRST_BEAT_PERIOD_MS` and it stood no taller than they did (see
-//!    `FIRST_BEAT_RATIO`), it was the first chew and is retracted. Nearly
-//!    always the verdict comes at once (no burst follows within a beat);
-//!    at most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held
-//!    closure wait behind it, so the stream stays in order; `detected_ms`
-//!    is unchanged, and a recorder keeps that much more pre-roll.
+//!    `FIRST_BEAT_RATIO`), it was the first chew and is retracted. Usually
+//!    the verdict comes 1.24 s after its onset, when no burst came within
+//!    a beat; a burst sooner than 0.35 s (a double blink) settles it at
+//!    once; at most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held
+//!    closure wait behind it, so the stream stays in order (a fault that
+//!    begins meanwhile is reported that much later); `detected_ms` is
+//!    unchanged, and a recorder keeps that much more pre-roll.
 //! 6. **Faults** ([`faults`]): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
 //!    and the detector calibrates afresh after. A calibration that finds a
