@@ -38,7 +38,7 @@
 //!    whether it began one: if they follow it on a regular beat of at most
 //!    `FIRST_BEAT_PERIOD_MS` and it stood no taller than they did (see
 //!    `FIRST_BEAT_RATIO`), it was the first chew and is retracted. Usually
-//!    the verdict comes 1.24 s after its onset, when no burst came within
+//!    the verdict comes 1.24 s after its `detected_ms`, when no burst came within
 //!    a beat; a burst sooner than 0.35 s (a double blink) settles it at
 //!    once; at most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held
 //!    closure wait behind it, so the stream stays in order (a fault that
