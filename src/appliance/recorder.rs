@@ -207,6 +207,15 @@ impl Recorder {
         }
     }
 
+    /// The open clip's window ends at `offset_ms` plus the post-roll.
+    /// Frames captured between that end and the decision go back to the ring.
+    fn end_window(&mut self, offset_ms: f64, out: &mut Vec<Action>) {
+        let end = offset_ms + self.cfg.post_roll_ms;
+        let Some(o) = &mut self.open else { return };
+        o.end_ms = Some(end);
+        self.cut_after(end, out);
+    }
+
     /// A detector event.
     pub fn on_event(&mut self, event: &Event, out: &mut Vec<Action>) {
         match *event {
@@ -220,38 +229,25 @@ impl Recorder {
                     return;
                 }
                 // Like a closure, but not confirmed: the clip waits.
-                o.end_ms = Some(c.offset_ms + self.cfg.post_roll_ms);
                 o.tentative = true;
-                self.cut_after(c.offset_ms + self.cfg.post_roll_ms, out);
+                self.end_window(c.offset_ms, out);
             }
             Event::Closure(c) => {
                 let Some(o) = &mut self.open else { return };
-                if o.tentative {
-                    // The verdict: it stands.
-                    o.tentative = false;
-                    o.closures.push(c);
-                    out.push(Action::Confirm {
-                        clip: o.clip,
-                        closure: c,
-                    });
-                    if o.capped {
-                        self.close(out);
-                    }
+                // After a `Tentative` this is its verdict: the window ended then.
+                let waited = o.tentative;
+                if !waited && o.end_ms.is_some() {
                     return;
                 }
-                if o.end_ms.is_some() {
-                    return;
-                }
-                let end = c.offset_ms + self.cfg.post_roll_ms;
+                o.tentative = false;
                 o.closures.push(c);
-                o.end_ms = Some(end);
                 out.push(Action::Confirm {
                     clip: o.clip,
                     closure: c,
                 });
-                // Frames captured between the end of the window and the
-                // decision go back to the ring.
-                self.cut_after(end, out);
+                if !waited {
+                    self.end_window(c.offset_ms, out);
+                }
                 if self.open.as_ref().is_some_and(|o| o.capped) {
                     self.close(out);
                 }
