@@ -172,12 +172,60 @@ fn a_clean_blink_is_announced_on_its_first_loud_sample_and_closed_after_it_falls
 }
 
 #[test]
-fn nothing_is_decided_while_calibrating() {
+fn a_blink_while_calibrating_is_found_when_the_calibration_ends() {
+    // The first 1.5 s calibrate; a blink at 500 ms is judged once they
+    // have, and says so: decided at the calibration's end, not before.
     let s = Signal::new(25.0)
         .rest(500.0, 0.0)
         .blink(200.0)
         .rest(2000.0, 0.0);
-    assert!(s.run(cfg()).is_empty());
+    let ev = s.run(cfg());
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    assert!(c[0].onset_ms > 450.0 && c[0].onset_ms < 560.0, "{c:?}");
+    assert!(c[0].offset_ms > 600.0 && c[0].offset_ms < 900.0, "{c:?}");
+    let end = cfg().calibration_ms;
+    assert!(
+        c[0].detected_ms >= end && c[0].detected_ms < end + 45.0,
+        "{c:?}"
+    );
+    for o in onsets(&ev) {
+        assert!(
+            o >= end,
+            "an onset decided before the calibration ended: {ev:?}"
+        );
+    }
+}
+
+#[test]
+fn a_blink_while_recalibrating_after_a_fault_is_found_too() {
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    // Pad off for 3 s; back on, it clears in half a second and calibrates
+    // for 1.5 s more. A blink 1 s after its return falls in that time.
+    for _ in 0..75 {
+        let t = s.t();
+        s.samples.push((t, 1000));
+    }
+    let back = s.t();
+    s = s.rest(1000.0, 0.0);
+    let blink_at = s.t();
+    s = s.blink(200.0).rest(3000.0, 0.0);
+    let ev = s.run(cfg());
+    let ends: Vec<f64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::FaultEnd { t_ms, .. } => Some(*t_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ends.len(), 1, "{ev:?}");
+    assert!(ends[0] > back && ends[0] < blink_at, "{ev:?}");
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    assert!((c[0].onset_ms - blink_at).abs() < 60.0, "{c:?}");
+    // Found by looking again at the calibration's samples: decided when it
+    // ended, after the blink was over.
+    assert!(c[0].detected_ms >= ends[0] + cfg().calibration_ms, "{c:?}");
 }
 
 #[test]

@@ -9,6 +9,10 @@
 //!
 //! 1. **Calibration** ([`baseline`]): the first `calibration_ms` (and the
 //!    same after every fault) give a robust baseline and noise (median, MAD).
+//!    Then its samples are judged again with them, so a blink in the
+//!    session's first seconds, or just after a pad came back, is not lost;
+//!    what they hold was decided when the calibration ended, and its events
+//!    say so (`detected_ms`, or a retraction's `t_ms`, no earlier).
 //! 2. **Onset, at once**: a sample that lies `on_sigma` above the *floor*
 //!    (the minimum of the last `floor_ms`) starts a candidate and emits
 //!    [`Event::Onset`] on that very sample, so `detected_ms` is the earliest
@@ -74,7 +78,8 @@ pub struct Closure {
     pub onset_ms: f64,
     /// Estimated end of the closure (the eye open again).
     pub offset_ms: f64,
-    /// The sample at which the detector decided: the earliest a live system can act.
+    /// The sample at which the detector decided: the earliest a live system
+    /// can act. (For a closure inside a calibration, the sample that ended it.)
     pub detected_ms: f64,
     /// Highest envelope value above baseline, in ADC counts.
     pub peak: f64,
@@ -498,6 +503,10 @@ const FIRST_BEAT_MIN_I1: f64 = RHYTHM_PERIOD_MS.0 * (1.0 - 0.5 * RHYTHM_JITTER);
 /// and its fall within `FIRST_BEAT_WAIT_MS`. A recorder keeps this much more
 /// pre-roll, so the blinks whose events waited still have their frames.
 pub const MAX_VERDICT_DELAY_MS: f64 = 2.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
+/// At most this many of a calibration's samples are kept to be looked at
+/// again (1.5 s at 860 Hz is 1290): memory stays bounded whatever the
+/// times say.
+const CALIBRATION_KEPT: usize = 4096;
 /// A pause in the samples longer than this loses a burst in progress.
 const GAP_MS: f64 = 1000.0;
 /// Per-sample coefficients never use a step longer than this, so one late
@@ -759,6 +768,13 @@ pub struct BlinkDetector {
     /// The earlier of the pending closure's offset and `held_due`: one
     /// comparison a sample tells whether either needs attention.
     due: f64,
+    /// The samples of the calibration under way (its last
+    /// `calibration_ms`), looked at again once it ends: a blink in the
+    /// session's first seconds, or just after a pad came back, is not lost.
+    calibrating: VecDeque<Prepared>,
+    /// When the last calibration ended: what it found was decided then, so
+    /// no event claims an earlier `detected_ms`.
+    calibrated_ms: f64,
 }
 
 impl BlinkDetector {
@@ -795,6 +811,8 @@ impl BlinkDetector {
             queued: VecDeque::new(),
             held_due: f64::INFINITY,
             due: f64::INFINITY,
+            calibrating: VecDeque::new(),
+            calibrated_ms: f64::NEG_INFINITY,
         })
     }
 
@@ -843,7 +861,7 @@ impl BlinkDetector {
             return;
         }
         if self.calibration.is_some() {
-            self.push_calibrating(t, x);
+            self.push_calibrating(*p);
             return;
         }
         let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
@@ -860,7 +878,12 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
             return;
         }
+        self.push_sound(t, x, dt_c, sigma, p.prev_t, p.prev_x);
+    }
 
+    /// A sample of a sound signal, past any calibration.
+    #[inline(always)]
+    fn push_sound(&mut self, t: f64, x: f64, dt_c: f64, sigma: f64, prev_t: f64, prev_x: f64) {
         if self.candidate.is_some() {
             self.track_out_of_line(t, x);
         } else {
@@ -879,7 +902,7 @@ impl BlinkDetector {
                 && t - self.last_fell_ms >= self.cfg.refractory_ms
             {
                 self.above_since = f64::NAN;
-                self.open_out_of_line(t, x, p.prev_t, p.prev_x, floor, sigma);
+                self.open_out_of_line(t, x, prev_t, prev_x, floor, sigma);
             } else if self.pending.is_none() {
                 self.level.update(x, dt_c);
                 self.state = State::Open;
@@ -988,7 +1011,14 @@ impl BlinkDetector {
     /// A sample while calibrating (the first seconds, and after a fault).
     #[cold]
     #[inline(never)]
-    fn push_calibrating(&mut self, t: f64, x: f64) {
+    fn push_calibrating(&mut self, p: Prepared) {
+        let (t, x) = (p.t, p.x);
+        while self.calibrating.front().is_some_and(|q| {
+            q.t < t - self.cfg.calibration_ms || self.calibrating.len() >= CALIBRATION_KEPT
+        }) {
+            self.calibrating.pop_front();
+        }
+        self.calibrating.push_back(p);
         if let Some(cal) = &mut self.calibration {
             cal.push(t, x);
             if t - cal.start_ms() >= self.cfg.calibration_ms {
@@ -1016,8 +1046,36 @@ impl BlinkDetector {
                 self.spread.prime(self.level.sigma());
                 self.calibration = None;
                 self.state = State::Open;
+                self.replay_calibration(t);
             }
         }
+    }
+
+    /// The calibration that ended at `now` found the baseline and noise:
+    /// its samples are judged again with them. What they hold is decided at
+    /// `now`, so no event made of them claims an earlier `detected_ms` (or
+    /// `t_ms`). No fault is looked for in them: the calibration found them
+    /// sound.
+    #[cold]
+    #[inline(never)]
+    fn replay_calibration(&mut self, now: f64) {
+        let samples = std::mem::take(&mut self.calibrating);
+        self.calibrated_ms = now;
+        for p in &samples {
+            self.last_t = p.t;
+            self.window_floor = p.window_floor;
+            if p.t >= self.due {
+                self.on_due(p.t);
+            }
+            if p.dt > GAP_MS {
+                self.abandon(p.t);
+            }
+            let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
+            let sigma = self.level.sigma();
+            self.push_sound(p.t, p.x, dt_c, sigma, p.prev_t, p.prev_x);
+        }
+        self.calibrating = samples;
+        self.calibrating.clear();
     }
 
     /// The running noise has grown well past the last calibration's:
@@ -1142,7 +1200,7 @@ impl BlinkDetector {
         self.state = State::Rising;
         self.emit(Event::Onset {
             onset_ms: onset,
-            detected_ms: t,
+            detected_ms: t.max(self.calibrated_ms),
         });
         if self.held.is_some() {
             self.settle_held(t, false);
@@ -1516,7 +1574,7 @@ impl BlinkDetector {
         if !blink {
             self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
-                t_ms: t,
+                t_ms: t.max(self.calibrated_ms),
             });
             self.state = State::Open;
             if self.held.is_some() {
@@ -1543,7 +1601,7 @@ impl BlinkDetector {
             closure: Closure {
                 onset_ms: c.onset_ms,
                 offset_ms: offset.max(c.onset_ms + EPS_MS),
-                detected_ms: c.detected_ms,
+                detected_ms: c.detected_ms.max(self.calibrated_ms),
                 peak: peak_h,
                 score: 1.0 - 0.5 * gate / peak_h,
             },
@@ -1581,7 +1639,7 @@ impl BlinkDetector {
             self.bursts[c.slot].1 = c.peak_h;
             self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
-                t_ms: t,
+                t_ms: t.max(self.calibrated_ms),
             });
             self.last_fell_ms = t;
             if self.held.is_some() {
@@ -1609,7 +1667,7 @@ impl BlinkDetector {
         if c.offset_ms > now.max(c.onset_ms) + EPS_MS || !c.offset_ms.is_finite() {
             self.emit(Event::Retracted {
                 onset_ms: c.onset_ms,
-                t_ms: now,
+                t_ms: now.max(self.calibrated_ms),
             });
             return;
         }
@@ -1654,7 +1712,7 @@ impl BlinkDetector {
             if began_rhythm {
                 self.events.push_back(Event::Retracted {
                     onset_ms: h.closure.onset_ms,
-                    t_ms: now,
+                    t_ms: now.max(self.calibrated_ms),
                 });
             } else {
                 self.events.push_back(Event::Closure(h.closure));
