@@ -9,6 +9,47 @@ use std::collections::BTreeMap;
 use augenblick::devices::sim::{ScriptedPress, SimCamera, SimCameraFault};
 use common::*;
 
+/// A blink inside the detector's first calibration (the session's first
+/// 1.5 s) is found when the calibration ends, and still has its frames,
+/// pre-roll and all: the rings hold them that long.
+#[test]
+fn a_blink_in_the_first_seconds_is_filmed() {
+    let trace = |seed| labelled_trace_with_gaps(seed, 20.0, 25.0, 600.0..900.0);
+    let seed = (0..100)
+        .find(|&seed| {
+            let l = trace(seed).1[0];
+            l.onset_ms < 1000.0 && l.offset_ms - l.onset_ms < 400.0
+        })
+        .unwrap();
+    let (samples, labels) = trace(seed);
+    let first = labels[0];
+    let dir = tempfile::tempdir().unwrap();
+    let sim = Sim::new(samples, dir.path());
+    let pre = sim.config.recording.pre_roll_ms;
+    let calibration = sim.config.detector.calibration_ms;
+    let (summary, _) = sim.run();
+    let s = &summary.sessions[0].0;
+    let b = blinks(s)
+        .into_iter()
+        .find(|b| b.onset_ms < first.offset_ms && b.offset_ms > first.onset_ms)
+        .unwrap_or_else(|| panic!("the blink at {first:?} was lost: {:?}", blinks(s)));
+    assert!(b.detected_ms >= calibration, "{b:?}");
+    let kept: Vec<f64> = frames(s)
+        .iter()
+        .filter(|f| f.clip == b.clip)
+        .map(|f| f.t_ms)
+        .collect();
+    assert_eq!(kept.len(), b.frames, "{b:?}");
+    assert!(
+        kept.first().is_some_and(|&t| t <= b.onset_ms - pre + 36.5),
+        "{b:?}: {kept:?}"
+    );
+    assert!(
+        kept.last().is_some_and(|&t| t >= first.offset_ms),
+        "{b:?}: {kept:?}"
+    );
+}
+
 /// Every kept frame lies in a closure's window (with pre- and post-roll),
 /// every closure has its frames, rows match the clip files and the stamps.
 #[test]
