@@ -17,10 +17,6 @@
 //!   quickly (a smile's slow rise drags the floor along; a blink's fast rise
 //!   does not), and its range tells a flat signal.
 
-use std::collections::VecDeque;
-
-use super::front::Prepared;
-
 /// The smallest noise level believed, in counts: the ADS1115 cannot resolve
 /// less than one count, so a quieter-looking signal is quantisation.
 pub(crate) const MIN_SIGMA: f64 = 0.5;
@@ -73,9 +69,6 @@ pub(crate) struct Calibration {
     next_slice_ms: f64,
     /// Times the window moved on because the signal was still settling.
     slides: u32,
-    /// The samples themselves (the last `calibration_ms` of them), for the
-    /// detector to judge again once the calibration ends.
-    pub(crate) samples: VecDeque<Prepared>,
 }
 
 impl Calibration {
@@ -96,7 +89,6 @@ impl Calibration {
             slice_ms,
             next_slice_ms: start_ms,
             slides: if settle { 0 } else { MAX_SLIDES },
-            samples: VecDeque::new(),
         }
     }
 

@@ -768,6 +768,10 @@ pub struct BlinkDetector {
     /// The earlier of the pending closure's offset and `held_due`: one
     /// comparison a sample tells whether either needs attention.
     due: f64,
+    /// The samples of the calibration under way (its last
+    /// `calibration_ms`), looked at again once it ends: a blink in the
+    /// session's first seconds, or just after a pad came back, is not lost.
+    calibrating: VecDeque<Prepared>,
     /// When the last calibration ended: what it found was decided then, so
     /// no event claims an earlier `detected_ms`.
     calibrated_ms: f64,
@@ -807,6 +811,7 @@ impl BlinkDetector {
             queued: VecDeque::new(),
             held_due: f64::INFINITY,
             due: f64::INFINITY,
+            calibrating: VecDeque::new(),
             calibrated_ms: f64::NEG_INFINITY,
         })
     }
@@ -856,7 +861,7 @@ impl BlinkDetector {
             return;
         }
         if self.calibration.is_some() {
-            self.push_calibrating(p);
+            self.push_calibrating(*p);
             return;
         }
         let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
@@ -1006,17 +1011,15 @@ impl BlinkDetector {
     /// A sample while calibrating (the first seconds, and after a fault).
     #[cold]
     #[inline(never)]
-    fn push_calibrating(&mut self, p: &Prepared) {
+    fn push_calibrating(&mut self, p: Prepared) {
         let (t, x) = (p.t, p.x);
+        while self.calibrating.front().is_some_and(|q| {
+            q.t < t - self.cfg.calibration_ms || self.calibrating.len() >= CALIBRATION_KEPT
+        }) {
+            self.calibrating.pop_front();
+        }
+        self.calibrating.push_back(p);
         if let Some(cal) = &mut self.calibration {
-            // Its last `calibration_ms`, to be looked at again once it ends.
-            let kept = &mut cal.samples;
-            while kept.front().is_some_and(|q| {
-                q.t < t - self.cfg.calibration_ms || kept.len() >= CALIBRATION_KEPT
-            }) {
-                kept.pop_front();
-            }
-            kept.push_back(*p);
             cal.push(t, x);
             if t - cal.start_ms() >= self.cfg.calibration_ms {
                 if !cal.settled() {
@@ -1041,10 +1044,9 @@ impl BlinkDetector {
                 self.recheck_least = self.level.sigma();
                 self.recheck = None;
                 self.spread.prime(self.level.sigma());
-                let samples = std::mem::take(&mut cal.samples);
                 self.calibration = None;
                 self.state = State::Open;
-                self.replay_calibration(&samples, t);
+                self.replay_calibration(t);
             }
         }
     }
@@ -1056,9 +1058,10 @@ impl BlinkDetector {
     /// sound.
     #[cold]
     #[inline(never)]
-    fn replay_calibration(&mut self, samples: &VecDeque<Prepared>, now: f64) {
+    fn replay_calibration(&mut self, now: f64) {
+        let samples = std::mem::take(&mut self.calibrating);
         self.calibrated_ms = now;
-        for p in samples {
+        for p in &samples {
             self.last_t = p.t;
             self.window_floor = p.window_floor;
             if p.t >= self.due {
@@ -1071,6 +1074,8 @@ impl BlinkDetector {
             let sigma = self.level.sigma();
             self.push_sound(p.t, p.x, dt_c, sigma, p.prev_t, p.prev_x);
         }
+        self.calibrating = samples;
+        self.calibrating.clear();
     }
 
     /// The running noise has grown well past the last calibration's:
