@@ -191,7 +191,8 @@ pub struct Placement {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct DetectorConfig {
-    /// Time at the start (and after each fault) spent learning baseline and noise.
+    /// Time at the start (and after each fault) spent learning baseline and
+    /// noise. A blink inside it is still found, once it ends.
     pub calibration_ms: f64,
     /// A rise this far above the recent floor starts a candidate (an `Onset`).
     pub on_sigma: f64,
