@@ -92,6 +92,15 @@ impl Signal {
     fn hold(self, ms: f64, hold: f64) -> Self {
         self.shape(ms, move |dt| hold * (1.0 + 0.25 * (dt / 25.0).sin()))
     }
+    /// A pad off: the raw value stuck at `counts` for `ms`, no noise.
+    fn stuck(mut self, ms: f64, counts: i32) -> Self {
+        let n = (ms * self.hz / 1000.0).round() as usize;
+        for _ in 0..n {
+            let t = self.t();
+            self.samples.push((t, counts));
+        }
+        self
+    }
     /// One sample of `height`.
     fn spike(mut self, height: f64) -> Self {
         let t = self.t();
@@ -202,10 +211,7 @@ fn a_blink_while_recalibrating_after_a_fault_is_found_too() {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     // Pad off for 3 s; back on, it clears in half a second and calibrates
     // for 1.5 s more. A blink 1 s after its return falls in that time.
-    for _ in 0..75 {
-        let t = s.t();
-        s.samples.push((t, 1000));
-    }
+    s = s.stuck(3000.0, 1000);
     let back = s.t();
     s = s.rest(1000.0, 0.0);
     let blink_at = s.t();
@@ -779,10 +785,7 @@ fn the_same_blink_is_found_at_25_100_and_860_hz() {
 fn a_flat_signal_is_a_fault_with_no_closures_inside_and_relearning_after() {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     // Pad off: the value stops moving for 3 s (a blink-sized jump inside).
-    for _ in 0..75 {
-        let t = s.t();
-        s.samples.push((t, 1000));
-    }
+    s = s.stuck(3000.0, 1000);
     s = s.rest(3000.0, 0.0).blink(200.0).rest(1000.0, 0.0);
     let ev = s.run(cfg());
     assert_eq!(
@@ -799,10 +802,7 @@ fn after_a_pad_is_pressed_back_on_calibration_waits_for_the_signal_to_settle() {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     // Pad off for 3 s, then pressed back on: the level jumps 400 counts and
     // decays back over a couple of seconds.
-    for _ in 0..75 {
-        let t = s.t();
-        s.samples.push((t, 1000));
-    }
+    s = s.stuck(3000.0, 1000);
     s = s.shape(5500.0, |dt| 400.0 * (-dt / 700.0).exp());
     // Then blinks a tenth as tall as that jump, every 1.5 s.
     let mut blinks_at = Vec::new();
