@@ -1071,3 +1071,42 @@ fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
     );
     assert!((found[4].detected_ms - faint_at).abs() <= 80.0, "{found:?}");
 }
+
+/// White noise, near enough Gaussian, of `sd` counts: a fresh draw for
+/// every sample (deterministic, from the time since the piece began).
+fn white_noise(dt: f64, sd: f64) -> f64 {
+    let u = |k: f64| {
+        ((dt * 12.9898 + k * 78.233).sin() * 43758.5453)
+            .fract()
+            .abs()
+    };
+    // Twelve uniforms less six: mean 0, standard deviation 1.
+    sd * ((0..12).map(|k| u(f64::from(k))).sum::<f64>() - 6.0)
+}
+
+#[test]
+fn resting_noise_announces_no_onsets_at_any_rate() {
+    // At 860 Hz every second holds 860 fresh looks at the noise (34 times
+    // as many as at 25 Hz) while a blink is no faster: tested sample by
+    // sample, the noise alone crossed the onset level several times a
+    // second, and each crossing was an `Onset` the appliance acted on.
+    for hz in [25.0, 100.0, 860.0] {
+        let mut s = Signal::new(hz).shape(3000.0, |dt| white_noise(dt, 8.0));
+        for _ in 0..4 {
+            s = s
+                .shape(240.0, |dt| {
+                    white_noise(dt, 8.0)
+                        + if dt < 40.0 {
+                            200.0 * dt / 40.0
+                        } else {
+                            200.0 * (-(dt - 40.0) / 50.0).exp()
+                        }
+                })
+                .shape(2500.0, |dt| white_noise(dt, 8.0));
+        }
+        let ev = s.run(cfg());
+        assert_eq!(closures(&ev).len(), 4, "{hz} Hz: {ev:?}");
+        let n = onsets(&ev).len();
+        assert_eq!(n, 4, "{hz} Hz: {n} onsets for 4 blinks");
+    }
+}

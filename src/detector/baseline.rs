@@ -417,7 +417,8 @@ impl Spread {
     }
 }
 
-/// Minimum and maximum over the last few hundred ms, in time buckets.
+/// Minimum (of the smoothed signal) and maximum (of the raw one) over the
+/// last few hundred ms, in time buckets: see [`Window::push`].
 ///
 /// At 25 Hz a bucket closes on four samples in five, and each close needs
 /// the floor (a minimum over `n_floor` buckets) and the flat range (minimum
@@ -498,10 +499,19 @@ impl Window {
         }
     }
 
-    /// Adds a sample; returns true when a bucket closed (the flat range and
-    /// the floor of the closed buckets were recomputed).
+    /// Adds a sample: `x` as read and `low`, the same sample smoothed
+    /// (equal to `x` at 25 and 50 Hz). The buckets keep the lowest `low`
+    /// (the floor is a minimum of the smoothed signal: over hundreds of raw
+    /// samples a minimum sinks to the bottom of the noise) and the highest
+    /// `x`. So the flat window's range runs from the lowest smoothed value
+    /// to the highest raw one: the raw range wherever samples come 15 ms or
+    /// more apart, a little less above that (a smoothed range alone is so
+    /// much narrower at 860 Hz that noisy rest passed for a flat pad), and
+    /// zero for a stuck signal at any rate. Returns true when a bucket
+    /// closed (the flat range and the floor of the closed buckets were
+    /// recomputed).
     #[inline]
-    pub(crate) fn push(&mut self, t_ms: f64, x: f64) -> bool {
+    pub(crate) fn push(&mut self, t_ms: f64, x: f64, low: f64) -> bool {
         let mut closed = false;
         if t_ms >= self.bucket_end {
             closed = if t_ms < self.bucket_end + BUCKET_MS {
@@ -510,7 +520,7 @@ impl Window {
                 self.close(t_ms)
             };
         }
-        self.cur_min = fmin(self.cur_min, x);
+        self.cur_min = fmin(self.cur_min, low);
         self.cur_max = fmax(self.cur_max, x);
         closed
     }
@@ -876,7 +886,7 @@ mod tests {
                         _ => 10.0 + 35.0 * next(),
                     };
                     let x = (100.0 * next()).round();
-                    let closed = w.push(t, x);
+                    let closed = w.push(t, x, x);
                     assert_eq!(closed, m.push(t, x), "closed at {t}");
                     assert_eq!(w.floor(), m.floor(), "floor at {t}");
                     assert_eq!(w.flat_range(), m.flat_range(), "flat range at {t}");
@@ -893,14 +903,14 @@ mod tests {
     fn window_floor_forgets_after_its_length() {
         let mut w = Window::new(200.0, 300.0);
         let mut t = 0.0;
-        w.push(t, 10.0);
+        w.push(t, 10.0, 10.0);
         for _ in 0..40 {
             t += 10.0;
-            w.push(t, 50.0);
+            w.push(t, 50.0, 50.0);
         }
         assert_eq!(w.floor(), 50.0);
         assert_eq!(w.flat_range(), Some(0.0));
-        w.push(t + 10.0, 40.0);
+        w.push(t + 10.0, 40.0, 40.0);
         assert_eq!(w.floor(), 40.0);
     }
 

@@ -14,6 +14,15 @@
 use super::baseline::{fmax, Window};
 use super::DetectorConfig;
 
+/// The onset test and the floor see the signal averaged over about this
+/// long (an exponential mean whose weight per sample is the time step over
+/// it). Samples at least this far apart (25 and 50 Hz) are taken as they
+/// are. At higher rates each sample is an independent look at the noise
+/// while a blink is not any faster, so without it a rate of 860 Hz crossed
+/// the onset level on the noise several times a second, and the floor, a
+/// minimum over hundreds of samples, sank to the bottom of the noise.
+pub(crate) const SMOOTH_MS: f64 = 15.0;
+
 /// The parameters the front end depends on. Configs with equal keys see
 /// the same [`Prepared`] samples, bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -45,6 +54,9 @@ pub struct Prepared {
     pub(crate) prev_t: f64,
     /// The sample's value, in counts.
     pub(crate) x: f64,
+    /// The sample averaged over about [`SMOOTH_MS`]: what the onset test
+    /// looks at. At 25 and 50 Hz exactly `x`.
+    pub(crate) smooth_x: f64,
     /// The previous sample's value (its own value for the first).
     pub(crate) prev_x: f64,
     /// The window's floor, this sample included.
@@ -66,6 +78,8 @@ pub struct FrontEnd {
     started: bool,
     last_t: f64,
     prev_x: f64,
+    /// The last `smooth_x`.
+    smooth: f64,
     window: Window,
     rail_low: f64,
     rail_high: f64,
@@ -78,6 +92,7 @@ impl FrontEnd {
             started: false,
             last_t: f64::NEG_INFINITY,
             prev_x: 0.0,
+            smooth: 0.0,
             window: Window::new(key.floor_ms, key.flat_ms),
             rail_low: key.rail_low_counts,
             rail_high: key.rail_high_counts,
@@ -98,13 +113,23 @@ impl FrontEnd {
             self.started = true;
             self.last_t = t_ms;
             self.prev_x = x;
+            self.smooth = x;
         }
         // Neither is NaN: a plain comparison, where `f64::max` also has to
         // handle NaN.
         let t = fmax(self.last_t, t_ms);
         let prev_t = self.last_t;
         self.last_t = t;
-        let closed = self.window.push(t, x);
+        let dt = t - prev_t;
+        // A branch, not a `min` of the weight: at 25 Hz (nearly always
+        // taken) it costs less, and the sample passes bit for bit.
+        let smooth_x = if dt >= SMOOTH_MS {
+            x
+        } else {
+            self.smooth + dt / SMOOTH_MS * (x - self.smooth)
+        };
+        self.smooth = smooth_x;
+        let closed = self.window.push(t, x, smooth_x);
         let (newest_range, flat_range) = if closed {
             (
                 self.window.newest_range(),
@@ -124,9 +149,10 @@ impl FrontEnd {
         }
         let p = Prepared {
             t,
-            dt: t - prev_t,
+            dt,
             prev_t,
             x,
+            smooth_x,
             prev_x: self.prev_x,
             window_floor: self.window.floor(),
             newest_range,
@@ -136,5 +162,81 @@ impl FrontEnd {
         };
         self.prev_x = x;
         Some(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn front() -> FrontEnd {
+        FrontEnd::new(FrontKey::of(&DetectorConfig::default()))
+    }
+
+    #[test]
+    fn at_25_and_50_hz_the_onset_test_sees_each_sample_as_it_is() {
+        for period in [40.0, 20.0, SMOOTH_MS] {
+            let mut f = front();
+            for i in 0..500 {
+                let x = (i * 7919) % 613 - 300;
+                let p = f.advance(f64::from(i) * period, x).unwrap();
+                assert_eq!(p.smooth_x, p.x, "period {period}, sample {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn at_860_hz_the_onset_test_sees_about_15_ms_of_signal() {
+        let mut f = front();
+        let period = 1000.0 / 860.0;
+        let mut at = |t: f64| f.advance(t, if t < 1000.0 { 0 } else { 100 }).unwrap();
+        let mut t = 0.0;
+        let mut last = None;
+        while t < 1000.0 + SMOOTH_MS {
+            last = Some(at(t));
+            t += period;
+        }
+        // A step of 100 counts, one time constant later: 1 - 1/e of it.
+        let p = last.unwrap();
+        assert_eq!(p.x, 100.0);
+        assert!((55.0..72.0).contains(&p.smooth_x), "{p:?}");
+        // The floor follows the smoothed signal, and never below its start.
+        assert_eq!(p.window_floor, 0.0);
+        while t < 1400.0 {
+            last = Some(at(t));
+            t += period;
+        }
+        let p = last.unwrap();
+        assert!(p.smooth_x > 99.9, "{p:?}");
+        assert!(p.window_floor > 99.0, "{p:?}");
+    }
+
+    #[test]
+    fn a_stuck_signal_is_flat_at_860_hz_and_a_noisy_one_is_not() {
+        let period = 1000.0 / 860.0;
+        for noisy in [false, true] {
+            let mut f = front();
+            let mut range = f64::NAN;
+            for i in 0..1000 {
+                // Noise of +-20 counts in a sequence that repeats every 7.
+                let x = 500
+                    + if noisy {
+                        [0, 20, -20, 10, -10, 15, -5][i % 7]
+                    } else {
+                        0
+                    };
+                let p = f.advance(i as f64 * period, x).unwrap();
+                if !p.flat_range.is_nan() {
+                    range = p.flat_range;
+                }
+            }
+            if noisy {
+                // The raw highest less the smoothed lowest: no wider than
+                // the raw range (40), and far from flat.
+                assert!(range > 10.0 && range <= 40.0, "{range}");
+            } else {
+                assert_eq!(range, 0.0);
+            }
+        }
     }
 }

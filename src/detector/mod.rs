@@ -17,7 +17,11 @@
 //!    (the minimum of the last `floor_ms`) starts a candidate and emits
 //!    [`Event::Onset`] on that very sample, so `detected_ms` is the earliest
 //!    moment a live system can act. A smile's slow rise drags the floor up
-//!    with it and rarely gets here; a blink's rise is too fast to.
+//!    with it and rarely gets here; a blink's rise is too fast to. Above
+//!    50 Hz both the test and the floor look at the signal averaged over
+//!    about 15 ms (`SMOOTH_MS` in the front end): more samples a second are more
+//!    looks at the same noise, not a faster blink. The burst itself is
+//!    then followed sample by sample.
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
 //!    closure needs height (`closure_sigma` or a share of the wearer's
 //!    typical blink, more while the face is busy talking or chewing, see
@@ -879,27 +883,40 @@ impl BlinkDetector {
             self.begin_fault(kind, t);
             return;
         }
-        self.push_sound(t, x, dt_c, sigma, p.prev_t, p.prev_x);
+        self.push_sound(t, x, p.smooth_x, dt_c, sigma, p.prev_t, p.prev_x);
     }
 
-    /// A sample of a sound signal, past any calibration.
+    /// A sample of a sound signal, past any calibration. `smooth_x` is what
+    /// the onset test looks at (see [`front::SMOOTH_MS`]); a burst under
+    /// way is followed sample by sample, so a cable tug keeps its shape.
     #[inline(always)]
-    fn push_sound(&mut self, t: f64, x: f64, dt_c: f64, sigma: f64, prev_t: f64, prev_x: f64) {
+    #[allow(clippy::too_many_arguments)]
+    fn push_sound(
+        &mut self,
+        t: f64,
+        x: f64,
+        smooth_x: f64,
+        dt_c: f64,
+        sigma: f64,
+        prev_t: f64,
+        prev_x: f64,
+    ) {
         if self.candidate.is_some() {
             self.track_out_of_line(t, x);
         } else {
             let floor = self.floor();
             let excess = x - floor;
             self.spread.update(excess, sigma, dt_c);
+            let smooth_excess = smooth_x - floor;
             // A weak blink may never reach `on_sigma`, but it stays up for
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too.
-            if excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
+            if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
                 self.above_since = f64::NAN;
             } else if self.above_since.is_nan() {
                 self.above_since = t;
             }
-            if (excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS)
+            if (smooth_excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS)
                 && t - self.last_fell_ms >= self.cfg.refractory_ms
             {
                 self.above_since = f64::NAN;
@@ -1073,7 +1090,7 @@ impl BlinkDetector {
             }
             let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
             let sigma = self.level.sigma();
-            self.push_sound(p.t, p.x, dt_c, sigma, p.prev_t, p.prev_x);
+            self.push_sound(p.t, p.x, p.smooth_x, dt_c, sigma, p.prev_t, p.prev_x);
         }
         self.calibrating = samples;
         self.calibrating.clear();
