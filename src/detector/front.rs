@@ -14,10 +14,10 @@
 use super::baseline::{fmax, Window};
 use super::DetectorConfig;
 
-/// The onset test and the floor see the signal averaged over about this
-/// long (an exponential mean whose weight per sample is the time step over
-/// it). Samples at least this far apart (25 and 50 Hz) are taken as they
-/// are. At higher rates each sample is an independent look at the noise
+/// The onset test, the floor and the busy face's spread see the signal
+/// averaged over about this long (an exponential mean whose weight per
+/// sample is the time step over it). Samples at least this far apart (25
+/// and 50 Hz) are taken as they are. At higher rates each sample is an independent look at the noise
 /// while a blink is not any faster, so without it a rate of 860 Hz crossed
 /// the onset level on the noise several times a second, and the floor, a
 /// minimum over hundreds of samples, sank to the bottom of the noise.

@@ -18,7 +18,8 @@
 //!    [`Event::Onset`] on that very sample, so `detected_ms` is the earliest
 //!    moment a live system can act. A smile's slow rise drags the floor up
 //!    with it and rarely gets here; a blink's rise is too fast to. Above
-//!    50 Hz both the test and the floor look at the signal averaged over
+//!    50 Hz the test, the floor and the busy face's spread (step 3) look
+//!    at the signal averaged over
 //!    about 15 ms (`SMOOTH_MS` in the front end): more samples a second are more
 //!    looks at the same noise, not a faster blink. The burst itself is
 //!    then followed sample by sample.
@@ -887,8 +888,10 @@ impl BlinkDetector {
     }
 
     /// A sample of a sound signal, past any calibration. `smooth_x` is what
-    /// the onset test looks at (see [`front::SMOOTH_MS`]); a burst under
-    /// way is followed sample by sample, so a cable tug keeps its shape.
+    /// the onset test and the busy face's spread look at (see
+    /// [`front::SMOOTH_MS`]); the baseline learns from `x`, and a burst
+    /// under way is followed sample by sample, so a cable tug keeps its
+    /// shape.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
     fn push_sound(
@@ -905,9 +908,8 @@ impl BlinkDetector {
             self.track_out_of_line(t, x);
         } else {
             let floor = self.floor();
-            let excess = x - floor;
-            self.spread.update(excess, sigma, dt_c);
             let smooth_excess = smooth_x - floor;
+            self.spread.update(smooth_excess, sigma, dt_c);
             // A weak blink may never reach `on_sigma`, but it stays up for
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too.
