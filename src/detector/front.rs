@@ -122,11 +122,13 @@ impl FrontEnd {
         self.last_t = t;
         let dt = t - prev_t;
         // A branch, not a `min` of the weight: at 25 Hz (nearly always
-        // taken) it costs less, and the sample passes bit for bit.
-        let smooth_x = if dt >= SMOOTH_MS {
-            x
-        } else {
+        // taken) it costs less, and the sample passes bit for bit. Written
+        // so that a step that is no number (after an infinite time) takes
+        // the sample as it is, rather than spoiling the mean for good.
+        let smooth_x = if dt < SMOOTH_MS {
             self.smooth + dt / SMOOTH_MS * (x - self.smooth)
+        } else {
+            x
         };
         self.smooth = smooth_x;
         let closed = self.window.push(t, x, smooth_x);
@@ -209,6 +211,16 @@ mod tests {
         let p = last.unwrap();
         assert!(p.smooth_x > 99.9, "{p:?}");
         assert!(p.window_floor > 99.0, "{p:?}");
+    }
+
+    #[test]
+    fn an_infinite_time_does_not_spoil_the_mean_for_the_samples_after_it() {
+        let mut f = front();
+        f.advance(0.0, 10).unwrap();
+        f.advance(f64::INFINITY, 20).unwrap();
+        // Every later time is taken as infinity too: steps of NaN.
+        let p = f.advance(5.0, 30).unwrap();
+        assert_eq!(p.smooth_x, 30.0, "{p:?}");
     }
 
     #[test]
