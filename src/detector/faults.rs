@@ -70,11 +70,24 @@ impl FaultWatch {
     /// end tracks that). Returns a fault that has just started.
     #[inline]
     pub(crate) fn rails(&mut self, t_ms: f64, railed_since: f64) -> Option<FaultKind> {
-        // NaN (not at a rail) fails the comparison.
-        if t_ms - railed_since >= self.rail_ms && self.active.is_none() {
-            return self.start(FaultKind::Railed);
+        // NaN (not at a rail) fails the comparison. Nearly always false, so
+        // it is tested alone: with `&&` the compiler worked out both sides
+        // on every sample.
+        if t_ms - railed_since >= self.rail_ms {
+            return self.railed_long();
         }
         None
+    }
+
+    /// At a rail for `rail_ms`: a fault, unless one is in force.
+    #[cold]
+    #[inline(never)]
+    fn railed_long(&mut self) -> Option<FaultKind> {
+        if self.active.is_none() {
+            self.start(FaultKind::Railed)
+        } else {
+            None
+        }
     }
 
     /// Checks flatness and wildness against the learned level, outside a

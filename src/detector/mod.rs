@@ -912,15 +912,19 @@ impl BlinkDetector {
             self.spread.update(smooth_excess, sigma, dt_c);
             // A weak blink may never reach `on_sigma`, but it stays up for
             // a while where noise flickers: a lower level held for
-            // `SUSTAIN_MS` starts a candidate too.
-            if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
+            // `SUSTAIN_MS` starts a candidate too. Most samples lie below
+            // even that, and are done with after one comparison.
+            let on = self.cfg.on_sigma * sigma;
+            let rose = if smooth_excess < SUSTAIN_SHARE * on {
                 self.above_since = f64::NAN;
-            } else if self.above_since.is_nan() {
-                self.above_since = t;
-            }
-            if (smooth_excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS)
-                && t - self.last_fell_ms >= self.cfg.refractory_ms
-            {
+                false
+            } else {
+                if self.above_since.is_nan() {
+                    self.above_since = t;
+                }
+                smooth_excess >= on || t - self.above_since >= SUSTAIN_MS
+            };
+            if rose && t - self.last_fell_ms >= self.cfg.refractory_ms {
                 self.above_since = f64::NAN;
                 self.open_out_of_line(t, x, prev_t, prev_x, floor, sigma);
             } else if self.pending.is_none() {
