@@ -108,13 +108,17 @@ impl FaultWatch {
     ) -> Option<FaultKind> {
         let a = fmin(dt_ms * self.wild_per_ms, 1.0);
         self.below += a * (fmax(base - x, 0.0) - self.below);
-        if self.below > self.wild_sigma * sigma {
+        // Wild for long enough (judged after the flat window, below): only
+        // worked out while the signal lies that far down, which is rare.
+        let wild = if self.below > self.wild_sigma * sigma {
             if self.wild_since.is_nan() {
                 self.wild_since = t_ms;
             }
+            t_ms - self.wild_since >= self.wild_ms
         } else {
             self.wild_since = f64::NAN;
-        }
+            false
+        };
         // A closed bucket brings a verdict on the flat window: the newest
         // bucket alone moving more than a flat signal may settles it (not
         // still), else the window's range does, when known. The common
@@ -132,7 +136,7 @@ impl FaultWatch {
         if self.active.is_some() {
             return None;
         }
-        // A NaN `since` (not flat, not wild) fails these comparisons.
+        // A NaN `since` (not flat) fails this comparison.
         if t_ms - self.flat_since >= self.flat_ms {
             // Stuck far from the resting level is a rail we were not told of.
             let kind = if (x - base).abs() > 10.0 * sigma {
@@ -142,7 +146,7 @@ impl FaultWatch {
             };
             return self.start(kind);
         }
-        if t_ms - self.wild_since >= self.wild_ms {
+        if wild {
             return self.start(FaultKind::Wild);
         }
         None
