@@ -17,10 +17,11 @@ use super::DetectorConfig;
 /// The onset test, the floor and the busy face's spread see the signal
 /// averaged over about this long (an exponential mean whose weight per
 /// sample is the time step over it). Samples at least this far apart (25
-/// and 50 Hz) are taken as they are. At higher rates each sample is an independent look at the noise
-/// while a blink is not any faster, so without it a rate of 860 Hz crossed
-/// the onset level on the noise several times a second, and the floor, a
-/// minimum over hundreds of samples, sank to the bottom of the noise.
+/// and 50 Hz) are taken as they are. At higher rates each sample is one
+/// more look at the same noise while a blink is not any faster: without
+/// it, at 860 Hz resting noise crossed the onset level several times a
+/// second, and the floor, a minimum over hundreds of samples, sank to the
+/// bottom of the noise.
 pub(crate) const SMOOTH_MS: f64 = 15.0;
 
 /// The parameters the front end depends on. Configs with equal keys see
@@ -54,8 +55,9 @@ pub struct Prepared {
     pub(crate) prev_t: f64,
     /// The sample's value, in counts.
     pub(crate) x: f64,
-    /// The sample averaged over about [`SMOOTH_MS`]: what the onset test
-    /// looks at. At 25 and 50 Hz exactly `x`.
+    /// The sample averaged over about [`SMOOTH_MS`]: what the onset test,
+    /// the floor and the busy face's spread look at. At 25 and 50 Hz
+    /// exactly `x`.
     pub(crate) smooth_x: f64,
     /// The previous sample's value (its own value for the first).
     pub(crate) prev_x: f64,

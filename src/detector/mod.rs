@@ -19,10 +19,9 @@
 //!    moment a live system can act. A smile's slow rise drags the floor up
 //!    with it and rarely gets here; a blink's rise is too fast to. Above
 //!    50 Hz the test, the floor and the busy face's spread (step 3) look
-//!    at the signal averaged over
-//!    about 15 ms (`SMOOTH_MS` in the front end): more samples a second are more
-//!    looks at the same noise, not a faster blink. The burst itself is
-//!    then followed sample by sample.
+//!    at the signal averaged over about 15 ms (`SMOOTH_MS` in the front
+//!    end): more samples a second are more looks at the same noise, not a
+//!    faster blink. The burst itself is then followed sample by sample.
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
 //!    closure needs height (`closure_sigma` or a share of the wearer's
 //!    typical blink, more while the face is busy talking or chewing, see
@@ -914,15 +913,14 @@ impl BlinkDetector {
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too. Most samples lie below
             // even that, and are done with after one comparison.
-            let on = self.cfg.on_sigma * sigma;
-            let rose = if smooth_excess < SUSTAIN_SHARE * on {
+            let rose = if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
                 self.above_since = f64::NAN;
                 false
             } else {
                 if self.above_since.is_nan() {
                     self.above_since = t;
                 }
-                smooth_excess >= on || t - self.above_since >= SUSTAIN_MS
+                smooth_excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS
             };
             if rose && t - self.last_fell_ms >= self.cfg.refractory_ms {
                 self.above_since = f64::NAN;
