@@ -93,3 +93,37 @@ fn the_config_path_is_resolved_in_one_place() {
     assert_eq!(config_path(None, &installed), Some(installed.clone()));
     assert_eq!(config_path(Some(&flag), &installed), Some(flag));
 }
+
+#[test]
+fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
+    // 860 Hz (the ADS1115's fastest) against the default data rate of 128:
+    // the simulation converts as fast as the trace was sampled, instead of
+    // failing on `adc.data_rate_sps`, a key nobody set.
+    let tmp = tempfile::tempdir().unwrap();
+    let trace = tmp.path().join("fast.csv");
+    let mut csv = String::from("t_ms,emg\n");
+    for i in 0..(860 * 3) {
+        let t = f64::from(i) * 1000.0 / 860.0;
+        csv.push_str(&format!("{t:.3},{}\n", 1000 + (i * 7919) % 11));
+    }
+    std::fs::write(&trace, csv).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_augenblick"))
+        .args(["run", "--simulate", "--size", "64x48", "--trace"])
+        .arg(&trace)
+        .arg("--sessions")
+        .arg(tmp.path().join("sessions"))
+        .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let toml: toml::Table = std::fs::read_to_string(Path::new(&dir).join("session.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let adc = &toml["config"]["adc"];
+    assert_eq!(adc["data_rate_sps"].as_integer(), Some(860));
+    let hz = adc["sample_rate_hz"].as_float().unwrap();
+    assert!((855.0..=860.0).contains(&hz), "{hz}");
+}

@@ -142,7 +142,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Replay the trace at its own rate: one read per recorded sample.
     let period = TraceEmg::median_period_ms(&samples)
         .with_context(|| format!("{trace_name}: needs at least two samples"))?;
-    cfg.adc.sample_rate_hz = (1000.0 / period).clamp(0.1, 860.0);
+    if let Some(rate) = cfg.adc.replay_at(period) {
+        log::info!(
+            "{trace_name}: {:.0} Hz, so adc.data_rate_sps is {rate} for this simulation",
+            cfg.adc.sample_rate_hz
+        );
+    }
     cfg.validate()?;
     let emg = TraceEmg::new(samples, period);
     let trace_end = emg.end_ms();

@@ -54,6 +54,25 @@ fn invalid(key: &'static str, message: String) -> DeviceConfigError {
 }
 
 impl AdcConfig {
+    /// For a simulation that replays a trace sampled every `period_ms`:
+    /// read at the trace's own rate (at most 860 Hz), and, if the data rate
+    /// cannot keep up (128 by default), raise it rather than fail on a key
+    /// nobody set: to the slowest at least twice the sampling rate (what
+    /// [`Self::validate`] asks of the real chip), else to 860. Returns the
+    /// data rate when it was raised.
+    pub fn replay_at(&mut self, period_ms: f64) -> Option<u32> {
+        self.sample_rate_hz = (1000.0 / period_ms).clamp(0.1, 860.0);
+        if f64::from(self.data_rate_sps) >= self.sample_rate_hz {
+            return None;
+        }
+        let rate = DATA_RATES_SPS
+            .into_iter()
+            .find(|&r| f64::from(r) >= 2.0 * self.sample_rate_hz)
+            .unwrap_or(860);
+        self.data_rate_sps = rate;
+        Some(rate)
+    }
+
     /// Rejects values the chip cannot do, naming the key.
     pub fn validate(&self) -> Result<(), DeviceConfigError> {
         if !(0x48..=0x4b).contains(&self.address) {
@@ -241,6 +260,23 @@ mod tests {
         AdcConfig::default().validate().unwrap();
         GpioConfig::default().validate().unwrap();
         CameraConfig::default().validate().unwrap();
+    }
+
+    #[test]
+    fn a_replayed_trace_sets_the_rates_it_needs_and_no_more() {
+        let mut a = AdcConfig::default();
+        // 25 Hz: the configured data rate (128) keeps up.
+        assert_eq!(a.replay_at(40.0), None);
+        assert_eq!((a.sample_rate_hz, a.data_rate_sps), (25.0, 128));
+        // 200 Hz: converting at least twice as fast, as on the glasses.
+        assert_eq!(a.replay_at(5.0), Some(475));
+        a.validate().unwrap();
+        // Faster than the chip: read at 860, converting at 860 (a rate the
+        // glasses' check refuses, for want of twice that; a recorded trace
+        // may still be that fast).
+        let mut a = AdcConfig::default();
+        assert_eq!(a.replay_at(0.5), Some(860));
+        assert_eq!(a.sample_rate_hz, 860.0);
     }
 
     #[test]

@@ -137,7 +137,7 @@ impl Sim {
     pub fn run(self) -> (Summary, LedLog) {
         let period = TraceEmg::median_period_ms(&self.samples).unwrap();
         let mut config = self.config;
-        config.adc.sample_rate_hz = 1000.0 / period;
+        config.adc.replay_at(period);
         config.validate().unwrap();
         let led = LoggedLed::new();
         let log = led.log();
