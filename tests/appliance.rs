@@ -288,6 +288,35 @@ fn the_button_starts_and_stops_sessions_and_a_long_press_quits() {
 /// The LED follows activity at first, lights while recording, and flashes
 /// the camera fault while the camera fails.
 #[test]
+fn at_860_hz_the_led_lights_for_blinks_not_for_resting_noise() {
+    // At 860 Hz the detector once announced an onset on resting noise
+    // several times a second: each opened a clip (a file made and deleted
+    // again) and lit the LED for a moment.
+    let tr = physio::generate(physio::Scene::Calm, 860.0, 40.0, 5);
+    let dir = tempfile::tempdir().unwrap();
+    let mut sim = Sim::new(tr.samples, dir.path());
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    // Past the placement check and its result, when the LED shows recording.
+    let after = sim.config.led.placement_check_ms + sim.config.led.placement_result_ms + 500.0;
+    let (summary, led) = sim.run();
+    let led = led.lock().unwrap().clone();
+    let blinks = blinks(&summary.sessions[0].0);
+    let labelled = tr.labels.iter().filter(|l| l.onset_ms > after).count();
+    let recorded = blinks.iter().filter(|b| b.onset_ms > after).count();
+    let lit = led.iter().filter(|(t, on)| *on && *t > after).count();
+    assert!(labelled >= 5, "{labelled} blinks to look at");
+    assert!(
+        recorded + 1 >= labelled,
+        "{recorded} of {labelled} blinks recorded"
+    );
+    // Once per blink (a double blink may share one clip).
+    assert!(
+        lit <= recorded + 1,
+        "the LED lit {lit} times for {recorded} blinks"
+    );
+}
+
+#[test]
 fn the_led_tells_recording_and_faults() {
     let dir = tempfile::tempdir().unwrap();
     let (samples, _) = labelled_trace(4, 60.0, 25.0);
