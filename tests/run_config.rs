@@ -19,18 +19,25 @@ fn run(installed: &Path, flag: Option<&Path>, sessions: &Path) -> (String, f64) 
     if let Some(f) = flag {
         cmd.arg("--config").arg(f);
     }
-    let out = cmd.output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "{stderr}");
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let toml: toml::Table = std::fs::read_to_string(Path::new(&dir).join("session.toml"))
-        .unwrap()
-        .parse()
-        .unwrap();
+    let (stderr, toml) = session_of(cmd);
     let pre = toml["config"]["recording"]["pre_roll_ms"]
         .as_float()
         .unwrap();
     (stderr, pre)
+}
+
+/// Runs `augenblick run` as `cmd` says; it must succeed. Returns its stderr
+/// and the session.toml of the session it printed.
+fn session_of(mut cmd: Command) -> (String, toml::Table) {
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{stderr}");
+    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    let toml = std::fs::read_to_string(Path::new(&dir).join("session.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    (stderr, toml)
 }
 
 #[test]
@@ -107,21 +114,13 @@ fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
         csv.push_str(&format!("{t:.3},{}\n", 1000 + (i * 7919) % 11));
     }
     std::fs::write(&trace, csv).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_augenblick"))
-        .args(["run", "--simulate", "--size", "64x48", "--trace"])
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_augenblick"));
+    cmd.args(["run", "--simulate", "--size", "64x48", "--trace"])
         .arg(&trace)
         .arg("--sessions")
         .arg(tmp.path().join("sessions"))
-        .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
-    let dir = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let toml: toml::Table = std::fs::read_to_string(Path::new(&dir).join("session.toml"))
-        .unwrap()
-        .parse()
-        .unwrap();
+        .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"));
+    let (_, toml) = session_of(cmd);
     let adc = &toml["config"]["adc"];
     assert_eq!(adc["data_rate_sps"].as_integer(), Some(860));
     let hz = adc["sample_rate_hz"].as_float().unwrap();
