@@ -1307,11 +1307,12 @@ impl BlinkDetector {
         // A second burst: the first fell well back, then this one rose
         // sharply (a double blink, a blink after a chew). Judged against the
         // burst so far, before this sample can become its new peak.
+        // Tested in the order that fails soonest: while the burst rises,
+        // its valley is its peak.
         let rise = h - c.valley_h;
-        let sharp = t - c.valley_t <= SPLIT_RISE_MS || c.last_h - c.valley_h <= 0.5 * rise;
         if !c.long
-            && sharp
             && c.valley_h <= SPLIT_VALLEY_SHARE * c.peak_h
+            && (t - c.valley_t <= SPLIT_RISE_MS || c.last_h - c.valley_h <= 0.5 * rise)
             && rise >= (on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
         {
             let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
