@@ -1110,3 +1110,71 @@ fn resting_noise_announces_no_onsets_at_any_rate() {
         assert_eq!(n, 4, "{hz} Hz: {n} onsets for 4 blinks");
     }
 }
+
+#[test]
+fn the_first_syllable_of_speech_is_no_blink_but_a_blink_before_quieter_speech_is() {
+    // Quiet, then speech: syllables at about 4 a second, each as tall as a
+    // blink. The rhythm test looks back, so the first few have no rhythm
+    // behind them: each is known as a syllable once the three after it
+    // came within 1.5 s, as tall as it. (The code before took the first
+    // three for blinks.) A blink before speech stands if it was taller
+    // than those syllables by a fifth or more.
+    let syllables = |mut s: Signal, h: f64, n: usize| {
+        for k in 0..n {
+            let len = [180.0, 140.0, 200.0, 160.0][k % 4];
+            let gap = [90.0, 60.0, 110.0, 80.0][k % 4];
+            s = s
+                .shape(len, move |dt| h * (std::f64::consts::PI * dt / len).sin())
+                .rest(gap, 0.0);
+        }
+        s
+    };
+    for (syllable_h, stands) in [(150.0, false), (100.0, true)] {
+        let s = Signal::new(25.0).rest(2000.0, 0.0).blink(150.0);
+        let s = syllables(s.rest(60.0, 0.0), syllable_h, 12).rest(3000.0, 0.0);
+        let found = closures(&s.run(cfg()));
+        let first = found.iter().any(|c| (c.detected_ms - 2000.0).abs() <= 80.0);
+        assert_eq!(first, stands, "syllables of {syllable_h}: {found:?}");
+        assert!(found.len() <= 1, "syllables of {syllable_h}: {found:?}");
+    }
+}
+
+#[test]
+fn a_double_blink_is_two_closures_and_the_second_is_seen_while_the_first_waits() {
+    // Two blinks 400 ms apart, then quiet: the first closure's verdict
+    // waits to see whether speech or a meal follows, and the second's
+    // events wait behind it; meanwhile the detector says a burst is up.
+    let s = Signal::new(25.0)
+        .rest(2000.0, 0.0)
+        .blink(200.0)
+        .rest(160.0, 0.0)
+        .blink(200.0)
+        .rest(3000.0, 0.0);
+    let mut d = BlinkDetector::new(cfg()).unwrap();
+    let mut events = Vec::new();
+    let mut behind = Vec::new();
+    for &(t, x) in &s.samples {
+        d.push(t, x);
+        while let Some(e) = d.poll() {
+            events.push(e);
+        }
+        if d.burst_behind_held() {
+            behind.push(t);
+        }
+    }
+    d.finish();
+    while let Some(e) = d.poll() {
+        events.push(e);
+    }
+    let found = closures(&events);
+    assert_eq!(found.len(), 2, "{found:?}");
+    // The second burst (from 2400 ms) was seen at once, not when the
+    // first closure's verdict let its onset out.
+    assert!(
+        behind
+            .first()
+            .is_some_and(|&t| (2400.0..2500.0).contains(&t)),
+        "{behind:?}"
+    );
+    assert!(behind.iter().all(|&t| t < 2700.0), "{behind:?}");
+}

@@ -8,7 +8,8 @@
 //!    follows muscle activity (lit while the envelope is above the off
 //!    threshold: blink and it flickers); then for `placement_result_ms` a
 //!    slow 1 Hz blink for good placement or a fast 5 Hz flicker for poor.
-//! 3. Lit while recording; dark otherwise.
+//! 3. Lit while recording (or while a burst is watched whose onset waits
+//!    behind the detector's verdict on the blink before); dark otherwise.
 
 use crate::config::LedConfig;
 

@@ -783,7 +783,10 @@ impl Appliance {
         let inputs = match &self.active {
             Some(a) => LedInputs {
                 session_ms: Some(t_ms - a.start_ms),
-                recording: a.recorder.is_recording(),
+                // A burst whose onset waits behind the detector's verdict
+                // on the blink before it will be recorded from its onset:
+                // lit now, not when the verdict lets it out.
+                recording: a.recorder.is_recording() || a.detector.burst_behind_held(),
                 activity: a.activity,
                 placement: a.detector.placement().map(|p| p.score),
                 pad_off: a.pad_off,

@@ -41,17 +41,25 @@
 //!    is held until then, or until the next onset (a double blink), whichever
 //!    comes first, so closures never overlap.
 //! 5. **The first beats of a rhythm**: the rhythm test of step 3 looks
-//!    back, so the first chews of a meal pass it. A closure judged with no
-//!    rhythm behind it is therefore held until the next two bursts show
-//!    whether it began one: if they follow it on a regular beat of at most
-//!    `FIRST_BEAT_PERIOD_MS` and it stood no taller than they did (see
-//!    `FIRST_BEAT_RATIO`), it was the first chew and is retracted. Usually
-//!    the verdict comes 1.24 s after its `detected_ms`, when no burst came within
-//!    a beat; a burst sooner than 0.35 s (a double blink) settles it at
-//!    once; at most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held
-//!    closure wait behind it, so the stream stays in order (a fault that
-//!    begins meanwhile is reported that much later); `detected_ms` is
-//!    unchanged, and a recorder keeps that much more pre-roll.
+//!    back, so the first chew of a meal and the first syllable of speech
+//!    pass it. A closure judged with no rhythm behind it is therefore held
+//!    until the bursts after it show whether it began one, and then
+//!    retracted:
+//!    - the first chew: the next two bursts follow it on a regular beat of
+//!      at most `FIRST_BEAT_PERIOD_MS`, and it stood no taller than they
+//!      did (see `FIRST_BEAT_RATIO`);
+//!    - the first syllable: the next three come within
+//!      `FIRST_SYLLABLE_MS` (speech runs at 3-6 syllables a second, blinks
+//!      come seconds apart), and it stood less than `FIRST_SYLLABLE_RATIO`
+//!      times as tall as their median. Not if it came between the beats
+//!      of a meal (the chews after it would pass).
+//!
+//!    Usually the verdict comes 1.5 s after its `detected_ms`, when fewer
+//!    bursts followed; three quick bursts that fell settle it sooner; at
+//!    most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held closure
+//!    wait behind it, so the stream stays in order (a fault that begins
+//!    meanwhile is reported that much later); `detected_ms` is unchanged,
+//!    and a recorder keeps that much more pre-roll.
 //! 6. **Faults** ([`faults`]): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
 //!    and the detector calibrates afresh after. A calibration that finds a
@@ -502,12 +510,21 @@ const FIRST_BEAT_MAX_I1: f64 = FIRST_BEAT_PERIOD_MS * (1.0 + 0.5 * RHYTHM_JITTER
 /// Shortest such interval (the mean is at least `RHYTHM_PERIOD_MS.0`): a
 /// burst sooner than this (a double blink) settles it at once.
 const FIRST_BEAT_MIN_I1: f64 = RHYTHM_PERIOD_MS.0 * (1.0 - 0.5 * RHYTHM_JITTER);
+/// A closure with no rhythm behind it was the first syllable of speech if
+/// the next three bursts come within this long of it (speech runs at 3-6
+/// syllables a second; blinks come seconds apart) ...
+const FIRST_SYLLABLE_MS: f64 = 1500.0;
+/// ... and it stood less than this many times as tall as their median.
+const FIRST_SYLLABLE_RATIO: f64 = 1.2;
 /// The longest a closure's event can wait for the verdict on the first
-/// beat, after its burst was announced: the next burst within
-/// `FIRST_BEAT_MAX_I1`, the one after within twice the period of the first,
-/// and its fall within `FIRST_BEAT_WAIT_MS`. A recorder keeps this much more
-/// pre-roll, so the blinks whose events waited still have their frames.
+/// beat, after its burst was announced. The chew test: the next burst
+/// within `FIRST_BEAT_MAX_I1`, the one after within twice the period of
+/// the first, and its fall within `FIRST_BEAT_WAIT_MS`. The speech test:
+/// its window, and the fall of a burst at its end. A recorder keeps this
+/// much more pre-roll, so the blinks whose events waited still have their
+/// frames.
 pub const MAX_VERDICT_DELAY_MS: f64 = 2.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
+const _: () = assert!(FIRST_SYLLABLE_MS + FIRST_BEAT_WAIT_MS <= MAX_VERDICT_DELAY_MS);
 /// At most this many of a calibration's samples are kept to be looked at
 /// again (1.5 s at 860 Hz is 1290): memory stays bounded whatever the
 /// times say.
@@ -1753,9 +1770,96 @@ impl BlinkDetector {
         self.refresh_due();
     }
 
-    /// Whether the closure `f` began a rhythm: `None` while the bursts
-    /// after it cannot tell yet (and `held_due` says until when at most).
+    /// Whether the closure `f` began a rhythm, a meal's or speech: `None`
+    /// while the bursts after it cannot tell yet (and `held_due` says until
+    /// when at most).
     fn first_beat(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
+        match self.first_chew(f, now, closing) {
+            Some(false) => self.first_syllable(f, now, closing),
+            None => {
+                // A wait for time alone ends in "no meal", and then the
+                // speech test's window must be over too: one look then, not
+                // two (bursts meanwhile are looked at anyway).
+                self.held_due = self.held_due.max(f.burst_t + FIRST_SYLLABLE_MS);
+                None
+            }
+            chew => chew,
+        }
+    }
+
+    /// The first syllable of speech: the next three bursts come within
+    /// `FIRST_SYLLABLE_MS`, and it stood less than `FIRST_SYLLABLE_RATIO`
+    /// times as tall as their median. Judged as soon as their heights are
+    /// known (they fell), or once the window is over with fewer. Not for a
+    /// closure between the beats of a meal: the chews after it would pass.
+    #[cold]
+    #[inline(never)]
+    fn first_syllable(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
+        let end = f.burst_t + FIRST_SYLLABLE_MS;
+        // The bursts after it within the window, spikes and plateaus left
+        // out, walked back from the newest: `first` keeps the last three
+        // found, the earliest.
+        let mut first = [(0.0, 0.0); 3];
+        let mut n = 0;
+        for k in 1..=RHYTHM_KEPT {
+            let i = (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT;
+            let (bt, h) = self.bursts[i];
+            if bt <= f.burst_t {
+                break;
+            }
+            if bt <= end && h >= 0.0 && self.plateaus & (1 << i) == 0 {
+                first = [(bt, h), first[0], first[1]];
+                n += 1;
+            }
+        }
+        if n < first.len() {
+            if now < end && !closing {
+                self.held_due = end;
+                return None;
+            }
+            return Some(false);
+        }
+        if let Some(&(bt, _)) = first.iter().find(|b| b.1 == 0.0) {
+            if !closing && now < bt + FIRST_BEAT_WAIT_MS {
+                // Still rising.
+                self.held_due = bt + FIRST_BEAT_WAIT_MS;
+                return None;
+            }
+        }
+        let [(_, a), (_, b), (_, c)] = first;
+        let median = baseline::fmax(
+            baseline::fmin(a, b),
+            baseline::fmin(baseline::fmax(a, b), c),
+        );
+        Some(f.height < FIRST_SYLLABLE_RATIO * median && !self.between_beats(f.burst_t))
+    }
+
+    /// Whether the burst announced at `t` came between the beats of a
+    /// regular rhythm (as [`Self::rhythm_context`] found when it began): the
+    /// three bursts before it evenly spaced, and it less than a beat after
+    /// the last. Not if the ring no longer holds three bursts before it
+    /// (more than four came after it: speech, not a meal).
+    fn between_beats(&self, t: f64) -> bool {
+        let mut latest = [f64::NEG_INFINITY; 3];
+        let mut found = 0;
+        for k in 1..=RHYTHM_KEPT {
+            let (bt, h) = self.bursts[(self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT];
+            if bt < t && h > 0.0 && found < 3 {
+                latest[found] = bt;
+                found += 1;
+            }
+        }
+        let [p3, p2, p1] = latest;
+        let (i1, i2) = (p2 - p1, p3 - p2);
+        let mean = 0.5 * (i1 + i2);
+        (RHYTHM_PERIOD_MS.0..=RHYTHM_PERIOD_MS.1).contains(&mean)
+            && (i1 - i2).abs() <= RHYTHM_JITTER * mean
+            && (t - p3) / mean < 1.0 - RHYTHM_JITTER
+    }
+
+    /// The first chew of a meal: the next two bursts follow it on a regular
+    /// beat and it stood no taller than they did.
+    fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
         // The bursts announced after it, spikes and plateaus left out: the
         // ring is walked back from the newest (it holds them in the order
         // they were announced) to the burst itself. Only the two after it
@@ -1880,6 +1984,15 @@ impl BlinkDetector {
     /// height over the noise, mapped to 0..1.
     pub fn placement(&self) -> Option<Placement> {
         self.memory.placement()
+    }
+
+    /// A burst is being watched while an earlier closure's verdict is held
+    /// (step 5 of the module docs): its `Onset` waits behind that verdict,
+    /// up to [`MAX_VERDICT_DELAY_MS`], though the eye may be shut now (the
+    /// second of a double blink). A light that shows the wearer the camera
+    /// at work follows this too.
+    pub fn burst_behind_held(&self) -> bool {
+        self.held.is_some() && self.candidate.is_some()
     }
 }
 
