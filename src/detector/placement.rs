@@ -94,6 +94,7 @@ impl BlinkMemory {
     pub(crate) fn forget_if_stale(&mut self, t_ms: f64) {
         if self.count > 0 && t_ms - self.last_ms > FORGET_MS {
             self.count = 0;
+            self.next = 0;
             self.typical = 0.0;
         }
     }
@@ -145,6 +146,22 @@ mod tests {
         assert_eq!(p.blinks, 3);
         assert!((p.snr - 22.0).abs() < 1e-9);
         assert!(p.score > 0.7 && p.score < 1.0, "{p:?}");
+    }
+
+    #[test]
+    fn after_a_long_silence_the_typical_height_is_the_new_blinks_only() {
+        let mut m = BlinkMemory::new();
+        for k in 0..5 {
+            m.record(f64::from(k) * 1000.0, 1000.0, 5.0);
+        }
+        assert_eq!(m.typical(), Some(1000.0));
+        for k in 0..3 {
+            m.record(40_000.0 + f64::from(k) * 1000.0, 100.0 + f64::from(k), 5.0);
+        }
+        // The code before wrote the new heights after the old ones in the
+        // ring but took the typical from its first slots: 1000.
+        assert_eq!(m.typical(), Some(101.0));
+        assert_eq!(m.placement().map(|p| p.blinks), Some(3));
     }
 
     #[test]
