@@ -1178,3 +1178,31 @@ fn a_double_blink_is_two_closures_and_the_second_is_seen_while_the_first_waits()
     );
     assert!(behind.iter().all(|&t| t < 2700.0), "{behind:?}");
 }
+
+#[test]
+fn the_first_chew_of_a_meal_is_known_by_the_wearers_blinks_too() {
+    // Four blinks teach the typical height (200 counts). Then a meal: chews
+    // a second apart, the first taller than the two after it by more than
+    // a tenth (chews vary), but well below the wearer's blinks. On the beat
+    // of the chews after it and below 0.8 of the typical blink, it is a
+    // chew. A blink as tall as the wearer's on that beat still stands.
+    let meal = |s: Signal, first: f64| {
+        let mut s = s;
+        for h in [first, 100.0, 110.0, 95.0, 105.0, 100.0, 90.0, 110.0] {
+            s = s
+                .shape(280.0, move |dt| {
+                    h * (std::f64::consts::PI * dt / 280.0).sin()
+                })
+                .rest(720.0, 0.0);
+        }
+        s.rest(2000.0, 0.0)
+    };
+    for (first, stands) in [(140.0, false), (210.0, true)] {
+        let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+        let at = s.t();
+        let found = closures(&meal(s, first).run(cfg()));
+        let kept = found.iter().any(|c| (c.detected_ms - at).abs() <= 150.0);
+        assert_eq!(kept, stands, "first burst of {first}: {found:?}");
+        assert_eq!(found.len(), 4 + usize::from(stands), "{found:?}");
+    }
+}

@@ -47,14 +47,16 @@
 //!    retracted:
 //!    - the first chew: the next two bursts follow it on a regular beat of
 //!      at most `FIRST_BEAT_PERIOD_MS`, and it stood no taller than they
-//!      did (see `FIRST_BEAT_RATIO`);
+//!      did (see `FIRST_BEAT_RATIO`) or well below the wearer's typical
+//!      blink (`FIRST_BEAT_TYPICAL`);
 //!    - the first syllable: the next three come within
 //!      `FIRST_SYLLABLE_MS` (speech runs at 3-6 syllables a second, blinks
 //!      come seconds apart), and it stood less than `FIRST_SYLLABLE_RATIO`
 //!      times as tall as their median. Not if it came between the beats
 //!      of a meal (the chews after it would pass).
 //!
-//!    Usually the verdict comes 1.5 s after its `detected_ms`, when fewer
+//!    A closure retracted so is taken back from the blink memory, which
+//!    it taught at once. Usually the verdict comes 1.5 s after its `detected_ms`, when fewer
 //!    bursts followed; three quick bursts that fell settle it sooner; at
 //!    most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held closure
 //!    wait behind it, so the stream stays in order (a fault that begins
@@ -500,6 +502,10 @@ const FIRST_BEAT_PERIOD_MS: f64 = 1100.0;
 /// ... and it stood less than this many times as tall as they did, on
 /// average. A blink at the start of a meal stands out of the chews after it.
 const FIRST_BEAT_RATIO: f64 = 1.1;
+/// ... or less than this share of the wearer's typical blink: chews vary
+/// in height, and a first chew a little taller than the two after it is
+/// still well below a blink.
+const FIRST_BEAT_TYPICAL: f64 = 0.8;
 /// The next two bursts' heights are known when they fall; one still up
 /// this long after its onset is no chew.
 const FIRST_BEAT_WAIT_MS: f64 = 400.0;
@@ -725,6 +731,9 @@ struct Pending {
 struct FirstBeat {
     burst_t: f64,
     height: f64,
+    /// When it taught the blink memory (its peak): taken back if it began
+    /// a rhythm.
+    taught_ms: f64,
 }
 
 /// A closure whose event waits for the verdict on the first beat.
@@ -1627,7 +1636,8 @@ impl BlinkDetector {
         // burst is taller than a blink, and a smile's plateau taken for one
         // taller still). They teach at once, before the verdict on the
         // first beat: what a wearer's first blinks teach sets the bar for
-        // the next burst, often within that wait.
+        // the next burst, often within that wait. One that began a rhythm
+        // is taken back then (see `settle_held`).
         let first = (c.context_h == 0.0 && !c.long).then(|| {
             self.memory.record(c.peak_t, peak_h, c.sigma);
             // With no rhythm behind it, it may begin one: its verdict
@@ -1635,6 +1645,7 @@ impl BlinkDetector {
             FirstBeat {
                 burst_t: self.bursts[c.slot].0,
                 height: self.bursts[c.slot].1,
+                taught_ms: c.peak_t,
             }
         });
         self.pending = Some(Pending {
@@ -1750,6 +1761,7 @@ impl BlinkDetector {
             let Some(h) = self.held.take() else { return };
             self.held_due = f64::INFINITY;
             if began_rhythm {
+                self.memory.forget(first.taught_ms);
                 self.events.push_back(Event::Retracted {
                     onset_ms: h.closure.onset_ms,
                     t_ms: now.max(self.calibrated_ms),
@@ -1917,7 +1929,17 @@ impl BlinkDetector {
             // Still rising.
             return wait(t2 + FIRST_BEAT_WAIT_MS);
         }
-        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2))
+        let typical = self.memory.typical().unwrap_or(0.0);
+        if std::env::var("DBGFB").is_ok() {
+            eprintln!(
+                "FB {} h {} h1 {} h2 {} typ {} i1 {} i2 {}",
+                f.burst_t, f.height, h1, h2, typical, i1, i2
+            );
+        }
+        Some(
+            f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2)
+                || f.height < FIRST_BEAT_TYPICAL * typical,
+        )
     }
 
     /// A pause in the samples: a burst in progress cannot be judged.

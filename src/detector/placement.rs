@@ -31,6 +31,8 @@ pub(crate) struct BlinkMemory {
     /// without sorting.
     sorted: [f64; KEPT],
     snrs: [f64; KEPT],
+    /// When each was recorded (its peak), to take one back.
+    times: [f64; KEPT],
     next: usize,
     count: u32,
     last_ms: f64,
@@ -43,6 +45,7 @@ impl BlinkMemory {
             heights: [0.0; KEPT],
             sorted: [0.0; KEPT],
             snrs: [0.0; KEPT],
+            times: [f64::NAN; KEPT],
             next: 0,
             count: 0,
             last_ms: f64::NEG_INFINITY,
@@ -58,6 +61,7 @@ impl BlinkMemory {
         let replaced = self.heights[w];
         self.heights[w] = height;
         self.snrs[w] = height / sigma;
+        self.times[w] = t_ms;
         self.next = (w + 1) % KEPT;
         self.count = self.count.saturating_add(1);
         self.last_ms = t_ms;
@@ -87,6 +91,37 @@ impl BlinkMemory {
             s[n / 2]
         } else {
             0.5 * (s[n / 2 - 1] + s[n / 2])
+        };
+    }
+
+    /// Takes back the blink recorded at `t_ms` (it turned out the first
+    /// beat of a rhythm, not a blink), if it is still remembered.
+    #[cold]
+    pub(crate) fn forget(&mut self, t_ms: f64) {
+        let n = (self.count as usize).min(KEPT);
+        // Oldest first: once the ring is full it starts at the write slot.
+        let start = if n == KEPT { self.next } else { 0 };
+        let Some(gone) = (0..n)
+            .map(|k| (start + k) % KEPT)
+            .find(|&i| self.times[i] == t_ms)
+        else {
+            return;
+        };
+        let (mut heights, mut snrs, mut times) = ([0.0; KEPT], [0.0; KEPT], [f64::NAN; KEPT]);
+        let mut m = 0;
+        for i in (0..n).map(|k| (start + k) % KEPT).filter(|&i| i != gone) {
+            (heights[m], snrs[m], times[m]) = (self.heights[i], self.snrs[i], self.times[i]);
+            m += 1;
+        }
+        (self.heights, self.snrs, self.times) = (heights, snrs, times);
+        self.next = m % KEPT;
+        self.count = m as u32;
+        self.sorted[..m].copy_from_slice(&self.heights[..m]);
+        self.sorted[..m].sort_unstable_by(f64::total_cmp);
+        self.typical = match m {
+            0 => 0.0,
+            _ if m % 2 == 1 => self.sorted[m / 2],
+            _ => 0.5 * (self.sorted[m / 2 - 1] + self.sorted[m / 2]),
         };
     }
 
@@ -162,6 +197,27 @@ mod tests {
         // ring but took the typical from its first slots: 1000.
         assert_eq!(m.typical(), Some(101.0));
         assert_eq!(m.placement().map(|p| p.blinks), Some(3));
+    }
+
+    #[test]
+    fn a_blink_taken_back_no_longer_counts() {
+        let mut m = BlinkMemory::new();
+        for (k, h) in [100.0, 110.0, 40.0, 120.0].into_iter().enumerate() {
+            m.record(k as f64 * 1000.0, h, 5.0);
+        }
+        assert_eq!(m.typical(), Some(105.0));
+        m.forget(5000.0); // never recorded: nothing changes
+        assert_eq!(m.typical(), Some(105.0));
+        m.forget(2000.0); // the 40 was a chew
+        assert_eq!(m.typical(), Some(110.0));
+        assert_eq!(m.placement().map(|p| p.blinks), Some(3));
+        // The ring goes on from where it was left, full or not.
+        for k in 0..20 {
+            m.record(10_000.0 + f64::from(k) * 1000.0, 200.0 + f64::from(k), 5.0);
+        }
+        m.forget(29_000.0);
+        assert_eq!(m.placement().map(|p| p.blinks), Some(15));
+        assert_eq!(m.typical(), Some(211.0));
     }
 
     #[test]
