@@ -731,9 +731,6 @@ struct Pending {
 struct FirstBeat {
     burst_t: f64,
     height: f64,
-    /// When it taught the blink memory (its peak): taken back if it began
-    /// a rhythm.
-    taught_ms: f64,
 }
 
 /// A closure whose event waits for the verdict on the first beat.
@@ -1639,13 +1636,13 @@ impl BlinkDetector {
         // the next burst, often within that wait. One that began a rhythm
         // is taken back then (see `settle_held`).
         let first = (c.context_h == 0.0 && !c.long).then(|| {
-            self.memory.record(c.peak_t, peak_h, c.sigma);
+            self.memory
+                .record(c.peak_t, peak_h, c.sigma, self.bursts[c.slot].0);
             // With no rhythm behind it, it may begin one: its verdict
             // waits for the next bursts (see `settle_held`).
             FirstBeat {
                 burst_t: self.bursts[c.slot].0,
                 height: self.bursts[c.slot].1,
-                taught_ms: c.peak_t,
             }
         });
         self.pending = Some(Pending {
@@ -1761,7 +1758,7 @@ impl BlinkDetector {
             let Some(h) = self.held.take() else { return };
             self.held_due = f64::INFINITY;
             if began_rhythm {
-                self.memory.forget(first.taught_ms);
+                self.memory.forget(first.burst_t);
                 self.events.push_back(Event::Retracted {
                     onset_ms: h.closure.onset_ms,
                     t_ms: now.max(self.calibrated_ms),

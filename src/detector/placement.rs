@@ -31,8 +31,8 @@ pub(crate) struct BlinkMemory {
     /// without sorting.
     sorted: [f64; KEPT],
     snrs: [f64; KEPT],
-    /// When each was recorded (its peak), to take one back.
-    times: [f64; KEPT],
+    /// Each one's key (when its burst was announced), to take it back.
+    keys: [f64; KEPT],
     next: usize,
     count: u32,
     last_ms: f64,
@@ -45,7 +45,7 @@ impl BlinkMemory {
             heights: [0.0; KEPT],
             sorted: [0.0; KEPT],
             snrs: [0.0; KEPT],
-            times: [f64::NAN; KEPT],
+            keys: [f64::NAN; KEPT],
             next: 0,
             count: 0,
             last_ms: f64::NEG_INFINITY,
@@ -53,15 +53,16 @@ impl BlinkMemory {
         }
     }
 
-    /// Records an accepted blink of `height` counts when the noise was `sigma`.
-    pub(crate) fn record(&mut self, t_ms: f64, height: f64, sigma: f64) {
+    /// Records an accepted blink of `height` counts at `t_ms` (its peak)
+    /// when the noise was `sigma`; `key` names it for [`Self::forget`].
+    pub(crate) fn record(&mut self, t_ms: f64, height: f64, sigma: f64, key: f64) {
         self.forget_if_stale(t_ms);
         let w = self.next;
         let n_old = (self.count as usize).min(KEPT);
         let replaced = self.heights[w];
         self.heights[w] = height;
         self.snrs[w] = height / sigma;
-        self.times[w] = t_ms;
+        self.keys[w] = key;
         self.next = (w + 1) % KEPT;
         self.count = self.count.saturating_add(1);
         self.last_ms = t_ms;
@@ -94,26 +95,26 @@ impl BlinkMemory {
         };
     }
 
-    /// Takes back the blink recorded at `t_ms` (it turned out the first
+    /// Takes back the blink recorded with `key` (it turned out the first
     /// beat of a rhythm, not a blink), if it is still remembered.
     #[cold]
-    pub(crate) fn forget(&mut self, t_ms: f64) {
+    pub(crate) fn forget(&mut self, key: f64) {
         let n = (self.count as usize).min(KEPT);
         // Oldest first: once the ring is full it starts at the write slot.
         let start = if n == KEPT { self.next } else { 0 };
         let Some(gone) = (0..n)
             .map(|k| (start + k) % KEPT)
-            .find(|&i| self.times[i] == t_ms)
+            .find(|&i| self.keys[i] == key)
         else {
             return;
         };
-        let (mut heights, mut snrs, mut times) = ([0.0; KEPT], [0.0; KEPT], [f64::NAN; KEPT]);
+        let (mut heights, mut snrs, mut keys) = ([0.0; KEPT], [0.0; KEPT], [f64::NAN; KEPT]);
         let mut m = 0;
         for i in (0..n).map(|k| (start + k) % KEPT).filter(|&i| i != gone) {
-            (heights[m], snrs[m], times[m]) = (self.heights[i], self.snrs[i], self.times[i]);
+            (heights[m], snrs[m], keys[m]) = (self.heights[i], self.snrs[i], self.keys[i]);
             m += 1;
         }
-        (self.heights, self.snrs, self.times) = (heights, snrs, times);
+        (self.heights, self.snrs, self.keys) = (heights, snrs, keys);
         self.next = m % KEPT;
         self.count = m as u32;
         self.sorted[..m].copy_from_slice(&self.heights[..m]);
@@ -171,11 +172,11 @@ mod tests {
     #[test]
     fn typical_height_needs_three_blinks_and_is_a_median() {
         let mut m = BlinkMemory::new();
-        m.record(0.0, 100.0, 5.0);
-        m.record(1000.0, 110.0, 5.0);
+        m.record(0.0, 100.0, 5.0, 0.0);
+        m.record(1000.0, 110.0, 5.0, 1000.0);
         assert_eq!(m.typical(), None);
         assert!(m.placement().is_none());
-        m.record(2000.0, 900.0, 5.0); // one odd blink does not move a median far
+        m.record(2000.0, 900.0, 5.0, 2000.0); // one odd blink does not move a median far
         assert_eq!(m.typical(), Some(110.0));
         let p = m.placement().unwrap();
         assert_eq!(p.blinks, 3);
@@ -187,11 +188,13 @@ mod tests {
     fn after_a_long_silence_the_typical_height_is_the_new_blinks_only() {
         let mut m = BlinkMemory::new();
         for k in 0..5 {
-            m.record(f64::from(k) * 1000.0, 1000.0, 5.0);
+            let t = f64::from(k) * 1000.0;
+            m.record(t, 1000.0, 5.0, t);
         }
         assert_eq!(m.typical(), Some(1000.0));
         for k in 0..3 {
-            m.record(40_000.0 + f64::from(k) * 1000.0, 100.0 + f64::from(k), 5.0);
+            let t = 40_000.0 + f64::from(k) * 1000.0;
+            m.record(t, 100.0 + f64::from(k), 5.0, t);
         }
         // The code before wrote the new heights after the old ones in the
         // ring but took the typical from its first slots: 1000.
@@ -203,7 +206,7 @@ mod tests {
     fn a_blink_taken_back_no_longer_counts() {
         let mut m = BlinkMemory::new();
         for (k, h) in [100.0, 110.0, 40.0, 120.0].into_iter().enumerate() {
-            m.record(k as f64 * 1000.0, h, 5.0);
+            m.record(k as f64 * 1000.0, h, 5.0, k as f64 * 1000.0);
         }
         assert_eq!(m.typical(), Some(105.0));
         m.forget(5000.0); // never recorded: nothing changes
@@ -213,7 +216,8 @@ mod tests {
         assert_eq!(m.placement().map(|p| p.blinks), Some(3));
         // The ring goes on from where it was left, full or not.
         for k in 0..20 {
-            m.record(10_000.0 + f64::from(k) * 1000.0, 200.0 + f64::from(k), 5.0);
+            let t = 10_000.0 + f64::from(k) * 1000.0;
+            m.record(t, 200.0 + f64::from(k), 5.0, t);
         }
         m.forget(29_000.0);
         assert_eq!(m.placement().map(|p| p.blinks), Some(15));
@@ -224,7 +228,7 @@ mod tests {
     fn memory_is_forgotten_after_a_long_silence() {
         let mut m = BlinkMemory::new();
         for i in 0..3 {
-            m.record(i as f64 * 1000.0, 100.0, 5.0);
+            m.record(i as f64 * 1000.0, 100.0, 5.0, i as f64 * 1000.0);
         }
         m.forget_if_stale(40_000.0);
         assert_eq!(m.typical(), None);
@@ -235,8 +239,8 @@ mod tests {
         let mut weak = BlinkMemory::new();
         let mut clear = BlinkMemory::new();
         for i in 0..5 {
-            weak.record(i as f64, 20.0, 5.0);
-            clear.record(i as f64, 400.0, 5.0);
+            weak.record(i as f64, 20.0, 5.0, i as f64);
+            clear.record(i as f64, 400.0, 5.0, i as f64);
         }
         assert_eq!(weak.placement().unwrap().score, 0.0);
         assert_eq!(clear.placement().unwrap().score, 1.0);
@@ -255,7 +259,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             let h = ((seed >> 40) % 50) as f64;
             t += if i % 97 == 0 { 40_000.0 } else { 500.0 };
-            m.record(t, h, 2.0);
+            m.record(t, h, 2.0, t);
             let n = (m.count as usize).min(KEPT);
             let mut fresh = m.heights;
             assert_eq!(
