@@ -56,12 +56,13 @@
 //!      of a meal (the chews after it would pass).
 //!
 //!    A closure retracted so is taken back from the blink memory, which
-//!    it taught at once. Usually the verdict comes 1.5 s after its `detected_ms`, when fewer
-//!    bursts followed; three quick bursts that fell settle it sooner; at
-//!    most it takes [`MAX_VERDICT_DELAY_MS`]. Events after a held closure
-//!    wait behind it, so the stream stays in order (a fault that begins
-//!    meanwhile is reported that much later); `detected_ms` is unchanged,
-//!    and a recorder keeps that much more pre-roll.
+//!    it taught at once. Usually the verdict comes 1.5 s after its
+//!    `detected_ms`, when fewer bursts followed; three quick bursts that
+//!    fell settle it sooner; at most it takes [`MAX_VERDICT_DELAY_MS`].
+//!    Events after a held closure wait behind it, so the stream stays in
+//!    order (a fault that begins meanwhile is reported that much later);
+//!    `detected_ms` is unchanged, and a recorder keeps that much more
+//!    pre-roll.
 //! 6. **Faults** ([`faults`]): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
 //!    and the detector calibrates afresh after. A calibration that finds a
@@ -1867,7 +1868,8 @@ impl BlinkDetector {
     }
 
     /// The first chew of a meal: the next two bursts follow it on a regular
-    /// beat and it stood no taller than they did.
+    /// beat and it stood no taller than they did, or well below the
+    /// wearer's typical blink.
     fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
         // The bursts announced after it, spikes and plateaus left out: the
         // ring is walked back from the newest (it holds them in the order
@@ -1927,12 +1929,6 @@ impl BlinkDetector {
             return wait(t2 + FIRST_BEAT_WAIT_MS);
         }
         let typical = self.memory.typical().unwrap_or(0.0);
-        if std::env::var("DBGFB").is_ok() {
-            eprintln!(
-                "FB {} h {} h1 {} h2 {} typ {} i1 {} i2 {}",
-                f.burst_t, f.height, h1, h2, typical, i1, i2
-            );
-        }
         Some(
             f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2)
                 || f.height < FIRST_BEAT_TYPICAL * typical,
