@@ -1206,3 +1206,34 @@ fn the_first_chew_of_a_meal_is_known_by_the_wearers_blinks_too() {
         assert_eq!(found.len(), 4 + usize::from(stands), "{found:?}");
     }
 }
+
+#[test]
+fn a_loud_first_syllable_is_known_by_the_wearers_blinks() {
+    // Four blinks teach the typical height (200 counts). Then speech whose
+    // first syllable (150) is louder than the next ones (110) by more than
+    // a fifth: well below the wearer's blinks, it is still a syllable. A
+    // blink as tall as the wearer's before the same speech stands.
+    let speech = |s: Signal, first: f64| {
+        let mut s = s;
+        for (k, h) in [first, 110.0, 105.0, 115.0, 110.0, 100.0, 110.0]
+            .into_iter()
+            .enumerate()
+        {
+            let len = [180.0, 140.0, 200.0, 160.0][k % 4];
+            s = s
+                .shape(len, move |dt| {
+                    h * (std::f64::consts::PI * dt / len).sin()
+                })
+                .rest([90.0, 60.0, 110.0, 80.0][k % 4], 0.0);
+        }
+        s.rest(3000.0, 0.0)
+    };
+    for (first, stands) in [(150.0, false), (200.0, true)] {
+        let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+        let at = s.t();
+        let found = closures(&speech(s, first).run(cfg()));
+        let kept = found.iter().any(|c| (c.detected_ms - at).abs() <= 150.0);
+        assert_eq!(kept, stands, "first syllable of {first}: {found:?}");
+        assert_eq!(found.len(), 4 + usize::from(stands), "{found:?}");
+    }
+}

@@ -52,8 +52,9 @@
 //!    - the first syllable: the next three come within
 //!      `FIRST_SYLLABLE_MS` (speech runs at 3-6 syllables a second, blinks
 //!      come seconds apart), and it stood less than `FIRST_SYLLABLE_RATIO`
-//!      times as tall as their median. Not if it came between the beats
-//!      of a meal (the chews after it would pass).
+//!      times as tall as their median or well below the wearer's typical
+//!      blink. Not if it came between the beats of a meal (the chews
+//!      after it would pass).
 //!
 //!    A closure retracted so is taken back from the blink memory, which
 //!    it taught at once. Usually the verdict comes 1.5 s after its
@@ -505,7 +506,8 @@ const FIRST_BEAT_PERIOD_MS: f64 = 1100.0;
 const FIRST_BEAT_RATIO: f64 = 1.1;
 /// ... or less than this share of the wearer's typical blink: chews vary
 /// in height, and a first chew a little taller than the two after it is
-/// still well below a blink.
+/// still well below a blink. The same holds for the first syllable of
+/// speech (below).
 const FIRST_BEAT_TYPICAL: f64 = 0.8;
 /// The next two bursts' heights are known when they fall; one still up
 /// this long after its onset is no chew.
@@ -521,7 +523,8 @@ const FIRST_BEAT_MIN_I1: f64 = RHYTHM_PERIOD_MS.0 * (1.0 - 0.5 * RHYTHM_JITTER);
 /// the next three bursts come within this long of it (speech runs at 3-6
 /// syllables a second; blinks come seconds apart) ...
 const FIRST_SYLLABLE_MS: f64 = 1500.0;
-/// ... and it stood less than this many times as tall as their median.
+/// ... and it stood less than this many times as tall as their median (or
+/// less than `FIRST_BEAT_TYPICAL` of the wearer's typical blink).
 const FIRST_SYLLABLE_RATIO: f64 = 1.2;
 /// The longest a closure's event can wait for the verdict on the first
 /// beat, after its burst was announced. The chew test: the next burst
@@ -1799,7 +1802,8 @@ impl BlinkDetector {
 
     /// The first syllable of speech: the next three bursts come within
     /// `FIRST_SYLLABLE_MS`, and it stood less than `FIRST_SYLLABLE_RATIO`
-    /// times as tall as their median. Judged as soon as their heights are
+    /// times as tall as their median, or well below the wearer's typical
+    /// blink. Judged as soon as their heights are
     /// known (they fell), or once the window is over with fewer. Not for a
     /// closure between the beats of a meal: the chews after it would pass.
     #[cold]
@@ -1841,7 +1845,11 @@ impl BlinkDetector {
             baseline::fmin(a, b),
             baseline::fmin(baseline::fmax(a, b), c),
         );
-        Some(f.height < FIRST_SYLLABLE_RATIO * median && !self.between_beats(f.burst_t))
+        let typical = self.memory.typical().unwrap_or(0.0);
+        Some(
+            (f.height < FIRST_SYLLABLE_RATIO * median || f.height < FIRST_BEAT_TYPICAL * typical)
+                && !self.between_beats(f.burst_t),
+        )
     }
 
     /// Whether the burst announced at `t` came between the beats of a
