@@ -1221,9 +1221,7 @@ fn a_loud_first_syllable_is_known_by_the_wearers_blinks() {
         {
             let len = [180.0, 140.0, 200.0, 160.0][k % 4];
             s = s
-                .shape(len, move |dt| {
-                    h * (std::f64::consts::PI * dt / len).sin()
-                })
+                .shape(len, move |dt| h * (std::f64::consts::PI * dt / len).sin())
                 .rest([90.0, 60.0, 110.0, 80.0][k % 4], 0.0);
         }
         s.rest(3000.0, 0.0)
