@@ -107,7 +107,32 @@ impl Signal {
         self.samples.push((t, (BASE + height).round() as i32));
         self
     }
+    /// A burst shaped as half a sine, `height` counts, `ms` long (a chew,
+    /// a syllable).
+    fn hump(self, ms: f64, height: f64) -> Self {
+        self.shape(ms, move |dt| {
+            height * (std::f64::consts::PI * dt / ms).sin()
+        })
+    }
+    /// Speech: one syllable per height, about four a second, of uneven
+    /// lengths and gaps.
+    fn speech(mut self, heights: impl IntoIterator<Item = f64>) -> Self {
+        for (k, h) in heights.into_iter().enumerate() {
+            self = self
+                .hump([180.0, 140.0, 200.0, 160.0][k % 4], h)
+                .rest([90.0, 60.0, 110.0, 80.0][k % 4], 0.0);
+        }
+        self
+    }
     fn run(&self, cfg: DetectorConfig) -> Vec<Event> {
+        self.run_watching(cfg, |_, _| {})
+    }
+    /// [`Self::run`], showing the detector to `watch` after each sample.
+    fn run_watching(
+        &self,
+        cfg: DetectorConfig,
+        mut watch: impl FnMut(&BlinkDetector, f64),
+    ) -> Vec<Event> {
         let mut d = BlinkDetector::new(cfg).unwrap();
         let mut out = Vec::new();
         for &(t, x) in &self.samples {
@@ -115,6 +140,7 @@ impl Signal {
             while let Some(e) = d.poll() {
                 out.push(e);
             }
+            watch(&d, t);
         }
         d.finish();
         while let Some(e) = d.poll() {
@@ -1119,19 +1145,13 @@ fn the_first_syllable_of_speech_is_no_blink_but_a_blink_before_quieter_speech_is
     // came within 1.5 s, as tall as it. (The code before took the first
     // three for blinks.) A blink before speech stands if it was taller
     // than those syllables by a fifth or more.
-    let syllables = |mut s: Signal, h: f64, n: usize| {
-        for k in 0..n {
-            let len = [180.0, 140.0, 200.0, 160.0][k % 4];
-            let gap = [90.0, 60.0, 110.0, 80.0][k % 4];
-            s = s
-                .shape(len, move |dt| h * (std::f64::consts::PI * dt / len).sin())
-                .rest(gap, 0.0);
-        }
-        s
-    };
     for (syllable_h, stands) in [(150.0, false), (100.0, true)] {
-        let s = Signal::new(25.0).rest(2000.0, 0.0).blink(150.0);
-        let s = syllables(s.rest(60.0, 0.0), syllable_h, 12).rest(3000.0, 0.0);
+        let s = Signal::new(25.0)
+            .rest(2000.0, 0.0)
+            .blink(150.0)
+            .rest(60.0, 0.0)
+            .speech([syllable_h; 12])
+            .rest(3000.0, 0.0);
         let found = closures(&s.run(cfg()));
         let first = found.iter().any(|c| (c.detected_ms - 2000.0).abs() <= 80.0);
         assert_eq!(first, stands, "syllables of {syllable_h}: {found:?}");
@@ -1150,22 +1170,12 @@ fn a_double_blink_is_two_closures_and_the_second_is_seen_while_the_first_waits()
         .rest(160.0, 0.0)
         .blink(200.0)
         .rest(3000.0, 0.0);
-    let mut d = BlinkDetector::new(cfg()).unwrap();
-    let mut events = Vec::new();
     let mut behind = Vec::new();
-    for &(t, x) in &s.samples {
-        d.push(t, x);
-        while let Some(e) = d.poll() {
-            events.push(e);
-        }
+    let events = s.run_watching(cfg(), |d, t| {
         if d.burst_behind_held() {
             behind.push(t);
         }
-    }
-    d.finish();
-    while let Some(e) = d.poll() {
-        events.push(e);
-    }
+    });
     let found = closures(&events);
     assert_eq!(found.len(), 2, "{found:?}");
     // The second burst (from 2400 ms) was seen at once, not when the
@@ -1186,14 +1196,9 @@ fn the_first_chew_of_a_meal_is_known_by_the_wearers_blinks_too() {
     // a tenth (chews vary), but well below the wearer's blinks. On the beat
     // of the chews after it and below 0.8 of the typical blink, it is a
     // chew. A blink as tall as the wearer's on that beat still stands.
-    let meal = |s: Signal, first: f64| {
-        let mut s = s;
+    let meal = |mut s: Signal, first: f64| {
         for h in [first, 100.0, 110.0, 95.0, 105.0, 100.0, 90.0, 110.0] {
-            s = s
-                .shape(280.0, move |dt| {
-                    h * (std::f64::consts::PI * dt / 280.0).sin()
-                })
-                .rest(720.0, 0.0);
+            s = s.hump(280.0, h).rest(720.0, 0.0);
         }
         s.rest(2000.0, 0.0)
     };
@@ -1214,17 +1219,8 @@ fn a_loud_first_syllable_is_known_by_the_wearers_blinks() {
     // a fifth: well below the wearer's blinks, it is still a syllable. A
     // blink as tall as the wearer's before the same speech stands.
     let speech = |s: Signal, first: f64| {
-        let mut s = s;
-        for (k, h) in [first, 110.0, 105.0, 115.0, 110.0, 100.0, 110.0]
-            .into_iter()
-            .enumerate()
-        {
-            let len = [180.0, 140.0, 200.0, 160.0][k % 4];
-            s = s
-                .shape(len, move |dt| h * (std::f64::consts::PI * dt / len).sin())
-                .rest([90.0, 60.0, 110.0, 80.0][k % 4], 0.0);
-        }
-        s.rest(3000.0, 0.0)
+        s.speech([first, 110.0, 105.0, 115.0, 110.0, 100.0, 110.0])
+            .rest(3000.0, 0.0)
     };
     for (first, stands) in [(150.0, false), (200.0, true)] {
         let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);

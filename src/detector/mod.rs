@@ -1190,7 +1190,7 @@ impl BlinkDetector {
         }
         onset = onset.max(self.last_offset_ms).min(t);
 
-        let context_h = self.rhythm_context(t);
+        let (context_h, _) = self.rhythm_context(t);
         let slot = self.bursts_next;
         self.bursts[slot] = (t, 0.0);
         self.plateaus &= !(1 << slot);
@@ -1430,7 +1430,8 @@ impl BlinkDetector {
         self.state = if closed { State::Closed } else { State::Rising };
     }
 
-    /// Median height of the bursts that make `t` part of a rhythm; else 0.
+    /// Median height of the bursts that make `t` part of a rhythm, else 0;
+    /// and whether `t` came between the beats of a regular rhythm.
     ///
     /// Two kinds of rhythm. *Regular* (chewing: 1-2 Hz, each chew much like
     /// the last): the latest bursts evenly spaced at a period between
@@ -1439,7 +1440,7 @@ impl BlinkDetector {
     /// *Dense* (speech: syllables at 3-6 Hz, irregular): at least
     /// `rhythm_bursts` bursts within `rhythm_ms` before `t`. Spontaneous
     /// blinks are neither: seconds apart, irregular.
-    fn rhythm_context(&self, t: f64) -> f64 {
+    fn rhythm_context(&self, t: f64) -> (f64, bool) {
         let since = t - self.cfg.rhythm_ms;
         let mut heights = [0.0; RHYTHM_KEPT];
         let mut n = 0;
@@ -1473,24 +1474,25 @@ impl BlinkDetector {
             if (1.0 - RHYTHM_JITTER..=1.0 + RHYTHM_JITTER).contains(&beat) {
                 // The median of three heights (above zero, never NaN).
                 let (a, b, c) = (p1.1, p2.1, p3.1);
-                return baseline::fmax(
+                let median = baseline::fmax(
                     baseline::fmin(a, b),
                     baseline::fmin(baseline::fmax(a, b), c),
                 );
+                return (median, false);
             }
             if beat < 1.0 {
                 // Between beats: not one of them.
-                return 0.0;
+                return (0.0, true);
             }
         }
         if regular(i2, now) {
             // The third burst on the beat of the two before: a rhythm starts.
-            return 0.5 * (p2.1 + p3.1);
+            return (0.5 * (p2.1 + p3.1), false);
         }
         if n > 0 && (n as f64) >= self.cfg.rhythm_bursts {
-            return baseline::median_in_place(&mut heights[..n]);
+            return (baseline::median_in_place(&mut heights[..n]), false);
         }
-        0.0
+        (0.0, false)
     }
 
     /// The least height a candidate needs to be a closure: `closure_sigma`
@@ -1803,9 +1805,9 @@ impl BlinkDetector {
     /// The first syllable of speech: the next three bursts come within
     /// `FIRST_SYLLABLE_MS`, and it stood less than `FIRST_SYLLABLE_RATIO`
     /// times as tall as their median, or well below the wearer's typical
-    /// blink. Judged as soon as their heights are
-    /// known (they fell), or once the window is over with fewer. Not for a
-    /// closure between the beats of a meal: the chews after it would pass.
+    /// blink. Judged as soon as their heights are known (they fell), or
+    /// once the window is over with fewer. Not for a closure between the
+    /// beats of a meal: the chews after it would pass.
     #[cold]
     #[inline(never)]
     fn first_syllable(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
@@ -1845,34 +1847,13 @@ impl BlinkDetector {
             baseline::fmin(a, b),
             baseline::fmin(baseline::fmax(a, b), c),
         );
-        let typical = self.memory.typical().unwrap_or(0.0);
+        // Not between the beats of a meal, as the ring shows it now (if
+        // more than four bursts followed, it no longer holds the three
+        // before: that was speech, not a meal).
         Some(
-            (f.height < FIRST_SYLLABLE_RATIO * median || f.height < FIRST_BEAT_TYPICAL * typical)
-                && !self.between_beats(f.burst_t),
+            (f.height < FIRST_SYLLABLE_RATIO * median || self.well_below_typical(f.height))
+                && !self.rhythm_context(f.burst_t).1,
         )
-    }
-
-    /// Whether the burst announced at `t` came between the beats of a
-    /// regular rhythm (as [`Self::rhythm_context`] found when it began): the
-    /// three bursts before it evenly spaced, and it less than a beat after
-    /// the last. Not if the ring no longer holds three bursts before it
-    /// (more than four came after it: speech, not a meal).
-    fn between_beats(&self, t: f64) -> bool {
-        let mut latest = [f64::NEG_INFINITY; 3];
-        let mut found = 0;
-        for k in 1..=RHYTHM_KEPT {
-            let (bt, h) = self.bursts[(self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT];
-            if bt < t && h > 0.0 && found < 3 {
-                latest[found] = bt;
-                found += 1;
-            }
-        }
-        let [p3, p2, p1] = latest;
-        let (i1, i2) = (p2 - p1, p3 - p2);
-        let mean = 0.5 * (i1 + i2);
-        (RHYTHM_PERIOD_MS.0..=RHYTHM_PERIOD_MS.1).contains(&mean)
-            && (i1 - i2).abs() <= RHYTHM_JITTER * mean
-            && (t - p3) / mean < 1.0 - RHYTHM_JITTER
     }
 
     /// The first chew of a meal: the next two bursts follow it on a regular
@@ -1936,11 +1917,13 @@ impl BlinkDetector {
             // Still rising.
             return wait(t2 + FIRST_BEAT_WAIT_MS);
         }
-        let typical = self.memory.typical().unwrap_or(0.0);
-        Some(
-            f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2)
-                || f.height < FIRST_BEAT_TYPICAL * typical,
-        )
+        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2) || self.well_below_typical(f.height))
+    }
+
+    /// A first beat this much lower than the wearer's blinks is no blink
+    /// (`FIRST_BEAT_TYPICAL`; never, before the typical height is known).
+    fn well_below_typical(&self, height: f64) -> bool {
+        height < FIRST_BEAT_TYPICAL * self.memory.typical().unwrap_or(0.0)
     }
 
     /// A pause in the samples: a burst in progress cannot be judged.

@@ -67,32 +67,18 @@ impl BlinkMemory {
         self.count = self.count.saturating_add(1);
         self.last_ms = t_ms;
         let n = (self.count as usize).min(KEPT);
-        if w == n_old && n == n_old + 1 {
+        // Until the ring is full the write slot is the count (the ring
+        // starts afresh at 0 when forgotten, and `forget` keeps it so).
+        debug_assert!(n_old == KEPT || w == n_old, "slot {w}, {n_old} kept");
+        if n_old < KEPT {
             // The remembered set grew by the new height.
             sorted_insert(&mut self.sorted[..n], n_old, height);
-        } else if w < n_old && n == n_old {
+        } else {
             // The new height took the place of an old one.
-            // The first of its equals in the sorted order, found by halving.
-            let at = self.sorted[..n_old].partition_point(|y| y.total_cmp(&replaced).is_lt());
-            let at = if at < n_old && self.sorted[at].to_bits() == replaced.to_bits() {
-                at
-            } else {
-                n_old - 1
-            };
-            self.sorted.copy_within(at + 1..n_old, at);
+            sorted_remove(&mut self.sorted, n_old, replaced);
             sorted_insert(&mut self.sorted[..n], n_old - 1, height);
-        } else {
-            // After the memory was forgotten the write slot and the
-            // remembered prefix part ways: sort afresh.
-            self.sorted[..n].copy_from_slice(&self.heights[..n]);
-            self.sorted[..n].sort_unstable_by(f64::total_cmp);
         }
-        let s = &self.sorted[..n];
-        self.typical = if n % 2 == 1 {
-            s[n / 2]
-        } else {
-            0.5 * (s[n / 2 - 1] + s[n / 2])
-        };
+        self.typical = median_of_sorted(&self.sorted[..n]);
     }
 
     /// Takes back the blink recorded with `key` (it turned out the first
@@ -108,6 +94,7 @@ impl BlinkMemory {
         else {
             return;
         };
+        let gone_height = self.heights[gone];
         let (mut heights, mut snrs, mut keys) = ([0.0; KEPT], [0.0; KEPT], [f64::NAN; KEPT]);
         let mut m = 0;
         for i in (0..n).map(|k| (start + k) % KEPT).filter(|&i| i != gone) {
@@ -117,13 +104,8 @@ impl BlinkMemory {
         (self.heights, self.snrs, self.keys) = (heights, snrs, keys);
         self.next = m % KEPT;
         self.count = m as u32;
-        self.sorted[..m].copy_from_slice(&self.heights[..m]);
-        self.sorted[..m].sort_unstable_by(f64::total_cmp);
-        self.typical = match m {
-            0 => 0.0,
-            _ if m % 2 == 1 => self.sorted[m / 2],
-            _ => 0.5 * (self.sorted[m / 2 - 1] + self.sorted[m / 2]),
-        };
+        sorted_remove(&mut self.sorted, n, gone_height);
+        self.typical = median_of_sorted(&self.sorted[..m]);
     }
 
     /// Drops the memory when no blink was accepted for a long time.
@@ -159,6 +141,28 @@ impl BlinkMemory {
 
 /// Inserts `x` into `s[..len]` (sorted by `f64::total_cmp`), keeping
 /// `s[..=len]` sorted.
+/// Removes one value equal to `x` (the first of its equals, found by
+/// halving) from the sorted `s[..len]`; the last if none is.
+fn sorted_remove(s: &mut [f64], len: usize, x: f64) {
+    let at = s[..len].partition_point(|y| y.total_cmp(&x).is_lt());
+    let at = if at < len && s[at].to_bits() == x.to_bits() {
+        at
+    } else {
+        len - 1
+    };
+    s.copy_within(at + 1..len, at);
+}
+
+/// The median of sorted values; 0 for none.
+fn median_of_sorted(s: &[f64]) -> f64 {
+    let n = s.len();
+    match n {
+        0 => 0.0,
+        _ if n % 2 == 1 => s[n / 2],
+        _ => 0.5 * (s[n / 2 - 1] + s[n / 2]),
+    }
+}
+
 fn sorted_insert(s: &mut [f64], len: usize, x: f64) {
     let at = s[..len].partition_point(|y| y.total_cmp(&x).is_le());
     s.copy_within(at..len, at + 1);
