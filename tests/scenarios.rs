@@ -235,7 +235,7 @@ fn the_same_trace_at_another_gain_and_offset_gives_the_same_closures() {
     }
 }
 
-/// Development aid (also `DEBUG_SEED`, `DEBUG_SECS`, `DEBUG_SYNTH`, `DEBUG_DIR`, `DEBUG_ALL`): `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
+/// Development aid (also `DEBUG_SEED`, `DEBUG_SECS`, `DEBUG_SYNTH` with `DEBUG_MINUTES`, `DEBUG_DIR`, `DEBUG_ALL`): `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
 #[test]
 #[ignore]
 fn debug_scene() {
@@ -262,7 +262,7 @@ fn debug_scene() {
             .find(|s| s.name() == name)
             .unwrap();
         let opts = SynthOptions {
-            minutes: 3.0,
+            minutes: env_or("DEBUG_MINUTES", 3.0),
             ..SynthOptions::new(sc, seed)
         };
         let mut samples = Vec::new();
