@@ -171,6 +171,16 @@ impl Recorder {
             None => true,
             Some(o) if o.lingering || o.capped => true,
             Some(o) => {
+                if t < o.start_ms {
+                    // A camera lagging the EMG by more than the pre-roll
+                    // (a slow machine, a driver's queue): the onset came
+                    // before its window's first frames, and the frames
+                    // still arriving from before that window are no part
+                    // of it. (Windows that merge into a clip overlap, so
+                    // its first start bounds them all.)
+                    self.frames_not_kept += 1;
+                    return;
+                }
                 if t - o.start_ms > cfg.max_clip_ms {
                     o.capped = true;
                     true
@@ -539,6 +549,27 @@ mod tests {
             63,
             "every 10 ms frame once, none lost: {frames:?}"
         );
+    }
+
+    #[test]
+    fn frames_from_before_the_window_that_arrive_late_are_not_kept() {
+        // The camera lags the EMG by 500 ms: when the onset at 1000 is
+        // announced, the newest frame is from 500, and frames 510..890
+        // (before the window's start at 900) are still on their way.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 510.0),
+                onset(1000.0),
+                In::Frames(510.0, 1200.0),
+                In::Ev(Event::Closure(closure(1000.0, 1100.0))),
+                In::Frames(1200.0, 2000.0),
+            ],
+        );
+        let frames = kept(&a, 1);
+        assert_eq!(frames.first(), Some(&900.0), "{frames:?}");
+        assert_eq!(frames.last(), Some(&1200.0), "{frames:?}");
+        assert_eq!(frames.len(), 31, "{frames:?}");
     }
 
     fn onset(t: f64) -> In {
