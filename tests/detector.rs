@@ -468,6 +468,29 @@ fn a_step_while_walking_is_no_long_closure_hiding_the_blinks_after_it() {
 }
 
 #[test]
+fn a_blink_just_after_a_step_ends_with_the_blink_not_with_the_step() {
+    // Walking: a pad shifts and the level steps up by 12 counts (about 5
+    // noise units); 120 ms later the wearer blinks. The step holds for 3 s,
+    // as still as rest, then the pad shifts back. The blink is one closure
+    // ending with it; the step is no squeeze (a squeeze's hold stands far
+    // higher or wavers), so the closure does not run on for 3 s.
+    let s = Signal::new(25.0)
+        .rest(3000.0, 0.0)
+        .rest(120.0, 12.0)
+        .blink_on(12.0, 200.0)
+        .rest(3000.0, 12.0)
+        .rest(2000.0, 0.0);
+    let ev = s.run(cfg());
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    // It opened on the step, so its onset is the step's (at 3000, less the
+    // lid's lead): a little early, never late.
+    assert!((2900.0..3150.0).contains(&c[0].onset_ms), "{c:?}");
+    // The blink is down to a quarter of its height 110 ms after its peak.
+    assert!(c[0].offset_ms < 3600.0, "{c:?}");
+}
+
+#[test]
 fn a_step_as_noisy_as_rest_is_still_a_step_when_it_rose_at_once() {
     // No walking before it: the noise learned is the rest noise. The level
     // jumps by 120 counts in one sample and stays, carrying the rest noise

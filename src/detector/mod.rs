@@ -33,6 +33,9 @@
 //!    the baseline if it holds far flatter than the noise (no muscle
 //!    activity), a long closure if it rose like a blink, else a plateau
 //!    (smile) and retracted; one still up after `max_closure_ms` is a step.
+//!    A long closure whose hold, a little later, is as still as rest and
+//!    low was a blink on a step of the baseline (a pad shifting while
+//!    walking): it ends where the blink fell (see `blink_on_step`).
 //!    A squeeze (a long closure, or a blink-like burst held well past
 //!    `rise_ms`) that dips below the off level ends only if it stays down
 //!    for `LONG_DIP_MS`.
@@ -621,6 +624,12 @@ const STEP_LEVEL_SIGMA: f64 = 1.0;
 const STEP_RISE_MS: f64 = 100.0;
 const STEP_RISE_SHARE: f64 = 0.8;
 const STEP_OVER_SIGMA: f64 = 3.0;
+/// A blink on a step (see `blink_on_step`): the hold after it wavers less
+/// than this many noise units and stands lower than this many.
+const BLINK_STEP_SD: f64 = 1.0;
+const BLINK_STEP_LEVEL: f64 = 8.0;
+/// ... over the `BLINK_STEP_LOOK_MS` after `blink_ms`.
+const BLINK_STEP_LOOK_MS: f64 = 300.0;
 /// A double blink: the burst fell to this share of its peak ...
 const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// ... and rose again by this share of it (and by `on_sigma`), sharply:
@@ -713,7 +722,9 @@ struct Candidate {
     /// power 1.5 (at least 1): what the bar is multiplied by.
     busy: f64,
     /// The samples past `rise_ms` (the hold): count, sum and sum of squares
-    /// of their heights, for how much the hold fluctuates.
+    /// of their heights, for how much the hold fluctuates. Restarted when
+    /// it becomes a long closure, for the second look of `blink_on_step`;
+    /// the count is -infinity once that was taken.
     hold_n: f64,
     hold_sum: f64,
     hold_sq: f64,
@@ -1412,6 +1423,11 @@ impl BlinkDetector {
             {
                 if let Some(c) = &mut self.candidate {
                     c.long = true;
+                    // The hold is looked at again once the burst's tail is
+                    // long gone (see `blink_on_step`): from here on.
+                    c.hold_n = 0.0;
+                    c.hold_sum = 0.0;
+                    c.hold_sq = 0.0;
                 }
             } else {
                 // A slow rise that stays: a smile or a step, not a blink.
@@ -1419,6 +1435,26 @@ impl BlinkDetector {
                 // forgotten the rise: no onset until the floor window refilled.
                 self.retract_plateau(t);
                 self.last_fell_ms = t + self.cfg.floor_ms;
+                return;
+            }
+        }
+        if long
+            && since >= self.cfg.blink_ms + BLINK_STEP_LOOK_MS
+            && self.candidate.as_ref().is_some_and(|c| c.hold_n >= 0.0)
+        {
+            let step = self.candidate.as_ref().and_then(Self::blink_on_step);
+            if let Some(c) = &mut self.candidate {
+                // Looked at once.
+                c.hold_n = f64::NEG_INFINITY;
+                if step.is_some() {
+                    c.long = false;
+                }
+            }
+            if let Some(fell) = step {
+                // A blink, and a step of the baseline under it: the blink
+                // ended where it fell to the step. The floor window has long
+                // filled at the step's level: onsets may come at once.
+                self.decide(fell.min(t), t);
                 return;
             }
         }
@@ -1533,6 +1569,30 @@ impl BlinkDetector {
                 || var < (STEP_LEVEL_SIGMA * c.sigma).powi(2)
                     && c.fast_h >= STEP_RISE_SHARE * mean
                     && c.early_h <= mean + STEP_OVER_SIGMA * c.sigma)
+    }
+
+    /// A blink on a step of the baseline (walking: a pad shifts): a long
+    /// closure (it rose like a blink) whose hold, over the
+    /// `BLINK_STEP_LOOK_MS` after `blink_ms` (the burst's tail gone by
+    /// then), is as still as the resting signal and low, and the step
+    /// was there at once. A squeeze holds higher (the second model's at 13
+    /// noise units or more) or wavers (synth's tonic). Returns when the
+    /// blink fell: below `DROP_SHARE` of its peak, else now.
+    fn blink_on_step(c: &Candidate) -> Option<f64> {
+        let mean = c.hold_sum / c.hold_n;
+        let var = c.hold_sq / c.hold_n - mean * mean;
+        (c.hold_n >= 3.0
+            && var < (BLINK_STEP_SD * c.sigma).powi(2)
+            && mean < BLINK_STEP_LEVEL * c.sigma
+            && c.fast_h >= STEP_RISE_SHARE * mean
+            && c.early_h > mean + STEP_OVER_SIGMA * c.sigma)
+            .then(|| {
+                if c.drop_t.is_nan() {
+                    f64::INFINITY
+                } else {
+                    c.drop_t
+                }
+            })
     }
 
     /// Width of the burst at half its height, from the samples beside the peak.
