@@ -1508,13 +1508,7 @@ impl BlinkDetector {
         if regular(i1, i2) {
             let beat = now / (0.5 * (i1 + i2));
             if (1.0 - RHYTHM_JITTER..=1.0 + RHYTHM_JITTER).contains(&beat) {
-                // The median of three heights (above zero, never NaN).
-                let (a, b, c) = (p1.1, p2.1, p3.1);
-                let median = baseline::fmax(
-                    baseline::fmin(a, b),
-                    baseline::fmin(baseline::fmax(a, b), c),
-                );
-                return (median, false);
+                return (median3(p1.1, p2.1, p3.1), false);
             }
             if beat < 1.0 {
                 // Between beats: not one of them.
@@ -1555,6 +1549,12 @@ impl BlinkDetector {
             .max(self.cfg.rhythm_ratio * c.context_h)
     }
 
+    /// Mean and variance of the hold's heights (see `Candidate::hold_n`).
+    fn hold_stats(c: &Candidate) -> (f64, f64) {
+        let mean = c.hold_sum / c.hold_n;
+        (mean, c.hold_sq / c.hold_n - mean * mean)
+    }
+
     /// The burst's hold (its samples past `rise_ms`) fluctuates far less
     /// than the noise: an offset that stepped and stayed. A deliberate
     /// closure's squeeze is muscle activity, which makes the envelope
@@ -1562,8 +1562,7 @@ impl BlinkDetector {
     /// sensor's own noise, and the noise level learned while walking also
     /// carries the wander of the steps before it.
     fn holds_flat(c: &Candidate) -> bool {
-        let mean = c.hold_sum / c.hold_n;
-        let var = c.hold_sq / c.hold_n - mean * mean;
+        let (mean, var) = Self::hold_stats(c);
         c.hold_n >= 3.0
             && (var < (STEP_FLAT_SIGMA * c.sigma).powi(2)
                 || var < (STEP_LEVEL_SIGMA * c.sigma).powi(2)
@@ -1579,8 +1578,7 @@ impl BlinkDetector {
     /// noise units or more) or wavers (synth's tonic). Returns when the
     /// blink fell: below `DROP_SHARE` of its peak, else now.
     fn blink_on_step(c: &Candidate) -> Option<f64> {
-        let mean = c.hold_sum / c.hold_n;
-        let var = c.hold_sq / c.hold_n - mean * mean;
+        let (mean, var) = Self::hold_stats(c);
         (c.hold_n >= 3.0
             && var < (BLINK_STEP_SD * c.sigma).powi(2)
             && mean < BLINK_STEP_LEVEL * c.sigma
@@ -1872,22 +1870,8 @@ impl BlinkDetector {
     #[inline(never)]
     fn first_syllable(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
         let end = f.burst_t + FIRST_SYLLABLE_MS;
-        // The bursts after it within the window, spikes and plateaus left
-        // out, walked back from the newest: `first` keeps the last three
-        // found, the earliest.
-        let mut first = [(0.0, 0.0); 3];
-        let mut n = 0;
-        for k in 1..=RHYTHM_KEPT {
-            let i = (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT;
-            let (bt, h) = self.bursts[i];
-            if bt <= f.burst_t {
-                break;
-            }
-            if bt <= end && h >= 0.0 && self.plateaus & (1 << i) == 0 {
-                first = [(bt, h), first[0], first[1]];
-                n += 1;
-            }
-        }
+        // The three bursts after it within the window.
+        let (first, n, _) = self.bursts_after::<3>(f.burst_t, end);
         if n < first.len() {
             if now < end && !closing {
                 self.held_due = end;
@@ -1902,11 +1886,7 @@ impl BlinkDetector {
                 return None;
             }
         }
-        let [(_, a), (_, b), (_, c)] = first;
-        let median = baseline::fmax(
-            baseline::fmin(a, b),
-            baseline::fmin(baseline::fmax(a, b), c),
-        );
+        let median = median3(first[0].1, first[1].1, first[2].1);
         // Not between the beats of a meal, as the ring shows it now (if
         // more than four bursts followed, it no longer holds the three
         // before: that was speech, not a meal).
@@ -1920,25 +1900,8 @@ impl BlinkDetector {
     /// beat and it stood no taller than they did, or well below the
     /// wearer's typical blink.
     fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
-        // The bursts announced after it, spikes and plateaus left out: the
-        // ring is walked back from the newest (it holds them in the order
-        // they were announced) to the burst itself. Only the two after it
-        // matter, so `after` keeps the last two found.
-        let mut after = [(0.0, 0.0); 2];
-        let mut n = 0;
-        let mut reached = false;
-        for k in 1..=RHYTHM_KEPT {
-            let i = (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT;
-            let (bt, h) = self.bursts[i];
-            if bt <= f.burst_t {
-                reached = true;
-                break;
-            }
-            if h >= 0.0 && self.plateaus & (1 << i) == 0 {
-                after = [(bt, h), after[0]];
-                n += 1;
-            }
-        }
+        // Only the two bursts after it matter.
+        let (after, n, reached) = self.bursts_after::<2>(f.burst_t, f64::INFINITY);
         let jitter = RHYTHM_JITTER;
         // Every remembered burst came after it: the next ones may be lost.
         if !reached {
@@ -1978,6 +1941,30 @@ impl BlinkDetector {
             return wait(t2 + FIRST_BEAT_WAIT_MS);
         }
         Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2) || self.well_below_typical(f.height))
+    }
+
+    /// The first `N` bursts announced after `t` and no later than `until`,
+    /// spikes and plateaus left out, earliest first; how many such bursts
+    /// there are; and whether the ring reaches back to `t` (if not, the
+    /// next ones may be lost). The ring holds the bursts in the order they
+    /// were announced: it is walked back from the newest to `t`, keeping
+    /// the last `N` found.
+    fn bursts_after<const N: usize>(&self, t: f64, until: f64) -> ([(f64, f64); N], usize, bool) {
+        let mut first = [(0.0, 0.0); N];
+        let mut n = 0;
+        for k in 1..=RHYTHM_KEPT {
+            let i = (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT;
+            let (bt, h) = self.bursts[i];
+            if bt <= t {
+                return (first, n, true);
+            }
+            if bt <= until && h >= 0.0 && self.plateaus & (1 << i) == 0 {
+                first.copy_within(0..N - 1, 1);
+                first[0] = (bt, h);
+                n += 1;
+            }
+        }
+        (first, n, false)
     }
 
     /// A first beat this much lower than the wearer's blinks is no blink
@@ -2060,6 +2047,14 @@ impl BlinkDetector {
     pub fn burst_behind_held(&self) -> bool {
         self.held.is_some() && self.candidate.is_some()
     }
+}
+
+/// The median of three heights (never NaN).
+fn median3(a: f64, b: f64, c: f64) -> f64 {
+    baseline::fmax(
+        baseline::fmin(a, b),
+        baseline::fmin(baseline::fmax(a, b), c),
+    )
 }
 
 /// Runs a detector over samples and returns the complete closures.

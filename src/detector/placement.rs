@@ -139,8 +139,6 @@ impl BlinkMemory {
     }
 }
 
-/// Inserts `x` into `s[..len]` (sorted by `f64::total_cmp`), keeping
-/// `s[..=len]` sorted.
 /// Removes one value equal to `x` (the first of its equals, found by
 /// halving) from the sorted `s[..len]`; the last if none is.
 fn sorted_remove(s: &mut [f64], len: usize, x: f64) {
@@ -163,6 +161,8 @@ fn median_of_sorted(s: &[f64]) -> f64 {
     }
 }
 
+/// Inserts `x` into `s[..len]` (sorted by `f64::total_cmp`), keeping
+/// `s[..=len]` sorted.
 fn sorted_insert(s: &mut [f64], len: usize, x: f64) {
     let at = s[..len].partition_point(|y| y.total_cmp(&x).is_le());
     s.copy_within(at..len, at + 1);
