@@ -282,6 +282,37 @@ fn a_short_blink_of_two_samples_at_25_hz_is_not_a_spike() {
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
 
+/// Rest that wavers by about 20 counts, as a walking wearer's does: its
+/// lowest samples (the floor) sit well below its middle (the baseline).
+fn restless(i: f64) -> f64 {
+    const P: [f64; 10] = [12.0, -30.0, 25.0, -8.0, 31.0, -22.0, 5.0, -35.0, 18.0, 4.0];
+    P[(i as usize) % 10] + 0.3 * P[(i as usize / 10) % 10]
+}
+
+#[test]
+fn a_cable_tug_on_a_restless_signal_is_a_spike() {
+    // One sample of 330 counts between two at the resting level, the rest
+    // around them wavering: measured from the floor, 35 counts below the
+    // baseline, the two neighbours stood high enough to make the tug as
+    // wide as a narrow blink (found in the second model's walking).
+    let rest = |s: Signal, ms: f64| s.shape(ms, |dt| restless(dt / 40.0));
+    let s = rest(Signal::new(25.0), 4000.0)
+        .rest(40.0, 25.0)
+        .spike(300.0)
+        .rest(40.0, 5.0);
+    let s = rest(s, 1000.0);
+    let ev = s.run(cfg());
+    assert!(closures(&ev).is_empty(), "{ev:?}");
+    assert!(
+        ev.iter().any(|e| matches!(e, Event::Retracted { .. })),
+        "the tug was never announced: the test would pass for another reason: {ev:?}"
+    );
+    // A blink as tall, with its fall, is still a blink there.
+    let s = rest(Signal::new(25.0), 4000.0).blink(330.0);
+    let s = rest(s, 1000.0);
+    assert_eq!(closures(&s.run(cfg())).len(), 1);
+}
+
 #[test]
 fn a_smile_rises_slowly_and_is_no_closure() {
     // As tall as a blink, but 600 ms to rise, 2 s held, 600 ms to fall.

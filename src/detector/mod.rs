@@ -26,9 +26,10 @@
 //!    closure needs height (`closure_sigma` or a share of the wearer's
 //!    typical blink, more while the face is busy talking or chewing, see
 //!    [`baseline::Spread`]; and, when bursts come rhythmically as in chewing and
-//!    talking, a multiple of theirs), width (a cable tug is one sample wide at half
-//!    height), a blink's rise (peak within `rise_ms`), and no swing far
-//!    below the baseline beside it (a pad peeling off). Otherwise
+//!    talking, a multiple of theirs), width (a cable tug is one sample wide at
+//!    half height, measured from halfway between the floor and the baseline),
+//!    a blink's rise (peak within `rise_ms`), and no swing far below the
+//!    baseline beside it (a pad peeling off). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a step of
 //!    the baseline if it holds far flatter than the noise (no muscle
 //!    activity), a long closure if it rose like a blink, else a plateau
@@ -637,8 +638,11 @@ const SPLIT_VALLEY_SHARE: f64 = 0.5;
 /// tonic squeeze after a deliberate closure's first burst rises slowly).
 const SPLIT_RISE_MS: f64 = 100.0;
 const SPLIT_RISE_SHARE: f64 = 0.4;
-/// A spike is narrower than this many sample intervals at half height.
+/// A spike is narrower than this many sample intervals at half height ...
 const SPIKE_SAMPLES: f64 = 1.15;
+/// ... its height taken from this share of the way from the floor up to the
+/// baseline.
+const SPIKE_LIFT_SHARE: f64 = 0.5;
 /// A burst only one sample wide at half height and taller than this many
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
 const LONE_PEAK_TYPICAL: f64 = 2.0;
@@ -1593,21 +1597,29 @@ impl BlinkDetector {
             })
     }
 
-    /// Width of the burst at half its height, from the samples beside the peak.
-    fn half_width(c: &Candidate) -> (f64, f64) {
-        let half = 0.5 * c.peak_h;
-        let left = if c.pre_h >= half || c.peak_t <= c.pre_t {
+    /// Width of the burst at half its height, from the samples beside the
+    /// peak, with every height taken `lift` lower (see `decide`; a neighbour
+    /// below that counts as at rest, or a small blink rising from a low
+    /// sample reads narrow); and the sample interval it is measured against.
+    fn half_width(c: &Candidate, lift: f64) -> (f64, f64) {
+        let (peak_h, pre_h, post_h) = (
+            c.peak_h - lift,
+            (c.pre_h - lift).max(0.0),
+            (c.post_h - lift).max(0.0),
+        );
+        let half = 0.5 * peak_h;
+        let left = if pre_h >= half || c.peak_t <= c.pre_t {
             c.pre_t
         } else {
-            c.pre_t + (half - c.pre_h) / (c.peak_h - c.pre_h) * (c.peak_t - c.pre_t)
+            c.pre_t + (half - pre_h) / (peak_h - pre_h) * (c.peak_t - c.pre_t)
         };
         let (right, step_after) = if c.post_t.is_nan() {
             (c.peak_t, f64::INFINITY)
-        } else if c.post_h >= half || c.post_t <= c.peak_t {
+        } else if post_h >= half || c.post_t <= c.peak_t {
             (c.post_t, c.post_t - c.peak_t)
         } else {
             (
-                c.peak_t + (c.peak_h - half) / (c.peak_h - c.post_h) * (c.post_t - c.peak_t),
+                c.peak_t + (peak_h - half) / (peak_h - post_h) * (c.post_t - c.peak_t),
                 c.post_t - c.peak_t,
             )
         };
@@ -1624,7 +1636,14 @@ impl BlinkDetector {
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);
         let gate = self.gate(&c);
-        let (width, step) = Self::half_width(&c);
+        // The width is measured from halfway up to the baseline: the floor
+        // (the lowest of the recent samples) sits well under it on a restless
+        // signal, and from there the ordinary samples beside a cable tug
+        // stand high enough to make it as wide as a narrow blink (the second
+        // model's walking; from the baseline itself, synth's one-sample
+        // blinks became spikes).
+        let lift = SPIKE_LIFT_SHARE * (self.level.base - c.reference).max(0.0);
+        let (width, step) = Self::half_width(&c, lift);
         // A tall burst's envelope takes a while to fall to the off level;
         // the muscle let go when it dropped well below its peak. A long
         // closure's tonic squeeze is far below its first burst: for it, the
