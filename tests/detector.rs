@@ -643,6 +643,31 @@ fn a_cable_tug_landing_on_a_blink_does_not_hide_it() {
 }
 
 #[test]
+fn a_cable_tug_just_before_a_blink_does_not_hide_it() {
+    // Four blinks teach the typical height (200). Then the cable tugs a
+    // sample before the wearer blinks: one sample of 560 (a spike: lone and
+    // over twice a blink), a dip, and the blink of 300, more than half the
+    // tug, in the same burst. It is no neighbour of the tug's sample, so it
+    // is a blink of its own, not part of the spike (found in the second
+    // model's walking).
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let blink_at = s.t() + 80.0;
+    let s = s
+        .shape(240.0, |dt| {
+            [0.0, 560.0, 100.0, 300.0, 150.0, 50.0][(dt / 40.0) as usize]
+        })
+        .rest(2000.0, 0.0);
+    let found = closures(&s.run(cfg()));
+    assert_eq!(
+        found.len(),
+        5,
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+    // Measured without the tug.
+    assert!(found[4].peak > 250.0 && found[4].peak < 350.0, "{found:?}");
+}
+
+#[test]
 fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
     // Four blinks teach the typical height (200 counts, noise 2): a closure
     // needs about a third of that in the clear. Then talking: irregular

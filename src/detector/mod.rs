@@ -1673,12 +1673,13 @@ impl BlinkDetector {
         // ... unless a blink lies under it: the burst without the spike's
         // own sample is as tall as a blink of this wearer and lasted like
         // one (a tug landing on a blink, common while walking). It is
-        // judged by that burst. A peeling pad's swings come in bursts far
+        // judged by that burst. That burst may stand over half the tug: a
+        // burst that narrow is then no neighbour of the tug's sample, but a
+        // blink just after it. A peeling pad's swings come in bursts far
         // taller than a blink: they stay spikes.
         let tugged = spike
             && !brief
             && c.runner_h >= gate
-            && c.runner_h < 0.5 * c.peak_h
             && fell - c.rose_ms >= TUGGED_SAMPLES * step
             && c.reference > self.level.base - TUGGED_BELOW_SIGMA * c.sigma
             && self
