@@ -291,10 +291,11 @@ fn restless(i: f64) -> f64 {
 
 #[test]
 fn a_cable_tug_on_a_restless_signal_is_a_spike() {
-    // One sample of 330 counts between two at the resting level, the rest
-    // around them wavering: measured from the floor, 35 counts below the
-    // baseline, the two neighbours stood high enough to make the tug as
-    // wide as a narrow blink (found in the second model's walking).
+    // One sample 300 counts up, between two just over the resting level
+    // (25 and 5 counts), the rest around them wavering: measured from the
+    // floor, 39 counts below the baseline, the two neighbours stood high
+    // enough to make the tug as wide as a narrow blink (found in the second
+    // model's walking).
     let rest = |s: Signal, ms: f64| s.shape(ms, |dt| restless(dt / 40.0));
     let s = rest(Signal::new(25.0), 4000.0)
         .rest(40.0, 25.0)
@@ -308,7 +309,7 @@ fn a_cable_tug_on_a_restless_signal_is_a_spike() {
         "the tug was never announced: the test would pass for another reason: {ev:?}"
     );
     // A blink as tall, with its fall, is still a blink there.
-    let s = rest(Signal::new(25.0), 4000.0).blink(330.0);
+    let s = rest(Signal::new(25.0), 4000.0).blink(300.0);
     let s = rest(s, 1000.0);
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
