@@ -1178,6 +1178,51 @@ fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
     assert!((found[4].detected_ms - faint_at).abs() <= 80.0, "{found:?}");
 }
 
+#[test]
+fn a_low_burst_held_a_while_is_no_blink_for_a_wearer_whose_blinks_stand_tall() {
+    // A burst held over 0.8 `on_sigma` for two samples needs only
+    // `closure_sigma` less one noise unit: that helps a weak blink. But this
+    // wearer's blinks stand 13 units tall; for them a burst of 5 units, held
+    // like a syllable, is speech (the second model's talking). A weak
+    // wearer's bar is tested in
+    // `a_wearer_with_small_blinks_lowers_the_bar_towards_them`. (Onsets at 4
+    // units here, so that a burst between the two bars is announced.)
+    let cfg = || {
+        let mut c = cfg();
+        c.on_sigma = 4.0;
+        c
+    };
+    let noise_now = |s: &Signal| {
+        let mut d = BlinkDetector::new(cfg()).unwrap();
+        for &(t, x) in &s.samples {
+            d.push(t, x);
+        }
+        d.snapshot().noise
+    };
+    let s = Signal::new(25.0).rest(12_000.0, 0.0);
+    let sigma = noise_now(&s);
+    // (Heights are measured from the floor, which the fixture's noise puts
+    // about 6 counts under the resting level.)
+    let s = s.blinks(4, 13.0 * sigma - 6.0);
+    let sigma = noise_now(&s);
+    // Held 200 ms at 5 units over the floor, without noise.
+    let hump_at = s.t();
+    let h = (1000.0 + 5.0 * sigma - 3.0).round() as i32;
+    let s = s.stuck(200.0, h).rest(2000.0, 0.0);
+    let ev = s.run(cfg());
+    let found = closures(&ev);
+    assert!(found.len() >= 3, "the blinks were not learned: {found:?}");
+    assert!(
+        found.iter().all(|c| c.detected_ms < hump_at),
+        "the burst at {hump_at} passed for a blink: {found:?}"
+    );
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Onset { detected_ms, .. } if *detected_ms >= hump_at)),
+        "the burst was never announced: the test would pass for another reason: {ev:?}"
+    );
+}
+
 /// White noise, near enough Gaussian, of `sd` counts: a fresh draw for
 /// every sample (deterministic, from the time since the piece began).
 fn white_noise(dt: f64, sd: f64) -> f64 {
