@@ -563,7 +563,7 @@ const SUSTAIN_GATE_LESS: f64 = 1.0;
 /// Not for a wearer whose typical blink stands this many times
 /// `closure_sigma` or more (11 noise units by default): their blinks need no
 /// lower bar, and a burst held just over it while they talk is a syllable
-/// (the second model's talking 0.928 -> 0.942, 0.890 -> 0.909 on seeds never
+/// (the second model's talking 0.928 -> 0.942, 0.891 -> 0.911 on seeds never
 /// tuned on; 1.6 gained more but lost talking blinks in the appliance).
 const SUSTAIN_TALL_TYPICAL: f64 = 2.0;
 /// The muscle let go of a burst when it fell below this share of its peak.
@@ -1537,9 +1537,9 @@ impl BlinkDetector {
 
     /// The least height a candidate needs to be a closure: `closure_sigma`
     /// noise units (less for a sustained burst unless the wearer's blinks
-    /// stand tall, and for a wearer whose blinks are small) or a share of the typical blink, whichever is
-    /// more, times how busy the face was; and a multiple of the rhythm's
-    /// bursts.
+    /// stand tall, and for a wearer whose blinks are small) or a share of
+    /// the typical blink, whichever is more, times how busy the face was;
+    /// and a multiple of the rhythm's bursts.
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
         // The sustained burst's lower bar is for weak blinks: a wearer whose
