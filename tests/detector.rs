@@ -124,6 +124,14 @@ impl Signal {
         }
         self
     }
+    /// The noise level the detector has learned by the end of the signal.
+    fn noise_after(&self, cfg: DetectorConfig) -> f64 {
+        let mut d = BlinkDetector::new(cfg).unwrap();
+        for &(t, x) in &self.samples {
+            d.push(t, x);
+        }
+        d.snapshot().noise
+    }
     fn run(&self, cfg: DetectorConfig) -> Vec<Event> {
         self.run_watching(cfg, |_, _| {})
     }
@@ -1154,18 +1162,11 @@ fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
     // 0.75 of them (4.6 units). (The heights below are over the rest level;
     // the measured ones are over the floor, and the fixture's noise puts
     // the two a few counts apart.)
-    let noise_now = |s: &Signal| {
-        let mut d = BlinkDetector::new(cfg()).unwrap();
-        for &(t, x) in &s.samples {
-            d.push(t, x);
-        }
-        d.snapshot().noise
-    };
     // The noise settles over the first seconds.
     let s = Signal::new(25.0).rest(12_000.0, 0.0);
-    let sigma = noise_now(&s);
+    let sigma = s.noise_after(cfg());
     let mut s = s.blinks(4, 6.3 * sigma - 6.0);
-    let sigma = noise_now(&s);
+    let sigma = s.noise_after(cfg());
     let faint_at = s.t() + 40.0;
     s = s.blink(5.7 * sigma - 6.0).rest(2000.0, 0.0);
     let found = closures(&s.run(cfg()));
@@ -1192,19 +1193,12 @@ fn a_low_burst_held_a_while_is_no_blink_for_a_wearer_whose_blinks_stand_tall() {
         c.on_sigma = 4.0;
         c
     };
-    let noise_now = |s: &Signal| {
-        let mut d = BlinkDetector::new(cfg()).unwrap();
-        for &(t, x) in &s.samples {
-            d.push(t, x);
-        }
-        d.snapshot().noise
-    };
     let s = Signal::new(25.0).rest(12_000.0, 0.0);
-    let sigma = noise_now(&s);
+    let sigma = s.noise_after(cfg());
     // (Heights are measured from the floor, which the fixture's noise puts
     // about 6 counts under the resting level.)
     let s = s.blinks(4, 13.0 * sigma - 6.0);
-    let sigma = noise_now(&s);
+    let sigma = s.noise_after(cfg());
     // Held 200 ms at 5 units over the floor, without noise.
     let hump_at = s.t();
     let h = (1000.0 + 5.0 * sigma - 3.0).round() as i32;
