@@ -786,6 +786,52 @@ fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
 }
 
 #[test]
+fn the_second_chew_of_a_meal_is_a_chew_though_a_blink_follows_it() {
+    // Chews 800 ms apart. The second has one burst behind it, too little
+    // for a rhythm, so its verdict waits for the bursts after it; but a
+    // blink comes 400 ms after the third chew and breaks the beat of those
+    // two (and the bursts come too slowly for speech). On the beat of the
+    // chew before it and the one after, no taller than they are, it is a
+    // chew. A burst twice as tall on that beat is a blink.
+    for (second, stands) in [(100.0, false), (200.0, true)] {
+        let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+        for h in [100.0, second] {
+            s = s.hump(280.0, h).rest(520.0, 0.0);
+        }
+        // The blink 400 ms after the third chew began; the beat goes on.
+        let blink_at = 4000.0;
+        s = s.hump(280.0, 100.0).rest(120.0, 0.0);
+        s = s.blink(200.0).rest(160.0, 0.0);
+        for _ in 0..6 {
+            s = s.hump(280.0, 100.0).rest(520.0, 0.0);
+        }
+        let at = 2800.0;
+        let found = closures(&s.rest(2000.0, 0.0).run(cfg()));
+        let blink = found
+            .iter()
+            .any(|c| (c.detected_ms - blink_at).abs() <= 150.0);
+        assert!(blink, "the blink at {blink_at} was lost: {found:?}");
+        let kept = found.iter().any(|c| (c.detected_ms - at).abs() <= 150.0);
+        assert_eq!(kept, stands, "second burst of {second}: {found:?}");
+        assert_eq!(found.len(), 1 + usize::from(stands), "{found:?}");
+    }
+    // Once the wearer's blinks are known (four of 200 counts), the second
+    // of three such blinks a second apart stands: it is as tall as them.
+    // (The first is taken for the first chew of a meal, the cost of that
+    // rule.)
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let at = s.t() + 1000.0;
+    for _ in 0..3 {
+        s = s.blink(200.0).rest(760.0, 0.0);
+    }
+    let found = closures(&s.rest(3000.0, 0.0).run(cfg()));
+    assert!(
+        found.iter().any(|c| (c.detected_ms - at).abs() <= 150.0),
+        "the second blink at {at} was lost: {found:?}"
+    );
+}
+
+#[test]
 fn a_blink_on_the_beat_of_a_meal_after_it_stands_if_taller_than_the_chews() {
     // A blink, then chews a second apart from a second after it: on the
     // chews' beat. Twice as tall as the chews, it is a blink; as tall, it

@@ -53,6 +53,12 @@
 //!      at most `FIRST_BEAT_PERIOD_MS`, and it stood no taller than they
 //!      did (see `FIRST_BEAT_RATIO`) or well below the wearer's typical
 //!      blink (`FIRST_BEAT_TYPICAL`);
+//!    - the second chew (one burst behind it is too little for a rhythm,
+//!      and a blink after it breaks the beat of the next two): the burst
+//!      before it and the one after it are on such a beat with it, it did
+//!      not come between the beats of a rhythm before it, and it stood well
+//!      below the wearer's typical blink (no taller than those two while
+//!      that is not known yet);
 //!    - the first syllable: the next three come within
 //!      `FIRST_SYLLABLE_MS` (speech runs at 3-6 syllables a second, blinks
 //!      come seconds apart), and it stood less than `FIRST_SYLLABLE_RATIO`
@@ -1937,26 +1943,43 @@ impl BlinkDetector {
         if !reached {
             return Some(false);
         }
-        let mut wait = |until: f64| {
-            if closing || now >= until {
-                Some(false)
-            } else {
-                self.held_due = until;
-                None
-            }
-        };
+        let below = self.well_below_typical(f.height);
         if n == 0 {
-            return wait(f.burst_t + FIRST_BEAT_MAX_I1);
+            return self.wait_for(f.burst_t + FIRST_BEAT_MAX_I1, now, closing);
         }
         let (t1, h1) = after[0];
         let i1 = t1 - f.burst_t;
         if !(FIRST_BEAT_MIN_I1..=FIRST_BEAT_MAX_I1).contains(&i1) {
             return Some(false);
         }
+        // The second chew of a meal: on the beat of the burst before it and
+        // the one after, and well below the wearer's blinks (blinks come in
+        // threes a second apart too), or no taller than those two before
+        // the wearer's blinks are known. The first chew had too little
+        // behind it to set a rhythm, and a blink soon after breaks the beat
+        // of the two after. Not for a burst between the beats of a rhythm
+        // before it: a blink amid chews.
+        if let Some((t0, h0)) = self.burst_before(f.burst_t) {
+            let i0 = f.burst_t - t0;
+            let mean = 0.5 * (i0 + i1);
+            if (RHYTHM_PERIOD_MS.0..=FIRST_BEAT_PERIOD_MS).contains(&mean)
+                && (i0 - i1).abs() <= jitter * mean
+                && !self.rhythm_context(f.burst_t).1
+            {
+                if h1 == 0.0 {
+                    // Still rising.
+                    return self.wait_for(t1 + FIRST_BEAT_WAIT_MS, now, closing);
+                }
+                let unknown = self.memory.typical().is_none();
+                if below || (unknown && f.height < FIRST_BEAT_RATIO * 0.5 * (h0 + h1)) {
+                    return Some(true);
+                }
+            }
+        }
         if n == 1 {
             let i2_max = (i1 * (1.0 + 0.5 * jitter) / (1.0 - 0.5 * jitter))
                 .min(2.0 * FIRST_BEAT_PERIOD_MS - i1);
-            return wait(t1 + i2_max);
+            return self.wait_for(t1 + i2_max, now, closing);
         }
         let (t2, h2) = after[1];
         let i2 = t2 - t1;
@@ -1968,9 +1991,20 @@ impl BlinkDetector {
         }
         if h1 == 0.0 || h2 == 0.0 {
             // Still rising.
-            return wait(t2 + FIRST_BEAT_WAIT_MS);
+            return self.wait_for(t2 + FIRST_BEAT_WAIT_MS, now, closing);
         }
-        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2) || self.well_below_typical(f.height))
+        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2) || below)
+    }
+
+    /// The first beat's verdict waits for bursts until `until`: none if
+    /// that is over (or the stream is `closing`), else looked at again then.
+    fn wait_for(&mut self, until: f64, now: f64, closing: bool) -> Option<bool> {
+        if closing || now >= until {
+            Some(false)
+        } else {
+            self.held_due = until;
+            None
+        }
     }
 
     /// The first `N` bursts announced after `t` and no later than `until`,
@@ -1995,6 +2029,19 @@ impl BlinkDetector {
             }
         }
         (first, n, false)
+    }
+
+    /// The latest burst announced before `t` that has fallen, spikes and
+    /// plateaus left out, if the ring still holds one.
+    #[cold]
+    #[inline(never)]
+    fn burst_before(&self, t: f64) -> Option<(f64, f64)> {
+        (1..=RHYTHM_KEPT)
+            .map(|k| (self.bursts_next + RHYTHM_KEPT - k) % RHYTHM_KEPT)
+            .find(|&i| {
+                self.bursts[i].0 < t && self.bursts[i].1 > 0.0 && self.plateaus & (1 << i) == 0
+            })
+            .map(|i| self.bursts[i])
     }
 
     /// A first beat this much lower than the wearer's blinks is no blink
