@@ -243,13 +243,7 @@ fn the_same_trace_at_another_gain_and_offset_gives_the_same_closures() {
 #[test]
 #[ignore]
 fn held_out() {
-    let seeds: std::ops::Range<u64> = match std::env::var("HELD_OUT_SEEDS") {
-        Ok(s) => s
-            .split_once("..")
-            .and_then(|(a, b)| Some(a.parse().ok()?..b.parse().ok()?))
-            .unwrap_or_else(|| panic!("HELD_OUT_SEEDS={s}: expected a range such as 10..16")),
-        Err(_) => 10..16,
-    };
+    let seeds = physio::seeds_from_env("HELD_OUT_SEEDS").unwrap_or(10..16);
     println!("| scene | model | F1 | precision | recall | latency median | closures |");
     println!("| --- | --- | --- | --- | --- | --- | --- |");
     let (mut sum, mut n) = (0.0, 0);

@@ -529,6 +529,15 @@ const FIRST_BEAT_MAX_I1: f64 = FIRST_BEAT_PERIOD_MS * (1.0 + 0.5 * RHYTHM_JITTER
 /// Shortest such interval (the mean is at least `RHYTHM_PERIOD_MS.0`): a
 /// burst sooner than this (a double blink) settles it at once.
 const FIRST_BEAT_MIN_I1: f64 = RHYTHM_PERIOD_MS.0 * (1.0 - 0.5 * RHYTHM_JITTER);
+/// Two intervals on the beat a first chew's verdict looks for: within
+/// `RHYTHM_JITTER` of their mean, which is at least `RHYTHM_PERIOD_MS.0`
+/// and at most `FIRST_BEAT_PERIOD_MS`.
+fn first_beat_regular(a: f64, b: f64) -> bool {
+    let mean = 0.5 * (a + b);
+    (RHYTHM_PERIOD_MS.0..=FIRST_BEAT_PERIOD_MS).contains(&mean)
+        && (a - b).abs() <= RHYTHM_JITTER * mean
+}
+
 /// A closure with no rhythm behind it was the first syllable of speech if
 /// the next three bursts come within this long of it (speech runs at 3-6
 /// syllables a second; blinks come seconds apart) ...
@@ -1960,12 +1969,7 @@ impl BlinkDetector {
         // of the two after. Not for a burst between the beats of a rhythm
         // before it: a blink amid chews.
         if let Some((t0, h0)) = self.burst_before(f.burst_t) {
-            let i0 = f.burst_t - t0;
-            let mean = 0.5 * (i0 + i1);
-            if (RHYTHM_PERIOD_MS.0..=FIRST_BEAT_PERIOD_MS).contains(&mean)
-                && (i0 - i1).abs() <= jitter * mean
-                && !self.rhythm_context(f.burst_t).1
-            {
+            if first_beat_regular(f.burst_t - t0, i1) && !self.rhythm_context(f.burst_t).1 {
                 if h1 == 0.0 {
                     // Still rising.
                     return self.wait_for(t1 + FIRST_BEAT_WAIT_MS, now, closing);
@@ -1982,11 +1986,7 @@ impl BlinkDetector {
             return self.wait_for(t1 + i2_max, now, closing);
         }
         let (t2, h2) = after[1];
-        let i2 = t2 - t1;
-        let mean = 0.5 * (i1 + i2);
-        if !(RHYTHM_PERIOD_MS.0..=FIRST_BEAT_PERIOD_MS).contains(&mean)
-            || (i1 - i2).abs() > jitter * mean
-        {
+        if !first_beat_regular(i1, t2 - t1) {
             return Some(false);
         }
         if h1 == 0.0 || h2 == 0.0 {

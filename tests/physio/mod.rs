@@ -305,3 +305,15 @@ fn blink(
     });
     off
 }
+
+/// The seeds a report runs on: the range in the environment variable `var`
+/// (such as `10..16`), if set; else `None`. Stops with a message on a
+/// malformed range rather than falling back unseen.
+pub fn seeds_from_env(var: &str) -> Option<std::ops::Range<u64>> {
+    let s = std::env::var(var).ok()?;
+    Some(
+        s.split_once("..")
+            .and_then(|(a, b)| Some(a.parse().ok()?..b.parse().ok()?))
+            .unwrap_or_else(|| panic!("{var}={s}: expected a range such as 10..16")),
+    )
+}
