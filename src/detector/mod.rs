@@ -625,14 +625,38 @@ const LONG_DIP_MS: f64 = 160.0;
 /// does).
 const LONG_BACK_SIGMA: f64 = 4.0;
 /// The spread of the height over the floor (see [`baseline::Spread`]) at
-/// rest is up to about this many noise units at 25 Hz (less at higher rates,
-/// where neighbouring samples agree). A face busier than that (talking,
-/// chewing) raises a closure's bar (its noise and typical-blink parts) by
-/// the ratio to the power 1.5: a syllable that pokes above 5.5 noise units
-/// while the spread is half as large again is no blink, a blink 10 units
-/// tall still is. (Power 1 let more syllables through; 2 cost blinks amid
-/// chewing.)
+/// rest is up to about this many noise units at 25 Hz (less at higher
+/// rates: see [`rest_spread`]). A face busier than that (talking, chewing)
+/// raises a closure's bar (its noise and typical-blink parts) by the ratio
+/// to the power 1.5: a syllable that pokes above 5.5 noise units while the
+/// spread is half as large again is no blink, a blink 10 units tall still
+/// is. (Power 1 let more syllables through; 2 cost blinks amid chewing.)
 const REST_SPREAD: f64 = 1.5;
+/// The resting spread, in noise units, falls by this share of
+/// `REST_SPREAD` for each doubling of the sample rate over 25 Hz ...
+const REST_SPREAD_PER_OCTAVE: f64 = 0.14;
+/// ... between these sample intervals (ms): 25 and 100 Hz.
+const REST_SPREAD_INTERVALS: (f64, f64) = (10.0, 40.0);
+
+/// The resting spread (in noise units) for samples `interval_ms` apart.
+/// The closer the samples, the less a resting face's height over its floor
+/// spreads against its noise: the floor, a minimum over more samples,
+/// wanders less, and above 50 Hz the onset test's 15 ms mean smooths it.
+/// Both sensor models measure it so, at rest (median over onsets, 25 / 50 /
+/// 100 Hz): synth 1.37 / 1.17 / 1.03, the second model 1.38 / 1.24 / 0.92.
+/// With the 25 Hz bar at every rate, a face talking at 100 Hz (1.34) passed
+/// for one at rest and its syllables for blinks. Beyond 100 Hz the two
+/// models part (at 860 Hz 0.82 and 0.53), so the bar stays at 100 Hz's.
+pub(crate) fn rest_spread(interval_ms: f64) -> f64 {
+    let (least, most) = REST_SPREAD_INTERVALS;
+    // NaN (no interval known) and slower rates: the 25 Hz bar.
+    let interval = if interval_ms < most {
+        interval_ms.max(least)
+    } else {
+        most
+    };
+    REST_SPREAD * (1.0 - REST_SPREAD_PER_OCTAVE * (most / interval).log2())
+}
 /// A burst whose hold fluctuates less than this many noise units (standard
 /// deviation) is a step of the baseline (see `holds_flat`).
 const STEP_FLAT_SIGMA: f64 = 0.7;
@@ -843,6 +867,9 @@ pub struct BlinkDetector {
     /// When the last calibration ended: what it found was decided then, so
     /// no event claims an earlier `detected_ms`.
     calibrated_ms: f64,
+    /// The resting spread for the sample rate the last calibration saw (see
+    /// [`rest_spread`]), in noise units.
+    rest_spread: f64,
 }
 
 impl BlinkDetector {
@@ -881,6 +908,7 @@ impl BlinkDetector {
             due: f64::INFINITY,
             calibrating: VecDeque::new(),
             calibrated_ms: f64::NEG_INFINITY,
+            rest_spread: REST_SPREAD,
         })
     }
 
@@ -1129,6 +1157,15 @@ impl BlinkDetector {
                 self.recheck_least = self.level.sigma();
                 self.recheck = None;
                 self.spread.prime(self.level.sigma());
+                // The calibration's samples tell the rate.
+                if let (Some(first), Some(last)) =
+                    (self.calibrating.front(), self.calibrating.back())
+                {
+                    let n = self.calibrating.len();
+                    if n >= 2 {
+                        self.rest_spread = rest_spread((last.t - first.t) / (n - 1) as f64);
+                    }
+                }
                 self.calibration = None;
                 self.state = State::Open;
                 self.replay_calibration(t);
@@ -1270,7 +1307,7 @@ impl BlinkDetector {
             busy: {
                 // At rest (most onsets) the ratio is below 1 by far more
                 // than any rounding: no square roots needed for the 1.
-                let rest = REST_SPREAD * sigma;
+                let rest = self.rest_spread * sigma;
                 if self.spread.var() < 0.999 * rest * rest {
                     1.0
                 } else {
@@ -2155,4 +2192,26 @@ pub fn detect_all(
     d.finish();
     drain(&mut d, &mut out);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_resting_spread_falls_with_the_rate_between_25_and_100_hz() {
+        let at = |hz: f64| rest_spread(1000.0 / hz);
+        assert_eq!(at(25.0), REST_SPREAD);
+        // Slower than 25 Hz, or no interval known: the 25 Hz bar.
+        assert_eq!(at(10.0), REST_SPREAD);
+        assert_eq!(rest_spread(f64::NAN), REST_SPREAD);
+        // One octave, two octaves: 14 % and 28 % lower.
+        assert!((at(50.0) - 0.86 * REST_SPREAD).abs() < 1e-12);
+        assert!((at(100.0) - 0.72 * REST_SPREAD).abs() < 1e-12);
+        // Beyond 100 Hz it stays at 100 Hz's.
+        assert_eq!(at(860.0), at(100.0));
+        // A 25 Hz clock a fraction of a millisecond fast moves it by about a
+        // thousandth.
+        assert!((rest_spread(39.8) - REST_SPREAD).abs() < 2e-3 * REST_SPREAD);
+    }
 }
