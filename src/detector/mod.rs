@@ -688,12 +688,23 @@ const SPIKE_SAMPLES: f64 = 1.15;
 /// ... its height taken from this share of the way from the floor up to the
 /// baseline.
 const SPIKE_LIFT_SHARE: f64 = 0.5;
+/// A spike is also narrower than this at half height (ms), where two
+/// samples either side of the peak measure it: at 50 Hz and above, where a
+/// tug spans more than one sample. At 100 Hz synth's tugs measure 12-16
+/// ms, its blinks' half height lies beyond two samples either side (so
+/// they are not measured: wide); at 25 Hz a burst this narrow is already
+/// one sample wide.
+const SPIKE_WIDTH_MS: f64 = 25.0;
 /// A burst only one sample wide at half height and taller than this many
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
 const LONE_PEAK_TYPICAL: f64 = 2.0;
 /// A spike with a blink under it: that burst stayed above the off level for
-/// at least this many sample periods.
+/// at least this many sample periods ...
 const TUGGED_SAMPLES: f64 = 2.5;
+/// ... and at least this long (ms): at 100 Hz a tug's own tail lasts 2.5
+/// samples (25 ms) and more, and its neighbour sample stands nearly as tall
+/// as it; at 25 Hz (2.5 samples of 36 ms or more) this changes nothing.
+const TUGGED_MS: f64 = 90.0;
 /// ... and it rose from near the baseline: not out of a swing this many
 /// noise units below it (a pad coming loose).
 const TUGGED_BELOW_SIGMA: f64 = 2.9;
@@ -779,6 +790,28 @@ struct Candidate {
     hold_sq: f64,
 }
 
+/// The candidate's samples next beyond those either side of its peak (NaN:
+/// not seen, or the rise to the peak dipped), for its width where one
+/// sample each side does not reach half height (see `fine_width`). Kept
+/// beside the [`Candidate`], not in it: a larger candidate is copied by a
+/// call to `memcpy`.
+#[derive(Debug, Clone, Copy)]
+struct Beside {
+    pre2_h: f64,
+    pre2_t: f64,
+    post2_h: f64,
+    post2_t: f64,
+}
+
+impl Beside {
+    const UNKNOWN: Beside = Beside {
+        pre2_h: f64::NAN,
+        pre2_t: f64::NAN,
+        post2_h: f64::NAN,
+        post2_t: f64::NAN,
+    };
+}
+
 /// A closure whose burst has fallen, held while the lid reopens passively.
 #[derive(Debug, Clone, Copy)]
 struct Pending {
@@ -832,6 +865,8 @@ pub struct BlinkDetector {
     faults: FaultWatch,
     memory: BlinkMemory,
     candidate: Option<Candidate>,
+    /// What the width of the candidate needs besides (see [`Beside`]).
+    beside: Beside,
     pending: Option<Pending>,
     /// Since when the signal has stayed `SUSTAIN_SHARE * on_sigma` above the floor (NaN: it has not).
     above_since: f64,
@@ -892,6 +927,7 @@ impl BlinkDetector {
             recheck_last_t: f64::NEG_INFINITY,
             fault_since: f64::NAN,
             candidate: None,
+            beside: Beside::UNKNOWN,
             pending: None,
             above_since: f64::NAN,
             spread: Spread::new(),
@@ -1276,6 +1312,7 @@ impl BlinkDetector {
             (true, true) => prev_t,
             (true, false) => t,
         };
+        self.beside = Beside::UNKNOWN;
         self.candidate = Some(Candidate {
             onset_ms: onset,
             detected_ms: t,
@@ -1386,6 +1423,9 @@ impl BlinkDetector {
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
+            } else if self.beside.post2_t.is_nan() {
+                self.beside.post2_h = h;
+                self.beside.post2_t = t;
             }
             // A squeeze: a long closure, or a burst that rose like a blink
             // and is still held well past `rise_ms`, away from rhythms and a
@@ -1422,6 +1462,14 @@ impl BlinkDetector {
         }
         if h > c.peak_h {
             c.runner_h = baseline::fmax(c.runner_h, c.peak_h);
+            // Rising sample by sample, the sample before the last is the
+            // old peak's `pre`; after a dip it is not known.
+            (self.beside.pre2_h, self.beside.pre2_t) = if c.last_t == c.peak_t {
+                (c.pre_h, c.pre_t)
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            self.beside.post2_t = f64::NAN;
             c.pre_h = c.last_h;
             c.pre_t = c.last_t;
             c.peak_h = h;
@@ -1434,6 +1482,9 @@ impl BlinkDetector {
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
+            } else if self.beside.post2_t.is_nan() {
+                self.beside.post2_h = h;
+                self.beside.post2_t = t;
             }
             if h < c.valley_h {
                 c.valley_h = h;
@@ -1689,6 +1740,47 @@ impl BlinkDetector {
         (right - left, step)
     }
 
+    /// Width of the burst at half its height (heights taken `lift` lower,
+    /// as in [`Self::half_width`]) from up to two samples either side of
+    /// the peak, each a (time, height); infinity where those do not reach
+    /// half height (or are not known): at 25 Hz nearly every burst, at 100
+    /// Hz a blink. Given values, not the candidate: a reference to it made
+    /// `decide` copy it out by `memcpy`.
+    #[cold]
+    #[inline(never)]
+    fn fine_width(
+        (pre2_t, pre2_h): (f64, f64),
+        (pre_t, pre_h): (f64, f64),
+        (peak_t, peak_h): (f64, f64),
+        (post_t, post_h): (f64, f64),
+        (post2_t, post2_h): (f64, f64),
+        lift: f64,
+    ) -> f64 {
+        let at = |h: f64| (h - lift).max(0.0);
+        let peak_h = peak_h - lift;
+        let half = 0.5 * peak_h;
+        // Where the line from (t0, h0) to (t1, h1) crosses half height.
+        let cross = |t0: f64, h0: f64, t1: f64, h1: f64| t0 + (half - h0) / (h1 - h0) * (t1 - t0);
+        // An unknown sample (NaN time) fails the time tests.
+        let (pre, pre2) = (at(pre_h), at(pre2_h));
+        let left = if pre < half && pre_t < peak_t {
+            cross(pre_t, pre, peak_t, peak_h)
+        } else if pre2 < half && pre2_t < pre_t {
+            cross(pre2_t, pre2, pre_t, pre)
+        } else {
+            return f64::INFINITY;
+        };
+        let (post, post2) = (at(post_h), at(post2_h));
+        let right = if post < half && post_t > peak_t {
+            cross(peak_t, peak_h, post_t, post)
+        } else if post2 < half && post2_t > post_t {
+            cross(post_t, post, post2_t, post2)
+        } else {
+            return f64::INFINITY;
+        };
+        right - left
+    }
+
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
         let Some(c) = self.candidate.take() else {
@@ -1728,7 +1820,21 @@ impl BlinkDetector {
         // face, so the rhythm test must not count them (it would raise the
         // bar for the next blink), but the erratic test still does.
         let brief = fell - c.rose_ms < self.cfg.spike_ms;
-        let spike = !c.long && (width < SPIKE_SAMPLES * step || lone_peak || brief);
+        let spike = !c.long
+            && (width < SPIKE_SAMPLES * step
+                || lone_peak
+                || brief
+                // Where samples come this close (50 Hz and above): at
+                // 25 Hz a burst this narrow is one sample wide.
+                || (SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
+                    && Self::fine_width(
+                        (self.beside.pre2_t, self.beside.pre2_h),
+                        (c.pre_t, c.pre_h),
+                        (c.peak_t, c.peak_h),
+                        (c.post_t, c.post_h),
+                        (self.beside.post2_t, self.beside.post2_h),
+                        lift,
+                    ) < SPIKE_WIDTH_MS));
         if spike {
             self.bursts[c.slot].1 = -c.peak_h;
         }
@@ -1742,7 +1848,7 @@ impl BlinkDetector {
         let tugged = spike
             && !brief
             && c.runner_h >= gate
-            && fell - c.rose_ms >= TUGGED_SAMPLES * step
+            && fell - c.rose_ms >= (TUGGED_SAMPLES * step).max(TUGGED_MS)
             && c.reference > self.level.base - TUGGED_BELOW_SIGMA * c.sigma
             && self
                 .memory
@@ -2213,5 +2319,38 @@ mod tests {
         // A 25 Hz clock a fraction of a millisecond fast moves it by about a
         // thousandth.
         assert!((rest_spread(39.8) - REST_SPREAD).abs() < 2e-3 * REST_SPREAD);
+    }
+
+    #[test]
+    fn a_tug_at_100_hz_measures_narrow_and_a_blink_wide() {
+        let w = |samples: [(f64, f64); 5]| {
+            BlinkDetector::fine_width(
+                samples[0], samples[1], samples[2], samples[3], samples[4], 0.0,
+            )
+        };
+        // A tug: up over two samples, down over one (heights 0, 60, 100,
+        // 40, 0 at 10 ms): half height 8.3 and 28.3 ms after the first.
+        let tug = w([
+            (0.0, 0.0),
+            (10.0, 60.0),
+            (20.0, 100.0),
+            (30.0, 40.0),
+            (40.0, 0.0),
+        ]);
+        assert!((tug - 20.0).abs() < 1e-9, "{tug}");
+        assert!(tug < SPIKE_WIDTH_MS);
+        // A blink: two samples either side still above half: not measured.
+        let blink = w([
+            (0.0, 70.0),
+            (10.0, 90.0),
+            (20.0, 100.0),
+            (30.0, 95.0),
+            (40.0, 80.0),
+        ]);
+        assert_eq!(blink, f64::INFINITY);
+        // Unknown samples beyond (NaN) leave it unmeasured, not narrow.
+        let nan = (f64::NAN, f64::NAN);
+        let unknown = w([nan, (10.0, 60.0), (20.0, 100.0), (30.0, 60.0), nan]);
+        assert_eq!(unknown, f64::INFINITY);
     }
 }
