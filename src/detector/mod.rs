@@ -25,9 +25,11 @@
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
 //!    closure needs height (`closure_sigma` or a share of the wearer's
 //!    typical blink, more while the face is busy talking or chewing, see
-//!    [`baseline::Spread`]; and, when bursts come rhythmically as in chewing and
-//!    talking, a multiple of theirs), width (a cable tug is one sample wide at
-//!    half height, measured from halfway between the floor and the baseline),
+//!    [`baseline::Spread`], its resting level set for the sample rate; and,
+//!    when bursts come rhythmically as in chewing and talking, a multiple of
+//!    theirs), width (a cable tug is one sample wide at half height, or
+//!    under 25 ms where samples come closer, measured from halfway between
+//!    the floor and the baseline),
 //!    a blink's rise (peak within `rise_ms`), and no swing far below the
 //!    baseline beside it (a pad peeling off). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a step of
@@ -647,7 +649,7 @@ const REST_SPREAD_INTERVALS: (f64, f64) = (10.0, 40.0);
 /// With the 25 Hz bar at every rate, a face talking at 100 Hz (1.34) passed
 /// for one at rest and its syllables for blinks. Beyond 100 Hz the two
 /// models part (at 860 Hz 0.82 and 0.53), so the bar stays at 100 Hz's.
-pub(crate) fn rest_spread(interval_ms: f64) -> f64 {
+fn rest_spread(interval_ms: f64) -> f64 {
     let (least, most) = REST_SPREAD_INTERVALS;
     // NaN (no interval known) and slower rates: the 25 Hz bar.
     let interval = if interval_ms < most {
