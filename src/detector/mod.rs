@@ -690,12 +690,11 @@ const SPIKE_SAMPLES: f64 = 1.15;
 /// ... its height taken from this share of the way from the floor up to the
 /// baseline.
 const SPIKE_LIFT_SHARE: f64 = 0.5;
-/// A spike is also narrower than this at half height (ms), where two
-/// samples either side of the peak measure it: at 50 Hz and above, where a
-/// tug spans more than one sample. At 100 Hz synth's tugs measure 12-16
-/// ms, its blinks' half height lies beyond two samples either side (so
-/// they are not measured: wide); at 25 Hz a burst this narrow is already
-/// one sample wide.
+/// A spike is also narrower than this at half height (ms), measured on the
+/// burst's own samples (see [`Beside`]): at 50 Hz and above, where a tug
+/// spans more than one sample (at 100 Hz synth's tugs measure 12-16 ms, at
+/// 860 Hz 10-14 samples). At 25 Hz a burst this narrow is already one
+/// sample wide.
 const SPIKE_WIDTH_MS: f64 = 25.0;
 /// A burst only one sample wide at half height and taller than this many
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
@@ -792,26 +791,105 @@ struct Candidate {
     hold_sq: f64,
 }
 
-/// The candidate's samples next beyond those either side of its peak (NaN:
-/// not seen, or the rise to the peak dipped), for its width where one
-/// sample each side does not reach half height (see `fine_width`). Kept
-/// beside the [`Candidate`], not in it: a larger candidate is copied by a
-/// call to `memcpy`.
-#[derive(Debug, Clone, Copy)]
+/// Rises kept for the width (see [`Beside`]); a power of two.
+const WIDTH_RING: usize = 32;
+
+/// What the candidate's width at half height needs (see
+/// [`Beside::width`]): the samples of its rise that set a new peak (the
+/// last [`WIDTH_RING`]), and when it first fell back below half its peak.
+/// Kept beside the [`Candidate`], not in it: a larger candidate is copied
+/// by a call to `memcpy`.
+#[derive(Debug, Clone)]
 struct Beside {
-    pre2_h: f64,
-    pre2_t: f64,
-    post2_h: f64,
-    post2_t: f64,
+    rise_t: [f64; WIDTH_RING],
+    rise_h: [f64; WIDTH_RING],
+    /// Samples written to the ring (the newest at `(n - 1) % WIDTH_RING`).
+    n: usize,
+    /// The height the width is measured from (see `SPIKE_LIFT_SHARE`).
+    lift: f64,
+    /// When it fell below half its peak since the peak (NaN: not yet).
+    fell_half_t: f64,
 }
 
 impl Beside {
-    const UNKNOWN: Beside = Beside {
-        pre2_h: f64::NAN,
-        pre2_t: f64::NAN,
-        post2_h: f64::NAN,
-        post2_t: f64::NAN,
-    };
+    fn new() -> Self {
+        Beside {
+            rise_t: [f64::NAN; WIDTH_RING],
+            rise_h: [f64::NAN; WIDTH_RING],
+            n: 0,
+            lift: 0.0,
+            fell_half_t: f64::NAN,
+        }
+    }
+
+    /// A new candidate: the sample before it and its first, heights over
+    /// its reference; its width measured from `lift`.
+    fn restart(&mut self, lift: f64, (prev_t, prev_h): (f64, f64), (t, h): (f64, f64)) {
+        self.n = 0;
+        self.lift = lift;
+        self.fell_half_t = f64::NAN;
+        self.rose(prev_t, prev_h);
+        self.rose(t, h);
+    }
+
+    /// A sample that set a new peak.
+    fn rose(&mut self, t: f64, h: f64) {
+        let i = self.n % WIDTH_RING;
+        self.rise_t[i] = t;
+        self.rise_h[i] = h;
+        self.n += 1;
+        self.fell_half_t = f64::NAN;
+    }
+
+    /// A sample `(t, h)` after the peak, the one before it `(last_t, last_h)`:
+    /// the first below half the peak is where it fell (interpolated).
+    fn fell(&mut self, peak_h: f64, (last_t, last_h): (f64, f64), (t, h): (f64, f64)) {
+        if !self.fell_half_t.is_nan() {
+            return;
+        }
+        let half = self.lift + 0.5 * (peak_h - self.lift);
+        if h < half {
+            self.fell_half_t = if last_h > half && last_t < t {
+                last_t + (last_h - half) / (last_h - h) * (t - last_t)
+            } else {
+                t
+            };
+        }
+    }
+
+    /// Width at half the peak `peak_h` (heights over the reference, taken
+    /// from `lift`): from where the rise crossed it (within the ring) to
+    /// where it fell back; infinity if either is not seen (a rise longer
+    /// than the ring, a burst that never fell that far).
+    fn width(&self, peak_h: f64) -> f64 {
+        let half = self.lift + 0.5 * (peak_h - self.lift);
+        let kept = self.n.min(WIDTH_RING);
+        // Newest first: the newest is the peak.
+        for k in 1..kept {
+            let i = (self.n - 1 - k) % WIDTH_RING;
+            if self.rise_h[i] < half {
+                let j = (self.n - k) % WIDTH_RING;
+                let (t0, h0, t1, h1) = (
+                    self.rise_t[i],
+                    self.rise_h[i],
+                    self.rise_t[j],
+                    self.rise_h[j],
+                );
+                let left = if h1 > h0 {
+                    t0 + (half - h0) / (h1 - h0) * (t1 - t0)
+                } else {
+                    t1
+                };
+                // NaN (not fallen yet) reads as infinitely wide.
+                return if self.fell_half_t.is_nan() {
+                    f64::INFINITY
+                } else {
+                    self.fell_half_t - left
+                };
+            }
+        }
+        f64::INFINITY
+    }
 }
 
 /// A closure whose burst has fallen, held while the lid reopens passively.
@@ -907,6 +985,10 @@ pub struct BlinkDetector {
     /// The resting spread for the sample rate the last calibration saw (see
     /// [`rest_spread`]), in noise units.
     rest_spread: f64,
+    /// Samples come close enough for a burst's width in milliseconds to
+    /// tell a tug (`SPIKE_WIDTH_MS`; 50 Hz and above, as the last
+    /// calibration saw): only then is [`Beside`] kept up.
+    fine_widths: bool,
 }
 
 impl BlinkDetector {
@@ -929,7 +1011,7 @@ impl BlinkDetector {
             recheck_last_t: f64::NEG_INFINITY,
             fault_since: f64::NAN,
             candidate: None,
-            beside: Beside::UNKNOWN,
+            beside: Beside::new(),
             pending: None,
             above_since: f64::NAN,
             spread: Spread::new(),
@@ -947,6 +1029,7 @@ impl BlinkDetector {
             calibrating: VecDeque::new(),
             calibrated_ms: f64::NEG_INFINITY,
             rest_spread: REST_SPREAD,
+            fine_widths: false,
         })
     }
 
@@ -1201,7 +1284,9 @@ impl BlinkDetector {
                 {
                     let n = self.calibrating.len();
                     if n >= 2 {
-                        self.rest_spread = rest_spread((last.t - first.t) / (n - 1) as f64);
+                        let interval = (last.t - first.t) / (n - 1) as f64;
+                        self.rest_spread = rest_spread(interval);
+                        self.fine_widths = SPIKE_SAMPLES * interval < SPIKE_WIDTH_MS;
                     }
                 }
                 self.calibration = None;
@@ -1314,7 +1399,13 @@ impl BlinkDetector {
             (true, true) => prev_t,
             (true, false) => t,
         };
-        self.beside = Beside::UNKNOWN;
+        if self.fine_widths {
+            self.beside.restart(
+                SPIKE_LIFT_SHARE * (self.level.base - floor).max(0.0),
+                (prev_t, prev_x - floor),
+                (t, h),
+            );
+        }
         self.candidate = Some(Candidate {
             onset_ms: onset,
             detected_ms: t,
@@ -1425,9 +1516,9 @@ impl BlinkDetector {
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
-            } else if self.beside.post2_t.is_nan() {
-                self.beside.post2_h = h;
-                self.beside.post2_t = t;
+            }
+            if self.fine_widths {
+                self.beside.fell(c.peak_h, (c.last_t, c.last_h), (t, h));
             }
             // A squeeze: a long closure, or a burst that rose like a blink
             // and is still held well past `rise_ms`, away from rhythms and a
@@ -1464,14 +1555,9 @@ impl BlinkDetector {
         }
         if h > c.peak_h {
             c.runner_h = baseline::fmax(c.runner_h, c.peak_h);
-            // Rising sample by sample, the sample before the last is the
-            // old peak's `pre`; after a dip it is not known.
-            (self.beside.pre2_h, self.beside.pre2_t) = if c.last_t == c.peak_t {
-                (c.pre_h, c.pre_t)
-            } else {
-                (f64::NAN, f64::NAN)
-            };
-            self.beside.post2_t = f64::NAN;
+            if self.fine_widths {
+                self.beside.rose(t, h);
+            }
             c.pre_h = c.last_h;
             c.pre_t = c.last_t;
             c.peak_h = h;
@@ -1484,9 +1570,9 @@ impl BlinkDetector {
             if c.post_t.is_nan() {
                 c.post_h = h;
                 c.post_t = t;
-            } else if self.beside.post2_t.is_nan() {
-                self.beside.post2_h = h;
-                self.beside.post2_t = t;
+            }
+            if self.fine_widths {
+                self.beside.fell(c.peak_h, (c.last_t, c.last_h), (t, h));
             }
             if h < c.valley_h {
                 c.valley_h = h;
@@ -1742,47 +1828,6 @@ impl BlinkDetector {
         (right - left, step)
     }
 
-    /// Width of the burst at half its height (heights taken `lift` lower,
-    /// as in [`Self::half_width`]) from up to two samples either side of
-    /// the peak, each a (time, height); infinity where those do not reach
-    /// half height (or are not known): at 25 Hz nearly every burst, at 100
-    /// Hz a blink. Given values, not the candidate: a reference to it made
-    /// `decide` copy it out by `memcpy`.
-    #[cold]
-    #[inline(never)]
-    fn fine_width(
-        (pre2_t, pre2_h): (f64, f64),
-        (pre_t, pre_h): (f64, f64),
-        (peak_t, peak_h): (f64, f64),
-        (post_t, post_h): (f64, f64),
-        (post2_t, post2_h): (f64, f64),
-        lift: f64,
-    ) -> f64 {
-        let at = |h: f64| (h - lift).max(0.0);
-        let peak_h = peak_h - lift;
-        let half = 0.5 * peak_h;
-        // Where the line from (t0, h0) to (t1, h1) crosses half height.
-        let cross = |t0: f64, h0: f64, t1: f64, h1: f64| t0 + (half - h0) / (h1 - h0) * (t1 - t0);
-        // An unknown sample (NaN time) fails the time tests.
-        let (pre, pre2) = (at(pre_h), at(pre2_h));
-        let left = if pre < half && pre_t < peak_t {
-            cross(pre_t, pre, peak_t, peak_h)
-        } else if pre2 < half && pre2_t < pre_t {
-            cross(pre2_t, pre2, pre_t, pre)
-        } else {
-            return f64::INFINITY;
-        };
-        let (post, post2) = (at(post_h), at(post2_h));
-        let right = if post < half && post_t > peak_t {
-            cross(peak_t, peak_h, post_t, post)
-        } else if post2 < half && post2_t > post_t {
-            cross(post_t, post, post2_t, post2)
-        } else {
-            return f64::INFINITY;
-        };
-        right - left
-    }
-
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
         let Some(c) = self.candidate.take() else {
@@ -1828,15 +1873,9 @@ impl BlinkDetector {
                 || brief
                 // Where samples come this close (50 Hz and above): at
                 // 25 Hz a burst this narrow is one sample wide.
-                || (SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
-                    && Self::fine_width(
-                        (self.beside.pre2_t, self.beside.pre2_h),
-                        (c.pre_t, c.pre_h),
-                        (c.peak_t, c.peak_h),
-                        (c.post_t, c.post_h),
-                        (self.beside.post2_t, self.beside.post2_h),
-                        lift,
-                    ) < SPIKE_WIDTH_MS));
+                || (self.fine_widths
+                    && SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
+                    && self.beside.width(c.peak_h) < SPIKE_WIDTH_MS));
         if spike {
             self.bursts[c.slot].1 = -c.peak_h;
         }
@@ -2323,36 +2362,50 @@ mod tests {
         assert!((rest_spread(39.8) - REST_SPREAD).abs() < 2e-3 * REST_SPREAD);
     }
 
+    /// Feeds a burst (heights over its reference, one sample a `step` ms
+    /// from 0, the first the sample before the onset) through `Beside` as
+    /// `track` does, and returns its width.
+    fn width_of(step: f64, heights: &[f64]) -> f64 {
+        let mut b = Beside::new();
+        b.restart(0.0, (0.0, heights[0]), (step, heights[1]));
+        let (mut peak, mut last) = (heights[1], (step, heights[1]));
+        for (k, &h) in heights.iter().enumerate().skip(2) {
+            let t = step * k as f64;
+            if h > peak {
+                b.rose(t, h);
+                peak = h;
+            } else {
+                b.fell(peak, last, (t, h));
+            }
+            last = (t, h);
+        }
+        b.width(peak)
+    }
+
     #[test]
-    fn a_tug_at_100_hz_measures_narrow_and_a_blink_wide() {
-        let w = |samples: [(f64, f64); 5]| {
-            BlinkDetector::fine_width(
-                samples[0], samples[1], samples[2], samples[3], samples[4], 0.0,
-            )
-        };
-        // A tug: up over two samples, down over one (heights 0, 60, 100,
-        // 40, 0 at 10 ms): half height 8.3 and 28.3 ms after the first.
-        let tug = w([
-            (0.0, 0.0),
-            (10.0, 60.0),
-            (20.0, 100.0),
-            (30.0, 40.0),
-            (40.0, 0.0),
-        ]);
+    fn a_tug_measures_narrow_at_any_rate_and_a_blink_wide() {
+        // 100 Hz: up over two samples, down over one (0, 60, 100, 40, 0):
+        // half height 8.3 and 28.3 ms after the first.
+        let tug = width_of(10.0, &[0.0, 60.0, 100.0, 40.0, 0.0]);
         assert!((tug - 20.0).abs() < 1e-9, "{tug}");
         assert!(tug < SPIKE_WIDTH_MS);
-        // A blink: two samples either side still above half: not measured.
-        let blink = w([
-            (0.0, 70.0),
-            (10.0, 90.0),
-            (20.0, 100.0),
-            (30.0, 95.0),
-            (40.0, 80.0),
-        ]);
-        assert_eq!(blink, f64::INFINITY);
-        // Unknown samples beyond (NaN) leave it unmeasured, not narrow.
-        let nan = (f64::NAN, f64::NAN);
-        let unknown = w([nan, (10.0, 60.0), (20.0, 100.0), (30.0, 60.0), nan]);
-        assert_eq!(unknown, f64::INFINITY);
+        // 860 Hz: a 12 ms tug spans many samples and still measures 12 ms.
+        let step = 1000.0 / 860.0;
+        let shape = |t: f64| 100.0 * (1.0 - ((t - 12.0) / 12.0).abs()).max(0.0);
+        let samples: Vec<f64> = (0..40).map(|k| shape(k as f64 * step)).collect();
+        let tug = width_of(step, &samples);
+        assert!((tug - 12.0).abs() < 0.5, "{tug}");
+        // A blink at 860 Hz: 60 ms at half height.
+        let blink = |t: f64| 100.0 * (1.0 - ((t - 60.0) / 60.0).abs()).max(0.0);
+        let samples: Vec<f64> = (0..120).map(|k| blink(k as f64 * step)).collect();
+        let wide = width_of(step, &samples);
+        assert!((wide - 60.0).abs() < 1.0, "{wide}");
+        // One whose rise from half height took more samples than the ring
+        // keeps (50 ms): not measured, wide.
+        let slow = |t: f64| 100.0 * (1.0 - ((t - 100.0) / 100.0).abs()).max(0.0);
+        let samples: Vec<f64> = (0..200).map(|k| slow(k as f64 * step)).collect();
+        assert_eq!(width_of(step, &samples), f64::INFINITY);
+        // A burst that has not fallen to half yet: wide, not narrow.
+        assert_eq!(width_of(10.0, &[0.0, 60.0, 100.0, 80.0]), f64::INFINITY);
     }
 }
