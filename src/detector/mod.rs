@@ -945,8 +945,10 @@ pub struct BlinkDetector {
     faults: FaultWatch,
     memory: BlinkMemory,
     candidate: Option<Candidate>,
-    /// What the width of the candidate needs besides (see [`Beside`]).
-    beside: Beside,
+    /// What the width of the candidate needs besides (see [`Beside`]); on
+    /// the heap, touched only at 50 Hz and above, so its 0.5 kB stay out
+    /// of the detector that a sweep's lockstep group walks every sample.
+    beside: Box<Beside>,
     pending: Option<Pending>,
     /// Since when the signal has stayed `SUSTAIN_SHARE * on_sigma` above the floor (NaN: it has not).
     above_since: f64,
@@ -1011,7 +1013,7 @@ impl BlinkDetector {
             recheck_last_t: f64::NEG_INFINITY,
             fault_since: f64::NAN,
             candidate: None,
-            beside: Beside::new(),
+            beside: Box::new(Beside::new()),
             pending: None,
             above_since: f64::NAN,
             spread: Spread::new(),
