@@ -791,6 +791,11 @@ struct Candidate {
     hold_sq: f64,
 }
 
+/// When the line from `(t0, h0)` to `(t1, h1)` crosses `level`.
+fn crossing((t0, h0): (f64, f64), (t1, h1): (f64, f64), level: f64) -> f64 {
+    t0 + (level - h0) / (h1 - h0) * (t1 - t0)
+}
+
 /// Rises kept for the width (see [`Beside`]); a power of two.
 const WIDTH_RING: usize = 32;
 
@@ -850,7 +855,7 @@ impl Beside {
         let half = self.lift + 0.5 * (peak_h - self.lift);
         if h < half {
             self.fell_half_t = if last_h > half && last_t < t {
-                last_t + (last_h - half) / (last_h - h) * (t - last_t)
+                crossing((last_t, last_h), (t, h), half)
             } else {
                 t
             };
@@ -869,16 +874,14 @@ impl Beside {
             let i = (self.n - 1 - k) % WIDTH_RING;
             if self.rise_h[i] < half {
                 let j = (self.n - k) % WIDTH_RING;
-                let (t0, h0, t1, h1) = (
-                    self.rise_t[i],
-                    self.rise_h[i],
-                    self.rise_t[j],
-                    self.rise_h[j],
+                let (below, above) = (
+                    (self.rise_t[i], self.rise_h[i]),
+                    (self.rise_t[j], self.rise_h[j]),
                 );
-                let left = if h1 > h0 {
-                    t0 + (half - h0) / (h1 - h0) * (t1 - t0)
+                let left = if above.1 > below.1 {
+                    crossing(below, above, half)
                 } else {
-                    t1
+                    above.0
                 };
                 // NaN (not fallen yet) reads as infinitely wide.
                 return if self.fell_half_t.is_nan() {
@@ -1402,11 +1405,8 @@ impl BlinkDetector {
             (true, false) => t,
         };
         if self.fine_widths {
-            self.beside.restart(
-                SPIKE_LIFT_SHARE * (self.level.base - floor).max(0.0),
-                (prev_t, prev_x - floor),
-                (t, h),
-            );
+            self.beside
+                .restart(self.spike_lift(floor), (prev_t, prev_x - floor), (t, h));
         }
         self.candidate = Some(Candidate {
             onset_ms: onset,
@@ -1830,6 +1830,13 @@ impl BlinkDetector {
         (right - left, step)
     }
 
+    /// How far above a burst's `reference` its width is measured from:
+    /// `SPIKE_LIFT_SHARE` of the way up to the baseline (frozen while a
+    /// burst is followed, so the same at its onset and its verdict).
+    fn spike_lift(&self, reference: f64) -> f64 {
+        SPIKE_LIFT_SHARE * (self.level.base - reference).max(0.0)
+    }
+
     /// The burst fell at `fell`: a closure, or not.
     fn decide(&mut self, fell: f64, t: f64) {
         let Some(c) = self.candidate.take() else {
@@ -1845,7 +1852,7 @@ impl BlinkDetector {
         // stand high enough to make it as wide as a narrow blink (the second
         // model's walking; from the baseline itself, synth's one-sample
         // blinks became spikes).
-        let lift = SPIKE_LIFT_SHARE * (self.level.base - c.reference).max(0.0);
+        let lift = self.spike_lift(c.reference);
         let (width, step) = Self::half_width(&c, lift);
         // A tall burst's envelope takes a while to fall to the off level;
         // the muscle let go when it dropped well below its peak. A long
