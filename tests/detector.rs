@@ -1226,6 +1226,44 @@ fn a_wearer_with_small_blinks_lowers_the_bar_towards_them() {
 }
 
 #[test]
+fn a_faint_blink_two_samples_wide_is_told_by_the_pair() {
+    // A wearer with small blinks (6 noise units over the floor), then a
+    // fainter one: two samples 3.5 units over the rest level, short of any
+    // bar for one sample (over the floor, which the fixture's noise puts
+    // about 6 counts lower, they stand under the sustained burst's 4.5
+    // units less the weak wearer's allowance). At 25 Hz neighbouring samples
+    // are nearly independent, so their sum stands 7 / sqrt(2) = 4.9 units
+    // of such a sum over the rest level: no pair of noise samples does
+    // that. (Without the pair it takes 3.9 units here.) For a wearer whose
+    // blinks stand tall the same pair is no blink: too small for them, and
+    // speech makes bursts like it.
+    let faint = |typical: f64| {
+        let s = Signal::new(25.0).rest(12_000.0, 0.0);
+        let sigma = s.noise_after(cfg());
+        let s = s.blinks(4, typical * sigma - 6.0);
+        let sigma = s.noise_after(cfg());
+        let at = s.t();
+        let s = s.shape(80.0, move |_| 3.5 * sigma).rest(4000.0, 0.0);
+        let found = closures(&s.run(cfg()));
+        let faint: Vec<_> = found
+            .iter()
+            .filter(|c| c.detected_ms >= at - 40.0)
+            .map(|c| (c.detected_ms - at, c.peak / sigma))
+            .collect();
+        (found.len(), faint)
+    };
+    let (n, found) = faint(6.0);
+    assert!(n >= 2, "the wearer's blinks: {n}");
+    assert_eq!(found.len(), 1, "{found:?}");
+    let (after, peak) = found[0];
+    assert!((0.0..=80.0).contains(&after), "{found:?}");
+    assert!(peak < 5.5, "it must stand under the usual bar: {found:?}");
+    let (n, found) = faint(13.0);
+    assert!(n >= 2, "the wearer's blinks: {n}");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+#[test]
 fn a_low_burst_held_a_while_is_no_blink_for_a_wearer_whose_blinks_stand_tall() {
     // A burst held over 0.8 `on_sigma` for two samples needs only
     // `closure_sigma` less one noise unit: that helps a weak blink. But this

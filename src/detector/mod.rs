@@ -583,6 +583,13 @@ const SUSTAIN_GATE_LESS: f64 = 1.0;
 /// (the second model's talking 0.928 -> 0.942, 0.891 -> 0.911 on seeds never
 /// tuned on; 1.6 gained more but lost talking blinks in the appliance).
 const SUSTAIN_TALL_TYPICAL: f64 = 2.0;
+/// Two neighbouring samples start a candidate at this share of `on_sigma`
+/// (3 by default), in noise units of their sum over the baseline (see
+/// `BlinkDetector::refresh_pair_bar`). Lower than a single sample's bar,
+/// and the closure still has to pass the gate: starting early gives the
+/// weak blink an earlier `detected_ms` (the second model's weak wearers sit
+/// at the 80 ms latency bound).
+const PAIR_START_SHARE: f64 = 0.6;
 /// The muscle let go of a burst when it fell below this share of its peak.
 const DROP_SHARE: f64 = 0.25;
 /// Two bursts taller than this many typical blinks within `ERRATIC_MS`
@@ -741,6 +748,8 @@ struct Candidate {
     sigma: f64,
     peak_h: f64,
     peak_t: f64,
+    /// The tallest sum of two neighbouring heights (see `BlinkDetector::refresh_pair_bar`).
+    pair_h: f64,
     /// Highest point besides the peak's own sample: the burst under a
     /// cable tug that landed on it.
     runner_h: f64,
@@ -990,6 +999,12 @@ pub struct BlinkDetector {
     /// The resting spread for the sample rate the last calibration saw (see
     /// [`rest_spread`]), in noise units.
     rest_spread: f64,
+    /// The noise of two neighbouring samples' sum, in noise units (see
+    /// `calibrated_pair_norm`): 2 until a calibration measured it.
+    pair_norm: f64,
+    /// When two neighbouring samples start a candidate, in noise units over
+    /// the baseline (see `refresh_pair_bar`).
+    pair_bar: f64,
     /// Samples come close enough for a burst's width in milliseconds to
     /// tell a tug (`SPIKE_WIDTH_MS`; 50 Hz and above, as the last
     /// calibration saw): only then is [`Beside`] kept up.
@@ -1034,6 +1049,8 @@ impl BlinkDetector {
             calibrating: VecDeque::new(),
             calibrated_ms: f64::NEG_INFINITY,
             rest_spread: REST_SPREAD,
+            pair_norm: 2.0,
+            pair_bar: f64::INFINITY,
             fine_widths: false,
         })
     }
@@ -1130,15 +1147,23 @@ impl BlinkDetector {
             // a while where noise flickers: a lower level held for
             // `SUSTAIN_MS` starts a candidate too. Most samples lie below
             // even that, and are done with after one comparison.
-            let rose = if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
-                self.above_since = f64::NAN;
-                false
-            } else {
-                if self.above_since.is_nan() {
-                    self.above_since = t;
-                }
-                smooth_excess >= self.cfg.on_sigma * sigma || t - self.above_since >= SUSTAIN_MS
-            };
+            // Two neighbours together (see `refresh_pair_bar`).
+            let pair = smooth_x + prev_x - 2.0 * self.level.base;
+            let pair_bar = self.pair_bar * sigma;
+            let rose =
+                if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma && pair < pair_bar {
+                    self.above_since = f64::NAN;
+                    false
+                } else {
+                    if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
+                        self.above_since = f64::NAN;
+                    } else if self.above_since.is_nan() {
+                        self.above_since = t;
+                    }
+                    smooth_excess >= self.cfg.on_sigma * sigma
+                        || t - self.above_since >= SUSTAIN_MS
+                        || pair >= pair_bar
+                };
             if rose && t - self.last_fell_ms >= self.cfg.refractory_ms {
                 self.above_since = f64::NAN;
                 self.open_out_of_line(t, x, prev_t, prev_x, floor, sigma);
@@ -1291,6 +1316,8 @@ impl BlinkDetector {
                     if n >= 2 {
                         let interval = (last.t - first.t) / (n - 1) as f64;
                         self.rest_spread = rest_spread(interval);
+                        self.pair_norm = self.calibrated_pair_norm();
+                        self.refresh_pair_bar();
                         self.fine_widths = SPIKE_SAMPLES * interval < SPIKE_WIDTH_MS;
                     }
                 }
@@ -1299,6 +1326,46 @@ impl BlinkDetector {
                 self.replay_calibration(t);
             }
         }
+    }
+
+    /// Two neighbouring samples whose sum stands `PAIR_START_SHARE` x
+    /// `on_sigma` (3 by default) noise units of such a sum (`pair_norm`)
+    /// over the baseline start a candidate too: a weak blink two or three
+    /// samples wide at 25 Hz, where no single sample stands far enough out
+    /// of the noise, but their sum does (noise seldom puts two neighbours
+    /// high together). It is measured from the baseline, not the floor: the
+    /// floor is the lowest of the recent samples, and two ordinary samples
+    /// over it would count its depth twice. Only where such a candidate
+    /// could pass the gate by its pair (`passes_by_pair`): not for a wearer
+    /// whose blinks stand tall, nor before a calibration measured the
+    /// pair's noise. A candidate that cannot be a closure only costs.
+    fn refresh_pair_bar(&mut self) {
+        let typical = self.memory.typical().unwrap_or(0.0);
+        let tall = typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * self.level.sigma();
+        self.pair_bar = if tall || self.calibration.is_some() && self.pair_norm == 2.0 {
+            f64::INFINITY
+        } else {
+            PAIR_START_SHARE * self.cfg.on_sigma * self.pair_norm
+        };
+    }
+
+    /// The noise of a sum of two neighbouring samples, in noise units, from
+    /// the calibration's samples: sqrt(2 (1 + r)), r the correlation of
+    /// neighbours, read off the spread of their differences (2 (1 - r) in
+    /// squared noise units; robust, as the noise is). Between sqrt(2)
+    /// (independent: 25 Hz) and 2 (the same sample twice: 860 Hz).
+    fn calibrated_pair_norm(&self) -> f64 {
+        let mut d: Vec<f64> = self
+            .calibrating
+            .iter()
+            .zip(self.calibrating.iter().skip(1))
+            .map(|(a, b)| (b.x - a.x).abs())
+            .collect();
+        if d.is_empty() {
+            return 2.0;
+        }
+        let spread = 1.4826 * baseline::median_in_place(&mut d) / self.level.sigma();
+        (4.0 - spread * spread).clamp(2.0, 4.0).sqrt()
     }
 
     /// The calibration that ended at `now` found the baseline and noise:
@@ -1419,6 +1486,7 @@ impl BlinkDetector {
             runner_h: f64::NEG_INFINITY,
             pre_h: prev_x - floor,
             pre_t: prev_t,
+            pair_h: h + (prev_x - floor),
             post_h: f64::NAN,
             post_t: f64::NAN,
             early_h: h,
@@ -1555,6 +1623,7 @@ impl BlinkDetector {
             self.open(t, x, prev_t, prev_x, reference, s);
             return;
         }
+        c.pair_h = baseline::fmax(c.pair_h, h + c.last_h);
         if h > c.peak_h {
             c.runner_h = baseline::fmax(c.runner_h, c.peak_h);
             if self.fine_widths {
@@ -1735,6 +1804,13 @@ impl BlinkDetector {
     /// and a multiple of the rhythm's bursts.
     fn gate(&self, c: &Candidate) -> f64 {
         let typical = self.memory.typical().unwrap_or(0.0);
+        ((self.noise_sigmas(c) * c.sigma).max(self.cfg.typical_share * typical) * c.busy)
+            .max(self.cfg.rhythm_ratio * c.context_h)
+    }
+
+    /// The gate's noise part, in noise units.
+    fn noise_sigmas(&self, c: &Candidate) -> f64 {
+        let typical = self.memory.typical().unwrap_or(0.0);
         // The sustained burst's lower bar is for weak blinks: a wearer whose
         // blinks stand tall does not need it, and for them a burst that low
         // is more likely a syllable.
@@ -1746,14 +1822,52 @@ impl BlinkDetector {
         };
         // A wearer whose blinks are small: the noise part of the bar comes
         // down towards them.
-        let sigmas = if typical > 0.0 {
+        if typical > 0.0 {
             let least = (self.cfg.closure_sigma - WEAK_GATE_LESS).max(0.5 * self.cfg.closure_sigma);
             sigmas.min((WEAK_TYPICAL_SHARE * typical / c.sigma).max(least))
         } else {
             sigmas
-        };
-        ((sigmas * c.sigma).max(self.cfg.typical_share * typical) * c.busy)
-            .max(self.cfg.rhythm_ratio * c.context_h)
+        }
+    }
+
+    /// A weak blink two samples wide (see `refresh_pair_bar`) passes the
+    /// gate's noise part by its pair: on a face at rest, away from rhythms,
+    /// for a wearer whose blinks do not stand tall (like the sustained
+    /// burst's lower bar: for them a burst that low is more likely a
+    /// syllable). Where neighbours are independent (25 Hz) the pair's bar
+    /// is the weak wearer's least bar (`closure_sigma` less
+    /// `WEAK_GATE_LESS`, in noise units of a pair); where they share their
+    /// noise (the envelope's smoothing at 50 Hz and above) a pair tells
+    /// little more than one sample, and its bar rises towards the one the
+    /// peak faces. The gate's other parts (the typical blink's share, the
+    /// rhythm) still take the peak.
+    ///
+    /// Returns the bar over the pair (under 1) if it passes, for the score.
+    fn passes_by_pair(&self, c: &Candidate, peak_h: f64) -> Option<f64> {
+        let typical = self.memory.typical().unwrap_or(0.0);
+        if typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * c.sigma
+            || c.busy > 1.0
+            || c.context_h != 0.0
+        {
+            return None;
+        }
+        // How independent neighbours are: 1 at sqrt(2), 0 at 2.
+        let independent =
+            ((2.0 - self.pair_norm) / (2.0 - std::f64::consts::SQRT_2)).clamp(0.0, 1.0);
+        let sigmas = self.noise_sigmas(c);
+        let least = (self.cfg.closure_sigma - WEAK_GATE_LESS).max(0.5 * self.cfg.closure_sigma);
+        let sigmas = sigmas - (sigmas - least).max(0.0) * independent;
+        // Measured from the baseline, as at the start.
+        let pair = (c.pair_h - 2.0 * (self.level.base - c.reference).max(0.0)) / self.pair_norm;
+        // The burst's own: it stands at least as tall as the pair's mean,
+        // at its peak or the sample before (not the tail of a burst in the
+        // refractory time before it).
+        (peak_h > 0.0
+            && 2.0 * peak_h.max(c.pre_h) >= c.pair_h
+            && pair >= sigmas * c.sigma
+            && peak_h
+                >= (self.cfg.typical_share * typical).max(self.cfg.rhythm_ratio * c.context_h))
+        .then(|| sigmas * c.sigma / pair)
     }
 
     /// Mean and variance of the hold's heights (see `Candidate::hold_n`).
@@ -1845,6 +1959,7 @@ impl BlinkDetector {
         self.bursts[c.slot].1 = c.peak_h;
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);
+        self.refresh_pair_bar();
         let gate = self.gate(&c);
         // The width is measured from halfway up to the baseline: the floor
         // (the lowest of the recent samples) sits well under it on a restless
@@ -1914,9 +2029,14 @@ impl BlinkDetector {
                     bt < c.detected_ms && bt >= c.detected_ms - ERRATIC_MS && h.abs() > big
                 })
         });
+        let by_pair = if peak_h >= gate || tugged {
+            None
+        } else {
+            self.passes_by_pair(&c, peak_h)
+        };
         let blink = !erratic
             && !c.deep
-            && peak_h >= gate
+            && (peak_h >= gate || by_pair.is_some())
             && (c.long || (!spike && c.peak_t - c.detected_ms <= self.cfg.rise_ms))
             && offset - c.onset_ms >= self.cfg.min_closure_ms;
         if !blink {
@@ -1940,6 +2060,7 @@ impl BlinkDetector {
         let first = (c.context_h == 0.0 && !c.long).then(|| {
             self.memory
                 .record(c.peak_t, peak_h, c.sigma, self.bursts[c.slot].0);
+            self.refresh_pair_bar();
             // With no rhythm behind it, it may begin one: its verdict
             // waits for the next bursts (see `settle_held`).
             FirstBeat {
@@ -1953,7 +2074,8 @@ impl BlinkDetector {
                 offset_ms: offset.max(c.onset_ms + EPS_MS),
                 detected_ms: c.detected_ms.max(self.calibrated_ms),
                 peak: peak_h,
-                score: 1.0 - 0.5 * gate / peak_h,
+                // Half at the bar, towards 1 as it stands taller.
+                score: 1.0 - 0.5 * by_pair.unwrap_or(gate / peak_h),
             },
             fell_ms: fell,
             first,
@@ -2061,6 +2183,7 @@ impl BlinkDetector {
             self.held_due = f64::INFINITY;
             if began_rhythm {
                 self.memory.forget(first.burst_t);
+                self.refresh_pair_bar();
                 self.events.push_back(Event::Retracted {
                     onset_ms: h.closure.onset_ms,
                     t_ms: now.max(self.calibrated_ms),
@@ -2369,6 +2492,47 @@ mod tests {
         // A 25 Hz clock a fraction of a millisecond fast moves it by about a
         // thousandth.
         assert!((rest_spread(39.8) - REST_SPREAD).abs() < 2e-3 * REST_SPREAD);
+    }
+
+    /// The noise of two neighbouring samples' sum, as the calibration
+    /// measures it: sqrt(2) noise units for independent samples, nearly 2
+    /// for samples that share most of their noise (the envelope's smoothing
+    /// at high rates); no pair starts a candidate before it is measured.
+    #[test]
+    fn a_pairs_noise_is_measured_from_how_neighbours_differ() {
+        let mut seed = 12345u64;
+        let mut uniform = move || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 11) as f64 / (1u64 << 53) as f64
+        };
+        // Nearly normal: the sum of four uniforms, 40 counts wide.
+        let white: Vec<f64> = (0..4000)
+            .map(|_| 40.0 * ((0..4).map(|_| uniform()).sum::<f64>() - 2.0))
+            .collect();
+        let norm_of = |hz: f64, noise: &[f64]| {
+            let mut d = BlinkDetector::new(DetectorConfig::default()).unwrap();
+            assert_eq!(d.pair_bar, f64::INFINITY);
+            for (i, n) in noise.iter().enumerate() {
+                d.push(i as f64 * 1000.0 / hz, (1000.0 + n).round() as i32);
+            }
+            assert!(d.calibration.is_none());
+            (d.pair_norm, d.pair_bar)
+        };
+        let (norm, bar) = norm_of(25.0, &white[..100]);
+        assert!((norm - std::f64::consts::SQRT_2).abs() < 0.08, "{norm}");
+        assert_eq!(
+            bar,
+            PAIR_START_SHARE * DetectorConfig::default().on_sigma * norm
+        );
+        // The same noise smoothed over 8 samples (at 400 Hz, 20 ms).
+        let smooth: Vec<f64> = white
+            .windows(8)
+            .map(|w| w.iter().sum::<f64>() / 8.0_f64.sqrt())
+            .collect();
+        let (norm, _) = norm_of(400.0, &smooth[..1600]);
+        assert!(norm > 1.9, "{norm}");
     }
 
     /// Feeds a burst (heights over its reference, one sample a `step` ms
