@@ -1864,13 +1864,13 @@ impl BlinkDetector {
         let pair = (c.pair_h - 2.0 * (self.level.base - c.reference).max(0.0)) / self.pair_norm;
         // The burst's own: it stands at least as tall as the pair's mean,
         // at its peak or the sample before (not the tail of a burst in the
-        // refractory time before it).
+        // refractory time before it). No rhythm here: the typical blink's
+        // share is the gate's only other part.
         (peak_h > 0.0
             && 2.0 * peak_h.max(c.pre_h) >= c.pair_h
             && pair >= sigmas * c.sigma
-            && peak_h
-                >= (self.cfg.typical_share * typical).max(self.cfg.rhythm_ratio * c.context_h))
-        .then(|| sigmas * c.sigma / pair)
+            && peak_h >= self.cfg.typical_share * typical)
+            .then(|| sigmas * c.sigma / pair)
     }
 
     /// Mean and variance of the hold's heights (see `Candidate::hold_n`).
