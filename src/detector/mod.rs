@@ -1150,20 +1150,20 @@ impl BlinkDetector {
             // Two neighbours together (see `refresh_pair_bar`).
             let pair = smooth_x + prev_x - 2.0 * self.level.base;
             let pair_bar = self.pair_bar * sigma;
-            let rose =
-                if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma && pair < pair_bar {
+            let low = smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma;
+            let rose = if low && pair < pair_bar {
+                self.above_since = f64::NAN;
+                false
+            } else {
+                if low {
                     self.above_since = f64::NAN;
-                    false
-                } else {
-                    if smooth_excess < SUSTAIN_SHARE * self.cfg.on_sigma * sigma {
-                        self.above_since = f64::NAN;
-                    } else if self.above_since.is_nan() {
-                        self.above_since = t;
-                    }
-                    smooth_excess >= self.cfg.on_sigma * sigma
-                        || t - self.above_since >= SUSTAIN_MS
-                        || pair >= pair_bar
-                };
+                } else if self.above_since.is_nan() {
+                    self.above_since = t;
+                }
+                smooth_excess >= self.cfg.on_sigma * sigma
+                    || t - self.above_since >= SUSTAIN_MS
+                    || pair >= pair_bar
+            };
             if rose && t - self.last_fell_ms >= self.cfg.refractory_ms {
                 self.above_since = f64::NAN;
                 self.open_out_of_line(t, x, prev_t, prev_x, floor, sigma);
@@ -1344,7 +1344,7 @@ impl BlinkDetector {
     /// (an `Onset` the appliance acts on) every half minute or so.
     fn refresh_pair_bar(&mut self) {
         let typical = self.memory.typical().unwrap_or(0.0);
-        let tall = typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * self.level.sigma();
+        let tall = self.stands_tall(typical, self.level.sigma());
         self.pair_bar = if typical == 0.0 || tall {
             f64::INFINITY
         } else {
@@ -1817,7 +1817,7 @@ impl BlinkDetector {
         // The sustained burst's lower bar is for weak blinks: a wearer whose
         // blinks stand tall does not need it, and for them a burst that low
         // is more likely a syllable.
-        let tall = typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * c.sigma;
+        let tall = self.stands_tall(typical, c.sigma);
         let sigmas = if c.sustained && !tall {
             (self.cfg.closure_sigma - SUSTAIN_GATE_LESS).max(0.5 * self.cfg.closure_sigma)
         } else {
@@ -1848,10 +1848,7 @@ impl BlinkDetector {
     /// Returns the bar over the pair (under 1) if it passes, for the score.
     fn passes_by_pair(&self, c: &Candidate, peak_h: f64) -> Option<f64> {
         let typical = self.memory.typical().unwrap_or(0.0);
-        if typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * c.sigma
-            || c.busy > 1.0
-            || c.context_h != 0.0
-        {
+        if self.stands_tall(typical, c.sigma) || c.busy > 1.0 || c.context_h != 0.0 {
             return None;
         }
         // How independent neighbours are: 1 at sqrt(2), 0 at 2.
@@ -1861,7 +1858,7 @@ impl BlinkDetector {
         let least = (self.cfg.closure_sigma - WEAK_GATE_LESS).max(0.5 * self.cfg.closure_sigma);
         let sigmas = sigmas - (sigmas - least).max(0.0) * independent;
         // Measured from the baseline, as at the start.
-        let pair = (c.pair_h - 2.0 * (self.level.base - c.reference).max(0.0)) / self.pair_norm;
+        let pair = (c.pair_h - 2.0 * self.base_gap(c.reference)) / self.pair_norm;
         // The burst's own: it stands at least as tall as the pair's mean,
         // at its peak or the sample before (not the tail of a burst in the
         // refractory time before it). No rhythm here: the typical blink's
@@ -1951,7 +1948,19 @@ impl BlinkDetector {
     /// `SPIKE_LIFT_SHARE` of the way up to the baseline (frozen while a
     /// burst is followed, so the same at its onset and its verdict).
     fn spike_lift(&self, reference: f64) -> f64 {
-        SPIKE_LIFT_SHARE * (self.level.base - reference).max(0.0)
+        SPIKE_LIFT_SHARE * self.base_gap(reference)
+    }
+
+    /// How far the baseline stands over a candidate's reference (its floor).
+    fn base_gap(&self, reference: f64) -> f64 {
+        (self.level.base - reference).max(0.0)
+    }
+
+    /// A wearer whose typical blink stands `SUSTAIN_TALL_TYPICAL` times
+    /// `closure_sigma` or more: no lower bars (sustained burst, pair) for
+    /// them.
+    fn stands_tall(&self, typical: f64, sigma: f64) -> bool {
+        typical >= SUSTAIN_TALL_TYPICAL * self.cfg.closure_sigma * sigma
     }
 
     /// The burst fell at `fell`: a closure, or not.
