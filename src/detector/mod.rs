@@ -683,6 +683,9 @@ const STEP_OVER_SIGMA: f64 = 3.0;
 /// than this many noise units and stands lower than this many.
 const BLINK_STEP_SD: f64 = 1.0;
 const BLINK_STEP_LEVEL: f64 = 8.0;
+/// ... and if it never fell to `DROP_SHARE` of its peak (the step stands
+/// higher), it fell this many times as long after its peak as it rose to it.
+const BLINK_FALL_PER_RISE: f64 = 2.0;
 /// ... over the `BLINK_STEP_LOOK_MS` after `blink_ms`.
 const BLINK_STEP_LOOK_MS: f64 = 300.0;
 /// A double blink: the burst fell to this share of its peak ...
@@ -1686,7 +1689,19 @@ impl BlinkDetector {
 
         if !long && since >= self.cfg.blink_ms {
             if self.candidate.as_ref().is_some_and(Self::holds_flat) {
-                // A step of the baseline, not a squeeze.
+                // A step of the baseline, not a squeeze; but a blink may
+                // have come with it (a pad shifts as the lid shuts).
+                let on_step = self.candidate.as_ref().and_then(|c| {
+                    let fell = Self::blink_on_step(c)?;
+                    let (step, _) = Self::hold_stats(c);
+                    (c.peak_t - c.detected_ms <= rise_ms && c.peak_h - step >= self.gate(c))
+                        .then_some(fell)
+                });
+                if let Some(fell) = on_step {
+                    self.decide(fell.min(t), t);
+                    self.level.reseed(x);
+                    return;
+                }
                 self.step_stayed(t, x);
                 return;
             }
@@ -1896,8 +1911,11 @@ impl BlinkDetector {
     /// `BLINK_STEP_LOOK_MS` after `blink_ms` (the burst's tail gone by
     /// then), is as still as the resting signal and low, and the step
     /// was there at once. A squeeze holds higher (the second model's at 13
-    /// noise units or more) or wavers (synth's tonic). Returns when the
-    /// blink fell: below `DROP_SHARE` of its peak, else now.
+    /// noise units or more) or wavers (synth's tonic). Also asked of a
+    /// burst whose hold up to `blink_ms` was flat (see `track`): a blink
+    /// that came with the step. Returns when the blink fell: below
+    /// `DROP_SHARE` of its peak, else `BLINK_FALL_PER_RISE` times its rise
+    /// after its peak.
     fn blink_on_step(c: &Candidate) -> Option<f64> {
         let (mean, var) = Self::hold_stats(c);
         (c.hold_n >= 3.0
@@ -1907,7 +1925,10 @@ impl BlinkDetector {
             && c.early_h > mean + STEP_OVER_SIGMA * c.sigma)
             .then(|| {
                 if c.drop_t.is_nan() {
-                    f64::INFINITY
+                    // It never fell that far: the step under it stands
+                    // higher. A blink's burst falls about twice as slowly
+                    // as it rose.
+                    c.peak_t + BLINK_FALL_PER_RISE * (c.peak_t - c.rose_ms).max(0.0)
                 } else {
                     c.drop_t
                 }
