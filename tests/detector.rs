@@ -534,12 +534,12 @@ fn a_blink_just_after_a_step_ends_with_the_blink_not_with_the_step() {
 fn a_blink_that_comes_with_a_step_is_still_a_blink() {
     // Walking: the level wanders up and down by 6 counts at every step, so
     // the noise learned is wide. Then the pad shifts as the lid shuts: the
-    // level steps up by 36 counts (about 5 of the noise units
-    // learned) on the very sample the blink begins.
-    // The blink is over long before the detector looks at the hold, which
-    // is then stiller than the noise learned: a step of the baseline, but
-    // with a blink on its first samples, standing far over it. The blink is
-    // found, ending with it, not with the step.
+    // level steps up by 36 counts (about 5 of the noise units learned) on
+    // the very sample the blink begins. The blink is over long before the
+    // detector looks at the hold, which is then stiller than the noise
+    // learned: a step of the baseline, but with a blink on its first
+    // samples, standing far over it. The blink is found, ending with it,
+    // not with the step.
     let walk = |mut s: Signal| {
         for k in 0..24 {
             s = s.rest(350.0, if k % 2 == 0 { 6.0 } else { -6.0 });
@@ -563,7 +563,7 @@ fn a_blink_that_comes_with_a_step_is_still_a_blink() {
     assert_eq!(c.len(), 4, "{ev:?}");
     assert!((c[3].onset_ms - blink_at).abs() <= 80.0, "{c:?}");
     assert!(c[3].offset_ms < blink_at + 400.0, "{c:?}");
-    // ... and the step is the baseline now: a blink on it is found too.
+    // ... and a blink on the new level after it is found too.
     let s = walk(Signal::new(25.0).blinks(3, 200.0))
         .blink_on(36.0, 200.0)
         .rest(3000.0, 36.0)

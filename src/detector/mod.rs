@@ -1699,6 +1699,10 @@ impl BlinkDetector {
                 });
                 if let Some(fell) = on_step {
                     self.decide(fell.min(t), t);
+                    // The step is the baseline from now, as after a step
+                    // alone: a baseline left to creep up to it counts the
+                    // step as noise meanwhile. (After a long closure's
+                    // look, below, the same reseed measured worse.)
                     self.level.reseed(x);
                     return;
                 }
