@@ -616,6 +616,30 @@ fn noise_inflated_by_steps_is_learned_afresh_once_the_signal_holds_still() {
 }
 
 #[test]
+fn a_second_of_stillness_between_steps_is_enough_to_learn_the_noise_afresh() {
+    // The same walk, but the wearer pauses for just over a second before
+    // the blink, as between steps: the fresh look at the noise (half a
+    // calibration) fits into the pause, so the blink is not hidden.
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for k in 0..12 {
+        let level = [
+            0.0, 5.0, 10.0, 5.0, 15.0, 8.0, 20.0, 10.0, 25.0, 12.0, 30.0, 18.0,
+        ][k];
+        s = s.rest(1200.0, level);
+    }
+    s = s.rest(1100.0, 40.0);
+    let blink_at = s.t();
+    s = s.blink_on(40.0, 50.0).rest(2000.0, 40.0);
+    let found = closures(&s.run(cfg()));
+    assert!(
+        found
+            .iter()
+            .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
+        "the blink at {blink_at} was lost: {found:?}"
+    );
+}
+
+#[test]
 fn chewing_bursts_weaker_than_the_wearers_blinks_are_not_blinks() {
     // Four blinks teach the typical height (200), then rhythmic bursts of
     // 60 at 1.5 Hz, then a blink among them.

@@ -724,8 +724,12 @@ const EPS_MS: f64 = 1e-3;
 /// The running noise is looked at afresh (see `BlinkDetector::recheck`)
 /// once it stands this many times over the last calibration's ...
 const RECHECK_INFLATED: f64 = 1.5;
-/// ... over resting samples with no gap longer than this between them.
+/// ... over resting samples with no gap longer than this between them ...
 const RECHECK_GAP_MS: f64 = 1000.0;
+/// ... for this share of a calibration's time (750 ms by default: while
+/// walking, a pause that long comes between steps far more often than one
+/// of a whole calibration) ...
+const RECHECK_WINDOW_SHARE: f64 = 0.5;
 /// A fresh look counts if it held one level, no sample strays this many
 /// of its deviations from its mean ...
 const RECHECK_QUIET_SIGMA: f64 = 4.0;
@@ -1404,9 +1408,9 @@ impl BlinkDetector {
     /// The running noise has grown well past the last calibration's:
     /// perhaps the face is busy, perhaps steps of the baseline that it
     /// lagged have inflated it (walking), and an inflated noise hides
-    /// blinks. So the resting samples of the last `calibration_ms` are
-    /// looked at afresh, like a calibration but as running sums: if they
-    /// held one level away from the running baseline and their own noise
+    /// blinks. So the resting samples of the last half `calibration_ms`
+    /// (`RECHECK_WINDOW_SHARE`) are looked at afresh, like a calibration
+    /// but as running sums: if they held one level away from the running baseline and their own noise
     /// is well below the running one, baseline and noise start again from
     /// them. A busy face keeps its noise: its bursts make the fresh look
     /// unquiet, and between them its baseline is right.
@@ -1418,7 +1422,9 @@ impl BlinkDetector {
         }
         self.recheck_last_t = t;
         let cal_ms = self.cfg.calibration_ms;
-        let fresh = self.recheck.get_or_insert_with(|| Fresh::new(t, cal_ms));
+        let fresh = self
+            .recheck
+            .get_or_insert_with(|| Fresh::new(t, RECHECK_WINDOW_SHARE * cal_ms));
         if !fresh.push(t, x) {
             return;
         }
