@@ -588,13 +588,12 @@ fn a_step_as_noisy_as_rest_is_still_a_step_when_it_rose_at_once() {
     blinks_after_a_step_are_found(s, step_at);
 }
 
-#[test]
-fn noise_inflated_by_steps_is_learned_afresh_once_the_signal_holds_still() {
-    // Walking: the pads shift a little every 1.2 s, each time a few noise
-    // units further; the baseline lags the steps, and the noise learned
-    // around it swells. Then the wearer stands still at the last level for
-    // three seconds, and blinks: a blink 25 noise units tall (50 counts)
-    // that the swollen noise would hide.
+/// Walking: the pads shift a little every 1.2 s, each time a few noise
+/// units further; the baseline lags the steps, and the noise learned
+/// around it swells. Then the wearer stands still at the last level for
+/// `pause_ms`, and blinks: a blink 25 noise units tall (50 counts) that the
+/// swollen noise would hide. It must be found.
+fn blink_after_a_walk_and_a_pause_is_found(pause_ms: f64) {
     let mut s = Signal::new(25.0).rest(2000.0, 0.0);
     for k in 0..12 {
         let level = [
@@ -602,32 +601,7 @@ fn noise_inflated_by_steps_is_learned_afresh_once_the_signal_holds_still() {
         ][k];
         s = s.rest(1200.0, level);
     }
-    s = s.rest(3000.0, 40.0);
-    let blink_at = s.t();
-    s = s.blink_on(40.0, 50.0).rest(2000.0, 40.0);
-    let events = s.run(cfg());
-    let found = closures(&events);
-    assert!(
-        found
-            .iter()
-            .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
-        "the blink at {blink_at} was lost: {found:?}"
-    );
-}
-
-#[test]
-fn a_second_of_stillness_between_steps_is_enough_to_learn_the_noise_afresh() {
-    // The same walk, but the wearer pauses for just over a second before
-    // the blink, as between steps: the fresh look at the noise (half a
-    // calibration) fits into the pause, so the blink is not hidden.
-    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
-    for k in 0..12 {
-        let level = [
-            0.0, 5.0, 10.0, 5.0, 15.0, 8.0, 20.0, 10.0, 25.0, 12.0, 30.0, 18.0,
-        ][k];
-        s = s.rest(1200.0, level);
-    }
-    s = s.rest(1100.0, 40.0);
+    s = s.rest(pause_ms, 40.0);
     let blink_at = s.t();
     s = s.blink_on(40.0, 50.0).rest(2000.0, 40.0);
     let found = closures(&s.run(cfg()));
@@ -635,8 +609,20 @@ fn a_second_of_stillness_between_steps_is_enough_to_learn_the_noise_afresh() {
         found
             .iter()
             .any(|c| (c.detected_ms - blink_at).abs() <= 80.0),
-        "the blink at {blink_at} was lost: {found:?}"
+        "pause {pause_ms} ms: the blink at {blink_at} was lost: {found:?}"
     );
+}
+
+#[test]
+fn noise_inflated_by_steps_is_learned_afresh_once_the_signal_holds_still() {
+    blink_after_a_walk_and_a_pause_is_found(3000.0);
+}
+
+#[test]
+fn a_second_of_stillness_between_steps_is_enough_to_learn_the_noise_afresh() {
+    // A pause of just over a second, as between steps: the fresh look at
+    // the noise (half a calibration) fits into it.
+    blink_after_a_walk_and_a_pause_is_found(1100.0);
 }
 
 #[test]

@@ -1410,9 +1410,9 @@ impl BlinkDetector {
     /// lagged have inflated it (walking), and an inflated noise hides
     /// blinks. So the resting samples of the last half `calibration_ms`
     /// (`RECHECK_WINDOW_SHARE`) are looked at afresh, like a calibration
-    /// but as running sums: if they held one level away from the running baseline and their own noise
-    /// is well below the running one, baseline and noise start again from
-    /// them. A busy face keeps its noise: its bursts make the fresh look
+    /// but as running sums: if they held one level away from the running
+    /// baseline and their own noise is well below the running one,
+    /// baseline and noise start again from them. A busy face keeps its noise: its bursts make the fresh look
     /// unquiet, and between them its baseline is right.
     #[cold]
     #[inline(never)]
