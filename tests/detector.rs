@@ -531,6 +531,53 @@ fn a_blink_just_after_a_step_ends_with_the_blink_not_with_the_step() {
 }
 
 #[test]
+fn a_cable_tug_on_the_step_under_a_blink_makes_no_long_closure() {
+    // Walking: a pad shifts (the level steps up by 12 counts, about 5 noise
+    // units) and the detector opens on the step. The wearer blinks; the
+    // burst is at 70 % of its height 280 ms after the step and peaks at
+    // 320 ms, a little later than a blink's rise after the decision. Then a cable tug lands on the step, taller
+    // than the blink, 640 ms after the step: where the detector looks at
+    // the hold to tell a squeeze (it wavers) from a step (still). One tug
+    // is no squeeze: the closure ends with the blink, not 3 s later with
+    // the step, and it is found (the tug does not stand as its peak).
+    let walk = |height: f64| {
+        Signal::new(25.0)
+            .rest(3000.0, 0.0)
+            .rest(240.0, 12.0)
+            .shape(280.0, move |dt| {
+                12.0 + if dt < 40.0 {
+                    0.7 * height * dt / 40.0
+                } else if dt < 80.0 {
+                    height * (0.7 + 0.3 * (dt - 40.0) / 40.0)
+                } else {
+                    height * (-(dt - 80.0) / 50.0).exp()
+                }
+            })
+            .rest(120.0, 12.0)
+            .spike(400.0)
+            .rest(3000.0, 12.0)
+            .rest(2000.0, 0.0)
+            .run(cfg())
+    };
+    let ev = walk(200.0);
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    // It opened on the step: its onset is the step's, a little early.
+    assert!((2900.0..3300.0).contains(&c[0].onset_ms), "{c:?}");
+    // The burst is down to a quarter of its height 70 ms after its peak.
+    assert!(c[0].offset_ms < 3800.0, "{c:?}");
+    // Its peak is the blink's (200 counts over the rest), not the tug's.
+    assert!(c[0].peak < 300.0, "{c:?}");
+    // A smaller blink, whose quarter is the step's own level: the step's
+    // noise crosses that line again and again. The burst ended the first
+    // time it fell there, not the last.
+    let ev = walk(36.0);
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    assert!(c[0].offset_ms < 3800.0, "{c:?}");
+}
+
+#[test]
 fn a_blink_that_comes_with_a_step_is_still_a_blink() {
     // Walking: the level wanders up and down by 6 counts at every step, so
     // the noise learned is wide. Then the pad shifts as the lid shuts: the

@@ -683,6 +683,9 @@ const STEP_OVER_SIGMA: f64 = 3.0;
 /// than this many noise units and stands lower than this many.
 const BLINK_STEP_SD: f64 = 1.0;
 const BLINK_STEP_LEVEL: f64 = 8.0;
+/// ... not counting its highest sample if it stands this many noise units
+/// over the rest of the hold's mean (a cable tug).
+const BLINK_STEP_TUG_SIGMA: f64 = 6.0;
 /// ... and if it never fell to `DROP_SHARE` of its peak (the step stands
 /// higher), it fell this many times as long after its peak as it rose to it.
 const BLINK_FALL_PER_RISE: f64 = 2.0;
@@ -783,6 +786,8 @@ struct Candidate {
     above_since: f64,
     /// When it last fell below `DROP_SHARE` of its peak (NaN: it is above).
     drop_t: f64,
+    /// When it first did, since its peak (NaN: not yet).
+    first_drop_t: f64,
     /// Next to signal far below the baseline (a pad peeling off).
     deep: bool,
     /// A squeeze (see `track`): when it dipped below the off level (NaN:
@@ -805,6 +810,8 @@ struct Candidate {
     hold_n: f64,
     hold_sum: f64,
     hold_sq: f64,
+    /// The hold's highest height (a cable tug, see `blink_on_step`).
+    hold_max: f64,
 }
 
 /// When the line from `(t0, h0)` to `(t1, h1)` crosses `level`.
@@ -1511,6 +1518,7 @@ impl BlinkDetector {
             sustained: t - since >= SUSTAIN_MS,
             above_since: since,
             drop_t: f64::NAN,
+            first_drop_t: f64::NAN,
             deep: self.faults.below() > PEEL_BELOW_SIGMA * sigma,
             dip_t: f64::NAN,
             back_t: f64::NAN,
@@ -1530,6 +1538,7 @@ impl BlinkDetector {
             hold_n: 0.0,
             hold_sum: 0.0,
             hold_sq: 0.0,
+            hold_max: f64::NEG_INFINITY,
         });
         self.state = State::Rising;
         self.emit(Event::Onset {
@@ -1636,7 +1645,10 @@ impl BlinkDetector {
             return;
         }
         c.pair_h = baseline::fmax(c.pair_h, h + c.last_h);
-        if h > c.peak_h {
+        // Once long, the blink that began it keeps its peak: what comes
+        // later is the squeeze, or a cable tug on a step under the blink
+        // (see `blink_on_step`), which must not stand as the blink.
+        if h > c.peak_h && !c.long {
             c.runner_h = baseline::fmax(c.runner_h, c.peak_h);
             if self.fine_widths {
                 self.beside.rose(t, h);
@@ -1646,6 +1658,7 @@ impl BlinkDetector {
             c.peak_h = h;
             c.peak_t = t;
             c.post_t = f64::NAN;
+            c.first_drop_t = f64::NAN;
             c.valley_h = h;
             c.valley_t = t;
         } else {
@@ -1671,12 +1684,14 @@ impl BlinkDetector {
             c.hold_n += 1.0;
             c.hold_sum += h;
             c.hold_sq += h * h;
+            c.hold_max = baseline::fmax(c.hold_max, h);
         }
         let drop = DROP_SHARE * c.peak_h;
         if h >= drop {
             c.drop_t = f64::NAN;
         } else if c.drop_t.is_nan() && c.last_h >= drop && c.last_h > h {
             c.drop_t = c.last_t + (c.last_h - drop) / (c.last_h - h) * (t - c.last_t);
+            c.first_drop_t = baseline::fmin(c.first_drop_t, c.drop_t);
         }
         if h < SUSTAIN_SHARE * on_sigma * s {
             c.above_since = f64::NAN;
@@ -1728,6 +1743,7 @@ impl BlinkDetector {
                     c.hold_n = 0.0;
                     c.hold_sum = 0.0;
                     c.hold_sq = 0.0;
+                    c.hold_max = f64::NEG_INFINITY;
                 }
             } else {
                 // A slow rise that stays: a smile or a step, not a blink.
@@ -1746,7 +1762,10 @@ impl BlinkDetector {
             if let Some(c) = &mut self.candidate {
                 // Looked at once.
                 c.hold_n = f64::NEG_INFINITY;
-                if step.is_some() {
+                // Judged as a blink, unless the step came first and the
+                // blink later than a blink's rise after it: then it stays
+                // a closure that began with the step.
+                if step.is_some() && c.peak_t - c.detected_ms <= rise_ms {
                     c.long = false;
                 }
             }
@@ -1928,19 +1947,34 @@ impl BlinkDetector {
     /// after its peak.
     fn blink_on_step(c: &Candidate) -> Option<f64> {
         let (mean, var) = Self::hold_stats(c);
+        // A cable tug in the hold (walking): its highest sample, far over
+        // the rest, is left out.
+        let (mean, var) = if c.hold_n >= 4.0 {
+            let n = c.hold_n - 1.0;
+            let m = (c.hold_sum - c.hold_max) / n;
+            if c.hold_max - m > BLINK_STEP_TUG_SIGMA * c.sigma {
+                (m, (c.hold_sq - c.hold_max * c.hold_max) / n - m * m)
+            } else {
+                (mean, var)
+            }
+        } else {
+            (mean, var)
+        };
         (c.hold_n >= 3.0
             && var < (BLINK_STEP_SD * c.sigma).powi(2)
             && mean < BLINK_STEP_LEVEL * c.sigma
             && c.fast_h >= STEP_RISE_SHARE * mean
             && c.early_h > mean + STEP_OVER_SIGMA * c.sigma)
             .then(|| {
-                if c.drop_t.is_nan() {
+                if c.first_drop_t.is_nan() {
                     // It never fell that far: the step under it stands
                     // higher. A blink's burst falls about twice as slowly
                     // as it rose.
                     c.peak_t + BLINK_FALL_PER_RISE * (c.peak_t - c.rose_ms).max(0.0)
                 } else {
-                    c.drop_t
+                    // The first time: the step's own noise may cross the
+                    // line again and again.
+                    c.first_drop_t
                 }
             })
     }
