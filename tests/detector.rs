@@ -578,6 +578,30 @@ fn a_cable_tug_on_the_step_under_a_blink_makes_no_long_closure() {
 }
 
 #[test]
+fn a_slow_hump_on_a_step_is_no_closure() {
+    // Walking: the pad shifts (a step of 12 counts, at once) and the
+    // detector opens on it. On the step a hump rises slowly, for 360 ms,
+    // and sinks back. It stands over the floor as tall as a third of this
+    // wearer's blinks (200 counts), but less than that over the step: no
+    // blink on the step. The step is a step, and the hump no closure.
+    for height in [60.0, 66.0] {
+        let ev = Signal::new(25.0)
+            .blinks(3, 200.0)
+            .rest(3000.0, 0.0)
+            .shape(600.0, move |dt| {
+                12.0 + if dt < 360.0 {
+                    height * dt / 360.0
+                } else {
+                    height * (-(dt - 360.0) / 80.0).exp()
+                }
+            })
+            .rest(3000.0, 12.0)
+            .run(cfg());
+        assert_eq!(closures(&ev).len(), 3, "hump of {height}: {ev:?}");
+    }
+}
+
+#[test]
 fn a_blink_that_comes_with_a_step_is_still_a_blink() {
     // Walking: the level wanders up and down by 6 counts at every step, so
     // the noise learned is wide. Then the pad shifts as the lid shuts: the

@@ -1759,13 +1759,19 @@ impl BlinkDetector {
             && self.candidate.as_ref().is_some_and(|c| c.hold_n >= 0.0)
         {
             let step = self.candidate.as_ref().and_then(Self::blink_on_step);
+            // The step came first, and a burst later than a blink's rise
+            // after it, standing a blink's bar over the step: a blink that
+            // came after the step. It stays a closure begun with the step
+            // (judged as a blink, its peak would be late). A lower burst
+            // that late is no blink (a slow hump on the step).
+            let late_blink = self.candidate.as_ref().is_some_and(|c| {
+                c.peak_t - c.detected_ms > rise_ms
+                    && c.peak_h - Self::hold_without_tug(c).0 >= self.gate(c)
+            });
             if let Some(c) = &mut self.candidate {
                 // Looked at once.
                 c.hold_n = f64::NEG_INFINITY;
-                // Judged as a blink, unless the step came first and the
-                // blink later than a blink's rise after it: then it stays
-                // a closure that began with the step.
-                if step.is_some() && c.peak_t - c.detected_ms <= rise_ms {
+                if step.is_some() && !late_blink {
                     c.long = false;
                 }
             }
@@ -1946,20 +1952,7 @@ impl BlinkDetector {
     /// `DROP_SHARE` of its peak, else `BLINK_FALL_PER_RISE` times its rise
     /// after its peak.
     fn blink_on_step(c: &Candidate) -> Option<f64> {
-        let (mean, var) = Self::hold_stats(c);
-        // A cable tug in the hold (walking): its highest sample, far over
-        // the rest, is left out.
-        let (mean, var) = if c.hold_n >= 4.0 {
-            let n = c.hold_n - 1.0;
-            let m = (c.hold_sum - c.hold_max) / n;
-            if c.hold_max - m > BLINK_STEP_TUG_SIGMA * c.sigma {
-                (m, (c.hold_sq - c.hold_max * c.hold_max) / n - m * m)
-            } else {
-                (mean, var)
-            }
-        } else {
-            (mean, var)
-        };
+        let (mean, var) = Self::hold_without_tug(c);
         (c.hold_n >= 3.0
             && var < (BLINK_STEP_SD * c.sigma).powi(2)
             && mean < BLINK_STEP_LEVEL * c.sigma
@@ -1977,6 +1970,20 @@ impl BlinkDetector {
                     c.first_drop_t
                 }
             })
+    }
+
+    /// Mean and variance of the hold (see `hold_stats`), a cable tug in it
+    /// (walking) left out: its highest sample, if it stands
+    /// `BLINK_STEP_TUG_SIGMA` noise units over the mean of the rest.
+    fn hold_without_tug(c: &Candidate) -> (f64, f64) {
+        if c.hold_n >= 4.0 {
+            let n = c.hold_n - 1.0;
+            let m = (c.hold_sum - c.hold_max) / n;
+            if c.hold_max - m > BLINK_STEP_TUG_SIGMA * c.sigma {
+                return (m, (c.hold_sq - c.hold_max * c.hold_max) / n - m * m);
+            }
+        }
+        Self::hold_stats(c)
     }
 
     /// Width of the burst at half its height, from the samples beside the
