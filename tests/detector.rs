@@ -535,11 +535,12 @@ fn a_cable_tug_on_the_step_under_a_blink_makes_no_long_closure() {
     // Walking: a pad shifts (the level steps up by 12 counts, about 5 noise
     // units) and the detector opens on the step. The wearer blinks; the
     // burst is at 70 % of its height 280 ms after the step and peaks at
-    // 320 ms, a little later than a blink's rise after the decision. Then a cable tug lands on the step, taller
-    // than the blink, 640 ms after the step: where the detector looks at
-    // the hold to tell a squeeze (it wavers) from a step (still). One tug
-    // is no squeeze: the closure ends with the blink, not 3 s later with
-    // the step, and it is found (the tug does not stand as its peak).
+    // 320 ms, a little later than a blink's rise after the decision. Then
+    // a cable tug lands on the step, taller than the blink, 640 ms after
+    // the step: where the detector looks at the hold to tell a squeeze (it
+    // wavers) from a step (still). One tug is no squeeze: the closure ends
+    // with the blink, not 3 s later with the step, and it is found (the tug
+    // does not stand as its peak).
     let walk = |height: f64| {
         Signal::new(25.0)
             .rest(3000.0, 0.0)

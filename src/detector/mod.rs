@@ -810,7 +810,7 @@ struct Candidate {
     hold_n: f64,
     hold_sum: f64,
     hold_sq: f64,
-    /// The hold's highest height (a cable tug, see `blink_on_step`).
+    /// The hold's highest height (a cable tug, see `hold_without_tug`).
     hold_max: f64,
 }
 
@@ -1948,9 +1948,10 @@ impl BlinkDetector {
     /// was there at once. A squeeze holds higher (the second model's at 13
     /// noise units or more) or wavers (synth's tonic). Also asked of a
     /// burst whose hold up to `blink_ms` was flat (see `track`): a blink
-    /// that came with the step. Returns when the blink fell: below
-    /// `DROP_SHARE` of its peak, else `BLINK_FALL_PER_RISE` times its rise
-    /// after its peak.
+    /// that came with the step. Returns when the blink fell: where it first
+    /// fell below `DROP_SHARE` of its peak, else `BLINK_FALL_PER_RISE` times
+    /// its rise after its peak. A cable tug in the hold is left out of it
+    /// (`hold_without_tug`).
     fn blink_on_step(c: &Candidate) -> Option<f64> {
         let (mean, var) = Self::hold_without_tug(c);
         (c.hold_n >= 3.0
