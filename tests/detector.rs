@@ -530,6 +530,78 @@ fn a_blink_just_after_a_step_ends_with_the_blink_not_with_the_step() {
     assert!(c[0].offset_ms < 3600.0, "{c:?}");
 }
 
+/// A smile: the envelope rises over 500 ms to `level` counts and holds
+/// there for `ms` in all, rippling by 8 % (muscle noise grows with the
+/// activity), then falls over 300 ms; a blink of `blink` counts rides on it
+/// `blink_at` ms after the smile began.
+fn smile(s: Signal, level: f64, ms: f64, blink_at: f64, blink: f64) -> Signal {
+    s.shape(ms, move |dt| {
+        let rise = (dt / 500.0).min(1.0);
+        let fall = ((ms - dt) / 300.0).clamp(0.0, 1.0);
+        let b = dt - blink_at;
+        let burst = if (0.0..40.0).contains(&b) {
+            blink * b / 40.0
+        } else if b >= 40.0 {
+            blink * (-(b - 40.0) / 50.0).exp()
+        } else {
+            0.0
+        };
+        level * rise * fall * (1.0 + 0.08 * (std::f64::consts::TAU * dt / 140.0).sin()) + burst
+    })
+}
+
+#[test]
+fn a_smile_held_as_a_long_closure_is_filmed_only_for_the_blink_on_it() {
+    // A smile that rises as a long closure does (most of its height within
+    // `rise_ms`), but slower than any squeeze, is held as one long closure.
+    // The recorder is told the eye is open on the plateau (`Pause`) and
+    // shut again for the blink that rides on it (`Resume`, then `Pause`).
+    let s = Signal::new(25.0).rest(3000.0, 0.0);
+    let smile_at = s.t();
+    let blink_at = smile_at + 1800.0;
+    let ev = smile(s, 80.0, 3500.0, 1800.0, 150.0)
+        .rest(2000.0, 0.0)
+        .run(cfg());
+    assert_eq!(closures(&ev).len(), 1, "{ev:?}");
+    let pauses: Vec<f64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Pause { t_ms } => Some(*t_ms),
+            _ => None,
+        })
+        .collect();
+    let resumes: Vec<f64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Resume { onset_ms, .. } => Some(*onset_ms),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(pauses.len(), 2, "{ev:?}");
+    assert_eq!(resumes.len(), 1, "{ev:?}");
+    // Open on the plateau well before the blink ...
+    assert!(pauses[0] < blink_at - 500.0, "{ev:?}");
+    // ... shut again as it rises ...
+    assert!((resumes[0] - blink_at).abs() <= 80.0, "{ev:?}");
+    // ... and open once it fell (a quarter of its height 110 ms after its
+    // peak, 150 ms after it began), with the reopening time.
+    assert!(
+        (blink_at + 150.0..blink_at + 450.0).contains(&pauses[1]),
+        "{ev:?}"
+    );
+    // A squeeze, which holds the lid shut, is filmed whole: no pause.
+    let ev = Signal::new(25.0)
+        .rest(3000.0, 0.0)
+        .squeeze(2000.0, 200.0, 80.0)
+        .rest(2000.0, 0.0)
+        .run(cfg());
+    assert_eq!(closures(&ev).len(), 1, "{ev:?}");
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::Pause { .. })),
+        "{ev:?}"
+    );
+}
+
 #[test]
 fn a_cable_tug_on_the_step_under_a_blink_makes_no_long_closure() {
     // Walking: a pad shifts (the level steps up by 12 counts, about 5 noise

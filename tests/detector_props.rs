@@ -3,6 +3,7 @@
 //! never overlapping, each onset before its decision and its offset).
 
 use augenblick::detector::{BlinkDetector, Closure, DetectorConfig, Event};
+use augenblick::synth::{generate, Scenario, SynthOptions};
 use proptest::prelude::*;
 
 /// Samples as (time step in ms, value): steps may be zero (equal times),
@@ -54,6 +55,8 @@ fn check(events: &[(f64, Event)]) -> Result<(), TestCaseError> {
     let mut in_fault = false;
     // A closure waiting for its verdict: the next event gives it.
     let mut tentative: Option<Closure> = None;
+    // Inside the announced closure, the eye taken as open (`Pause`).
+    let mut paused = false;
     for (now, e) in events {
         if let Some(t) = tentative.take() {
             let verdict = match *e {
@@ -92,10 +95,29 @@ fn check(events: &[(f64, Event)]) -> Result<(), TestCaseError> {
                 prop_assert!(c.peak.is_finite() && c.score.is_finite());
                 prop_assert!((0.0..=1.0).contains(&c.score));
                 last_offset = c.offset_ms;
+                paused = false;
             }
             Event::Retracted { onset_ms, t_ms } => {
                 prop_assert_eq!(open.take(), Some(onset_ms), "retracted without onset");
                 prop_assert!(t_ms >= onset_ms);
+                paused = false;
+            }
+            Event::Pause { t_ms } => {
+                let onset = open.ok_or_else(|| {
+                    TestCaseError::fail(format!("pause outside a closure: {events:?}"))
+                })?;
+                prop_assert!(!paused, "two pauses: {events:?}");
+                prop_assert!(t_ms >= onset && t_ms <= *now, "{events:?}");
+                paused = true;
+            }
+            Event::Resume {
+                onset_ms,
+                detected_ms,
+            } => {
+                prop_assert!(open.is_some(), "resume outside a closure: {events:?}");
+                prop_assert!(paused, "resume without a pause: {events:?}");
+                prop_assert!(onset_ms <= detected_ms && detected_ms <= *now);
+                paused = false;
             }
             Event::FaultStart { t_ms, .. } => {
                 prop_assert!(!in_fault);
@@ -143,4 +165,35 @@ proptest! {
         };
         check(&run(cfg, &input))?;
     }
+}
+
+/// Smiles held as long closures tell the recorder when the eye is open on
+/// the plateau (`Pause`, `Resume`): random input seldom makes one, so the
+/// same checks run on smiling traces at 25 and 100 Hz.
+#[test]
+fn smiles_give_consistent_events() {
+    let mut pauses = 0;
+    for (seed, rate) in [(0, 25.0), (1, 25.0), (2, 100.0)] {
+        let opts = SynthOptions {
+            minutes: 3.0,
+            rate_hz: Some(rate),
+            ..SynthOptions::new(Scenario::Smiling, seed)
+        };
+        let mut steps = Vec::new();
+        let mut last = 0.0;
+        generate(&opts, |s| {
+            steps.push((s.t_ms - last, s.emg));
+            last = s.t_ms;
+        })
+        .unwrap();
+        let events = run(DetectorConfig::default(), &steps);
+        pauses += events
+            .iter()
+            .filter(|(_, e)| matches!(e, Event::Pause { .. }))
+            .count();
+        if let Err(e) = check(&events) {
+            panic!("seed {seed} at {rate} Hz: {e}");
+        }
+    }
+    assert!(pauses > 0, "no smile was held as a long closure");
 }

@@ -30,6 +30,13 @@
 //!   events behind it come late, by up to `MAX_VERDICT_DELAY_MS`, which the
 //!   rings therefore also hold, so a blink just after still has its
 //!   pre-roll.
+//! - **A smile inside a long closure.** The detector may say that the eye
+//!   is open again while its closure goes on (`Pause`: a smile held after
+//!   its first burst) and shut again for a blink on it (`Resume`). A pause
+//!   cuts the clip after its time plus the post-roll and sends the next
+//!   frames to the ring, as after a window's end; a resume takes them back
+//!   from its onset less the pre-roll. The clip keeps one closure, with a
+//!   gap in its frames (the film shows none of it).
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
 //!
@@ -262,6 +269,8 @@ impl Recorder {
                     self.close(out);
                 }
             }
+            Event::Pause { t_ms } => self.pause(t_ms, out),
+            Event::Resume { onset_ms, .. } => self.resume(onset_ms, out),
             Event::Retracted { .. } | Event::FaultStart { .. } => self.retract(out),
             Event::FaultEnd { .. } => {}
         }
@@ -329,6 +338,38 @@ impl Recorder {
             onset_ms,
             detected_ms,
         });
+        let (frames, dropped) = self.preroll.take_from(start);
+        self.frames_not_kept += dropped as u64;
+        self.keep_all(frames, out);
+    }
+
+    /// The eye is open again inside the closure (a smile held after its
+    /// first burst): the frames after `t_ms` plus the post-roll are cut,
+    /// and the next go to the ring, as after a window's end, until a
+    /// `resume`.
+    fn pause(&mut self, t_ms: f64, out: &mut Vec<Action>) {
+        let end = t_ms + self.cfg.post_roll_ms;
+        match &self.open {
+            Some(o) if o.end_ms.is_none() && !o.lingering => {}
+            _ => return,
+        }
+        self.cut_after(end, out);
+        if let Some(o) = &mut self.open {
+            o.lingering = true;
+        }
+    }
+
+    /// ... and shut again from `onset_ms` (a blink on the smile): the clip
+    /// takes frames again, from `onset_ms` less the pre-roll (never before
+    /// the last it kept).
+    fn resume(&mut self, onset_ms: f64, out: &mut Vec<Action>) {
+        let Some(o) = &mut self.open else { return };
+        if o.end_ms.is_some() || !o.lingering || o.capped {
+            return;
+        }
+        o.lingering = false;
+        let kept = o.times.last().copied().unwrap_or(f64::NEG_INFINITY);
+        let start = (onset_ms - self.cfg.pre_roll_ms).max(kept + 1e-6);
         let (frames, dropped) = self.preroll.take_from(start);
         self.frames_not_kept += dropped as u64;
         self.keep_all(frames, out);
@@ -549,6 +590,47 @@ mod tests {
             63,
             "every 10 ms frame once, none lost: {frames:?}"
         );
+    }
+
+    #[test]
+    fn a_smile_inside_a_long_closure_keeps_only_the_blinks_on_it() {
+        // A long closure from 1000 whose eye is open from 1300 (a smile
+        // held after its first burst), shut again for a blink at 1900 and
+        // open from 2000; the closure ends at 2300.
+        let cfg = RecorderConfig {
+            max_clip_ms: 5000.0,
+            ..cfg()
+        };
+        let a = run(
+            cfg,
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1600.0),
+                // Frames after 1300 + post-roll were sent: cut.
+                In::Ev(Event::Pause { t_ms: 1300.0 }),
+                In::Frames(1600.0, 1950.0),
+                // From 1900 less the pre-roll: back from the ring.
+                In::Ev(Event::Resume {
+                    onset_ms: 1900.0,
+                    detected_ms: 1940.0,
+                }),
+                In::Frames(1950.0, 2150.0),
+                In::Ev(Event::Pause { t_ms: 2000.0 }),
+                In::Frames(2150.0, 2350.0),
+                In::Ev(Event::Closure(closure(1000.0, 2300.0))),
+                In::Frames(2350.0, 3000.0),
+                In::Finish,
+            ],
+        );
+        assert!(a.contains(&("trim".to_string(), 1, 1400.0)), "{a:?}");
+        let frames = kept(&a, 1);
+        let want: Vec<f64> = (90..=140)
+            .chain(180..=210)
+            .map(|k| k as f64 * 10.0)
+            .collect();
+        assert_eq!(frames, want);
+        assert_eq!(a.last(), Some(&("close".to_string(), 1, 1.0)), "{a:?}");
     }
 
     #[test]

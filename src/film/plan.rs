@@ -159,14 +159,27 @@ pub fn shots(
 }
 
 /// How long frame `fi` of clip `ci` was on screen: until the next frame of
-/// its clip, or `last_frame_ms` for the last one.
+/// its clip, or `last_frame_ms` (the median frame interval) for the last
+/// one. A wait longer than `GAP_FRAMES` intervals is no uneven camera but
+/// frames not kept (the eye open during a smile held inside a long
+/// closure): the frame lasts one interval.
 fn frame_duration(s: &Session, ci: usize, fi: usize, last_frame_ms: f64) -> f64 {
     let frames = &s.clips[ci].frames;
     match frames.get(fi + 1) {
-        Some(next) => (next.t_ms - frames[fi].t_ms) as f64,
+        Some(next) => {
+            let d = (next.t_ms - frames[fi].t_ms) as f64;
+            if d > GAP_FRAMES * last_frame_ms {
+                last_frame_ms
+            } else {
+                d
+            }
+        }
         None => last_frame_ms,
     }
 }
+
+/// See [`frame_duration`].
+const GAP_FRAMES: f64 = 6.0;
 
 /// Quantises shots onto a constant frame rate of `fps_num / fps_den`.
 pub fn cues(shots: &[Shot], fps_num: u32, fps_den: u32) -> Vec<Cue> {
@@ -228,6 +241,25 @@ mod tests {
     }
 
     #[test]
+    fn a_gap_inside_a_clip_is_not_held_on_screen() {
+        // A long closure's clip with the eye open in its middle (a smile):
+        // frames 1000-1200, then 3000-3100. The frame before the gap lasts
+        // one interval, not 1.8 s.
+        let s = session(10_000, &[&[1000, 1100, 1200, 3000, 3100]]);
+        let sh = shots(std::slice::from_ref(&s), Mode::Blinks, None, 100.0);
+        let lengths: Vec<f64> = sh.iter().map(|x| x.end_ms - x.start_ms).collect();
+        assert_eq!(lengths, vec![100.0; 5]);
+        // In the negative cut the gap is open eyes: the fill picture.
+        let sh = shots(&[s], Mode::Negative, None, 100.0);
+        let fill = sh
+            .iter()
+            .find(|x| x.start_ms == 1300.0)
+            .expect("a shot from 1300");
+        assert_eq!(fill.picture, Picture::Fill);
+        assert_eq!(fill.end_ms, 3000.0);
+    }
+
+    #[test]
     fn blinks_mode_shows_each_frame_for_its_real_duration() {
         // 10 fps output; frames of 100, 200 and (last) 100 ms.
         let s = session(10_000, &[&[1000, 1100, 1300], &[5000, 5100]]);
@@ -242,8 +274,9 @@ mod tests {
     #[test]
     fn short_frames_are_kept_and_the_time_is_paid_back() {
         // Frames 20 ms apart at 30 fps: each needs a frame, the film runs long
-        // only while the debt lasts, and a long frame after pays it back.
-        let s = session(2_000, &[&[0, 20, 40, 60, 1060]]);
+        // only while the debt lasts, and a long frame after (120 ms, a
+        // camera's hiccup, not a gap: see `GAP_FRAMES`) pays it back.
+        let s = session(2_000, &[&[0, 20, 40, 60, 180]]);
         let sh = shots(&[s], Mode::Blinks, None, 1000.0 / 30.0);
         let c = cues(&sh, 30, 1);
         assert!(c.iter().all(|c| c.frames >= 1));

@@ -84,7 +84,11 @@ impl View {
                     end_ms: t_ms,
                 });
             }
-            Event::Onset { .. } | Event::Tentative(_) | Event::Retracted { .. } => {}
+            Event::Onset { .. }
+            | Event::Tentative(_)
+            | Event::Retracted { .. }
+            | Event::Pause { .. }
+            | Event::Resume { .. } => {}
         };
         for s in samples {
             d.push(s.t_ms, s.emg);
