@@ -69,7 +69,7 @@ fn ffmpeg_reads(clip: &std::path::Path) -> Result<(), String> {
 }
 
 /// A trace with one long deliberate closure (4 s, from 5 s) among short
-/// blinks, in the shape of [`labelled_trace`]'s bursts.
+/// blinks, in the shape of [`labelled_trace`]'s bursts ([`burst_shape`]).
 fn long_closure_trace() -> String {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
@@ -84,15 +84,7 @@ fn long_closure_trace() -> String {
         let mut x = 3000.0 + 50.0 * (t / 11000.0).sin() + rng.random_range(-25.0..25.0);
         for &(bs, be, amp) in &bursts {
             if t >= bs && t <= be {
-                let ph = (t - bs) / (be - bs);
-                x += amp
-                    * if ph < 0.3 {
-                        (ph / 0.3).sqrt()
-                    } else if ph < 0.85 {
-                        1.0 - 0.3 * (ph - 0.3)
-                    } else {
-                        (1.0 - ph) / 0.15 * 0.85
-                    };
+                x += amp * burst_shape(t, bs, be);
             }
         }
         text += &format!("{},{}\n", t, x.round());

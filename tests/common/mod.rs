@@ -70,15 +70,7 @@ pub fn labelled_trace_with_gaps(
         let mut x = 3000.0 + 50.0 * (tm / 11000.0).sin() + rng.random_range(-25.0..25.0);
         for &(bs, be, amp) in &bursts {
             if tm >= bs && tm <= be {
-                let ph = (tm - bs) / (be - bs);
-                let shape = if ph < 0.3 {
-                    (ph / 0.3).sqrt()
-                } else if ph < 0.85 {
-                    1.0 - 0.3 * (ph - 0.3)
-                } else {
-                    (1.0 - ph) / 0.15 * 0.85
-                };
-                x += amp * shape;
+                x += amp * burst_shape(tm, bs, be);
             }
         }
         samples.push(Sample {
@@ -87,6 +79,40 @@ pub fn labelled_trace_with_gaps(
         });
     }
     (samples, labels)
+}
+
+/// The height (0 to 1) at `tm` of a burst from `bs` to `be`, as in
+/// [`labelled_trace`]. A blink's burst rises over its first 30 % and falls
+/// over its last 15 %. A deliberate closure (a burst over 600 ms) is
+/// shaped as both sensor models and the physiology have it: a closing
+/// burst like a blink's, then a lower tonic squeeze, which relaxes before
+/// the lid reopens. (A burst that instead climbs for half a second or more
+/// is how a smile rises; the detector films only the blinks on it, see
+/// `SMILE_FAST_SHARE`.)
+pub fn burst_shape(tm: f64, bs: f64, be: f64) -> f64 {
+    let ph = (tm - bs) / (be - bs);
+    if be - bs <= 600.0 {
+        return if ph < 0.3 {
+            (ph / 0.3).sqrt()
+        } else if ph < 0.85 {
+            1.0 - 0.3 * (ph - 0.3)
+        } else {
+            (1.0 - ph) / 0.15 * 0.85
+        };
+    }
+    let since = tm - bs;
+    let held = if since < 60.0 {
+        (since / 60.0).sqrt()
+    } else if since < 250.0 {
+        1.0 - 0.3 * (since - 60.0) / 190.0
+    } else {
+        0.7 - 0.1 * ph
+    };
+    if ph > 0.85 {
+        held * (1.0 - ph) / 0.15
+    } else {
+        held
+    }
 }
 
 /// A simulated run's knobs.
