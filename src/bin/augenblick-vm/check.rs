@@ -219,6 +219,71 @@ fn read_blinks(dir: &Path) -> Result<Vec<Blink>> {
         .collect()
 }
 
+/// The closures the detector decided, as `emg.csv`'s state column tells
+/// them: a run of `rising` and `closed` samples that ends in `refractory`
+/// (a decided closure; a candidate taken back ends in `open`). From its
+/// first to its last sample.
+fn decided_closures(dir: &Path) -> Result<Vec<(f64, f64)>> {
+    let path = dir.join("emg.csv");
+    let headers = csv::Reader::from_path(&path)?.headers()?.clone();
+    let (t, state) = (
+        column(&headers, "t_ms", &path)?,
+        column(&headers, "state", &path)?,
+    );
+    let mut rows = Vec::new();
+    for (i, r) in read_csv_rows(&path)?.iter().enumerate() {
+        let t_ms: f64 = r[t]
+            .parse()
+            .with_context(|| format!("{}: line {}: t_ms", path.display(), i + 2))?;
+        rows.push((t_ms, r[state].to_string()));
+    }
+    Ok(closures_in_states(
+        rows.iter().map(|(t, s)| (*t, s.as_str())),
+    ))
+}
+
+fn closures_in_states<'a>(rows: impl Iterator<Item = (f64, &'a str)>) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    let mut run: Option<(f64, f64)> = None;
+    for (t, state) in rows {
+        match state {
+            "rising" | "closed" => {
+                run = Some(run.map_or((t, t), |(from, _)| (from, t)));
+            }
+            "refractory" => {
+                if let Some(r) = run.take() {
+                    out.push(r);
+                }
+            }
+            _ => run = None,
+        }
+    }
+    out
+}
+
+/// What a run found: its listed closures, and those it decided whose frames
+/// never reached the disk (a slow machine drops frames; a closure with none
+/// is not listed). The check is of detection, not of the camera's pace.
+fn found_closures(dir: &Path) -> Result<Vec<(f64, f64)>> {
+    let mut found: Vec<(f64, f64)> = read_blinks(dir)?
+        .iter()
+        .map(|b| (b.onset_ms, b.offset_ms))
+        .collect();
+    let unlisted: Vec<(f64, f64)> = decided_closures(dir)?
+        .into_iter()
+        .filter(|&(on, off)| !found.iter().any(|&(a, b)| on <= b && off >= a))
+        .collect();
+    if !unlisted.is_empty() {
+        eprintln!(
+            "note: {}: {} decided closure(s) with no frames on disk: {unlisted:?}",
+            dir.display(),
+            unlisted.len()
+        );
+    }
+    found.extend(unlisted);
+    Ok(found)
+}
+
 fn read_frames(dir: &Path) -> Result<Vec<KeptFrame>> {
     let path = dir.join("frames.csv");
     read_csv_rows(&path)?
@@ -401,14 +466,11 @@ pub fn run(args: Args) -> Result<()> {
     let vm_to = emg.last().map_or(0.0, |s| s.t_ms) + a.offset_ms;
     let from = vm_from.max(trace[0].t_ms) + calibration;
     let to = vm_to.min(trace[trace.len() - 1].t_ms);
-    let vm_found: Vec<(f64, f64)> = blinks
+    let vm_found: Vec<(f64, f64)> = found_closures(&vm)?
         .iter()
-        .map(|b| (b.onset_ms + a.offset_ms, b.offset_ms + a.offset_ms))
+        .map(|&(on, off)| (on + a.offset_ms, off + a.offset_ms))
         .collect();
-    let sim_found: Vec<(f64, f64)> = read_blinks(&sim)?
-        .iter()
-        .map(|b| (b.onset_ms, b.offset_ms))
-        .collect();
+    let sim_found = found_closures(&sim)?;
     // A sample period of slack: the VM samples at its own moments.
     let vm_score = score(&vm_found, &labels, from, to, 100.0);
     let sim_score = score(&sim_found, &labels, from, to, 100.0);
@@ -526,6 +588,30 @@ mod tests {
                 missed: 1,
                 false_alarms: 2
             }
+        );
+    }
+
+    #[test]
+    fn decided_closures_are_read_from_the_state_column() {
+        let rows = [
+            (0.0, "calibrating"),
+            (40.0, "open"),
+            (80.0, "rising"),
+            (120.0, "closed"),
+            (160.0, "closed"),
+            (200.0, "refractory"), // decided: 80..160
+            (240.0, "open"),
+            (280.0, "rising"),
+            (320.0, "open"), // taken back
+            (360.0, "closed"),
+            (400.0, "fault"), // a fault ends it
+            (440.0, "refractory"),
+            (480.0, "rising"),
+            (520.0, "refractory"), // decided: 480..480
+        ];
+        assert_eq!(
+            closures_in_states(rows.into_iter()),
+            vec![(80.0, 160.0), (480.0, 480.0)]
         );
     }
 
