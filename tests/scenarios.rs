@@ -361,7 +361,7 @@ fn held_out() {
     );
 }
 
-/// Development aid (also `DEBUG_SEED`, `DEBUG_SECS`, `DEBUG_SYNTH` with `DEBUG_MINUTES`, `DEBUG_DIR`, `DEBUG_ALL`): `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
+/// Development aid (also `DEBUG_SEED`, `DEBUG_SECS`, `DEBUG_SYNTH` with `DEBUG_MINUTES`, `DEBUG_DIR`, `DEBUG_ALL`, `DEBUG_DUMP=dir` to write the trace and labels there): `DEBUG_SCENE=calm DEBUG_HZ=100 cargo test --release --test scenarios debug -- --nocapture --ignored`
 #[test]
 #[ignore]
 fn debug_scene() {
@@ -405,6 +405,21 @@ fn debug_scene() {
             .unwrap();
         physio::generate(scene, hz, env_or("DEBUG_SECS", 180.0), seed)
     };
+    if let Ok(dir) = std::env::var("DEBUG_DUMP") {
+        // The trace and its labels as files, for `augenblick run --simulate`.
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        let mut trace = String::from("t_ms,emg\n");
+        for s in &tr.samples {
+            trace += &format!("{},{}\n", s.t_ms, s.emg);
+        }
+        std::fs::write(dir.join("trace.csv"), trace).unwrap();
+        let mut labels = String::from("onset_ms,offset_ms\n");
+        for l in &tr.labels {
+            labels += &format!("{},{}\n", l.onset_ms, l.offset_ms);
+        }
+        std::fs::write(dir.join("labels.csv"), labels).unwrap();
+    }
     let mut d = BlinkDetector::new(config()).unwrap();
     let mut li = 0;
     for s in &tr.samples {
