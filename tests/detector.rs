@@ -579,8 +579,10 @@ fn a_smile_held_as_a_long_closure_is_filmed_only_for_the_blink_on_it() {
         .collect();
     assert_eq!(pauses.len(), 2, "{ev:?}");
     assert_eq!(resumes.len(), 1, "{ev:?}");
-    // Open on the plateau well before the blink ...
-    assert!(pauses[0] < blink_at - 500.0, "{ev:?}");
+    // Open on the plateau well before the blink: in fact never shut on the
+    // smile's rise, which carried no blink (the recorder keeps none of it,
+    // not even its pre-roll) ...
+    assert_eq!(pauses[0], closures(&ev)[0].onset_ms, "{ev:?}");
     // ... shut again as it rises ...
     assert!((resumes[0] - blink_at).abs() <= 80.0, "{ev:?}");
     // ... and open once it fell (a quarter of its height 110 ms after its
@@ -598,6 +600,34 @@ fn a_smile_held_as_a_long_closure_is_filmed_only_for_the_blink_on_it() {
     assert_eq!(closures(&ev).len(), 1, "{ev:?}");
     assert!(
         !ev.iter().any(|e| matches!(e, Event::Pause { .. })),
+        "{ev:?}"
+    );
+}
+
+#[test]
+fn a_blink_on_a_smiles_rise_is_filmed() {
+    // The wearer blinks as the smile rises, 300 ms into it, before the
+    // detector has seen it is a smile: the burst falls back to the rise,
+    // and the eye was shut in the closure's first part. The first pause
+    // comes after that blink (it fell to a quarter 110 ms after its peak,
+    // plus the reopening time), not at the closure's onset.
+    let s = Signal::new(25.0).rest(3000.0, 0.0);
+    let blink_at = s.t() + 300.0;
+    let ev = smile(s, 80.0, 3500.0, 300.0, 150.0)
+        .rest(2000.0, 0.0)
+        .run(cfg());
+    let c = closures(&ev);
+    assert_eq!(c.len(), 1, "{ev:?}");
+    let pauses: Vec<f64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Pause { t_ms } => Some(*t_ms),
+            _ => None,
+        })
+        .collect();
+    assert!(!pauses.is_empty(), "{ev:?}");
+    assert!(
+        (blink_at + 150.0..blink_at + 500.0).contains(&pauses[0]),
         "{ev:?}"
     );
 }

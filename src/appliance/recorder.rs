@@ -36,7 +36,10 @@
 //!   cuts the clip after its time plus the post-roll and sends the next
 //!   frames to the ring, as after a window's end; a resume takes them back
 //!   from its onset less the pre-roll. The clip keeps one closure, with a
-//!   gap in its frames (the film shows none of it).
+//!   gap in its frames (the film shows none of it). A pause at the
+//!   closure's onset (the eye never shut: a smile's rise with no blink on
+//!   it) cuts all the closure's frames, its pre-roll too; a clip left with
+//!   none is not listed.
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
 //!
@@ -107,6 +110,8 @@ struct OpenClip {
     /// ([`Event::Tentative`]): the clip stays open, taking no frames, until
     /// a `Closure` confirms it or a `Retracted` takes it back.
     tentative: bool,
+    /// The onset of the clip's newest closure.
+    onset_ms: f64,
     closures: Vec<Closure>,
     /// While an onset is not confirmed (the first of a new clip, or one
     /// merging into this clip): the newest of the frames sent since, shared
@@ -299,6 +304,7 @@ impl Recorder {
                 None => return,
                 Some(end) if start <= end && !o.capped => {
                     o.end_ms = None;
+                    o.onset_ms = onset_ms;
                     o.unconfirmed = Some(ring);
                     out.push(Action::Onset {
                         clip: o.clip,
@@ -328,6 +334,7 @@ impl Recorder {
             lingering: false,
             capped: false,
             tentative: false,
+            onset_ms,
             closures: Vec::new(),
             unconfirmed: Some(ring),
             times: Vec::new(),
@@ -348,11 +355,23 @@ impl Recorder {
     /// and the next go to the ring, as after a window's end, until a
     /// `resume`.
     fn pause(&mut self, t_ms: f64, out: &mut Vec<Action>) {
-        let end = t_ms + self.cfg.post_roll_ms;
-        match &self.open {
-            Some(o) if o.end_ms.is_none() && !o.lingering => {}
+        let post = self.cfg.post_roll_ms;
+        let end = match &self.open {
+            Some(o) if o.end_ms.is_none() && !o.lingering => {
+                if t_ms <= o.onset_ms {
+                    // The eye never shut in this closure (a smile's rise
+                    // with no blink on it): none of its frames stay, not
+                    // even its pre-roll; those of the clip's earlier
+                    // closures do.
+                    o.closures
+                        .last()
+                        .map_or(o.start_ms - 1.0, |c| c.offset_ms + post)
+                } else {
+                    t_ms + post
+                }
+            }
             _ => return,
-        }
+        };
         self.cut_after(end, out);
         if let Some(o) = &mut self.open {
             o.lingering = true;
@@ -631,6 +650,77 @@ mod tests {
             .collect();
         assert_eq!(frames, want);
         assert_eq!(a.last(), Some(&("close".to_string(), 1, 1.0)), "{a:?}");
+    }
+
+    #[test]
+    fn a_smile_whose_rise_held_no_blink_keeps_none_of_it() {
+        // The detector says the eye was open from the closure's onset (a
+        // smile's rise with no blink on it): none of its frames stay, not
+        // even its pre-roll; a blink on the plateau gets its own, with its
+        // pre-roll taken back from the ring.
+        let cfg = RecorderConfig {
+            max_clip_ms: 5000.0,
+            ..cfg()
+        };
+        let a = run(
+            cfg,
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1600.0),
+                In::Ev(Event::Pause { t_ms: 1000.0 }),
+                In::Frames(1600.0, 1950.0),
+                In::Ev(Event::Resume {
+                    onset_ms: 1900.0,
+                    detected_ms: 1940.0,
+                }),
+                In::Frames(1950.0, 2150.0),
+                In::Ev(Event::Pause { t_ms: 2000.0 }),
+                In::Frames(2150.0, 2350.0),
+                In::Ev(Event::Closure(closure(1000.0, 2300.0))),
+                In::Frames(2350.0, 3000.0),
+                In::Finish,
+            ],
+        );
+        assert!(a.contains(&("trim".to_string(), 1, 899.0)), "{a:?}");
+        let want: Vec<f64> = (180..=210).map(|k| k as f64 * 10.0).collect();
+        assert_eq!(kept(&a, 1), want);
+        // With no blink on the plateau, the clip keeps nothing (the writer
+        // lists no clip without frames).
+        let a = run(
+            cfg,
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1600.0),
+                In::Ev(Event::Pause { t_ms: 1000.0 }),
+                In::Frames(1600.0, 2350.0),
+                In::Ev(Event::Closure(closure(1000.0, 2300.0))),
+                In::Frames(2350.0, 3000.0),
+                In::Finish,
+            ],
+        );
+        assert!(kept(&a, 1).is_empty(), "{a:?}");
+        // A pause at the onset of a closure merged into a clip keeps the
+        // frames of the closure before it.
+        let a = run(
+            cfg,
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1200.0),
+                In::Ev(Event::Closure(closure(1000.0, 1150.0))),
+                onset(1230.0),
+                In::Frames(1200.0, 1800.0),
+                In::Ev(Event::Pause { t_ms: 1230.0 }),
+                In::Frames(1800.0, 2350.0),
+                In::Ev(Event::Closure(closure(1230.0, 2300.0))),
+                In::Frames(2350.0, 3000.0),
+                In::Finish,
+            ],
+        );
+        let want: Vec<f64> = (90..=125).map(|k| k as f64 * 10.0).collect();
+        assert_eq!(kept(&a, 1), want, "{a:?}");
     }
 
     #[test]

@@ -149,7 +149,10 @@ pub enum Event {
     /// the eye is open again from `t_ms` (no later than the sample that
     /// says so). A smile held after it began (see `SMILE_FAST_SHARE`): the
     /// burst goes on, but it is no squeeze holding the lid shut. A recorder
-    /// keeps no frames after `t_ms` until a `Resume`.
+    /// keeps no frames after `t_ms` until a `Resume`. At the closure's
+    /// onset, the eye never shut in it (a smile's rise with no blink on it,
+    /// see `SMILE_RISE_BLINK_FALL`): none of its frames are kept, not even
+    /// its pre-roll.
     Pause { t_ms: f64 },
     /// ... and shut again from `onset_ms` (a blink on the smile): keep
     /// frames from `onset_ms` less the pre-roll. A `Pause`, or the
@@ -710,6 +713,11 @@ const BLINK_STEP_LOOK_MS: f64 = 300.0;
 /// began it, and shut again only for the bursts over the plateau (see
 /// [`Plateau`]).
 const SMILE_FAST_SHARE: f64 = 0.7;
+/// A smile's rise up to that verdict that never fell back by this share
+/// of its running peak carried no blink (a blink on the rise falls back to
+/// it; the rise's own flicker seldom this far): the eye never shut in it,
+/// and `Pause` comes at the closure's onset.
+const SMILE_RISE_BLINK_FALL: f64 = 0.25;
 /// The plateau's level and ripple follow it over these times ...
 const PLATEAU_LEVEL_MS: f64 = 300.0;
 const PLATEAU_RIPPLE_MS: f64 = 600.0;
@@ -837,6 +845,9 @@ struct Candidate {
     hold_sq: f64,
     /// The hold's highest height (a cable tug, see `hold_without_tug`).
     hold_max: f64,
+    /// The largest share of its running peak the burst fell by before it
+    /// was long: a blink on a smile's rise shows as such a fall.
+    rise_fall: f64,
 }
 
 /// A smile held as a long closure (see `SMILE_FAST_SHARE`), watched for
@@ -1588,6 +1599,7 @@ impl BlinkDetector {
             hold_sum: 0.0,
             hold_sq: 0.0,
             hold_max: f64::NEG_INFINITY,
+            rise_fall: 0.0,
         });
         self.state = State::Rising;
         self.emit(Event::Onset {
@@ -1722,6 +1734,9 @@ impl BlinkDetector {
             if h < c.valley_h {
                 c.valley_h = h;
                 c.valley_t = t;
+                if !c.long && c.peak_h - h > c.rise_fall * c.peak_h {
+                    c.rise_fall = (c.peak_h - h) / c.peak_h;
+                }
             }
         }
         if t - c.detected_ms <= STEP_RISE_MS {
@@ -1795,7 +1810,13 @@ impl BlinkDetector {
                     if c.fast_h < SMILE_FAST_SHARE * mean {
                         // Open again once the burst that began it fell (if
                         // it was a blink; else its tallest point so far).
-                        let end = Self::blink_end(c) + reopen_ms;
+                        // A rise that never fell back by a blink's share
+                        // held no blink: the eye never shut in it.
+                        let end = if c.rise_fall < SMILE_RISE_BLINK_FALL {
+                            c.onset_ms
+                        } else {
+                            Self::blink_end(c) + reopen_ms
+                        };
                         self.plateau = Some(Plateau {
                             level: mean,
                             ripple: (0.8 * var.max(0.0).sqrt()).max(0.8 * c.sigma),
