@@ -611,23 +611,23 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_smile_inside_a_long_closure_keeps_only_the_blinks_on_it() {
-        // A long closure from 1000 whose eye is open from 1300 (a smile
-        // held after its first burst), shut again for a blink at 1900 and
-        // open from 2000; the closure ends at 2300.
+    /// A long closure from 1000 whose eye is open from `first_pause` (a
+    /// smile held after its first burst, or from its onset if its rise
+    /// held no blink), shut again for a blink at 1900 and open from 2000;
+    /// the closure ends at 2300.
+    fn smile_with_a_blink(first_pause: f64) -> Vec<(String, u32, f64)> {
         let cfg = RecorderConfig {
             max_clip_ms: 5000.0,
             ..cfg()
         };
-        let a = run(
+        run(
             cfg,
             &[
                 In::Frames(0.0, 1040.0),
                 onset(1000.0),
                 In::Frames(1040.0, 1600.0),
-                // Frames after 1300 + post-roll were sent: cut.
-                In::Ev(Event::Pause { t_ms: 1300.0 }),
+                // Frames after the pause plus the post-roll were sent: cut.
+                In::Ev(Event::Pause { t_ms: first_pause }),
                 In::Frames(1600.0, 1950.0),
                 // From 1900 less the pre-roll: back from the ring.
                 In::Ev(Event::Resume {
@@ -641,7 +641,12 @@ mod tests {
                 In::Frames(2350.0, 3000.0),
                 In::Finish,
             ],
-        );
+        )
+    }
+
+    #[test]
+    fn a_smile_inside_a_long_closure_keeps_only_the_blinks_on_it() {
+        let a = smile_with_a_blink(1300.0);
         assert!(a.contains(&("trim".to_string(), 1, 1400.0)), "{a:?}");
         let frames = kept(&a, 1);
         let want: Vec<f64> = (90..=140)
@@ -658,33 +663,14 @@ mod tests {
         // smile's rise with no blink on it): none of its frames stay, not
         // even its pre-roll; a blink on the plateau gets its own, with its
         // pre-roll taken back from the ring.
+        let a = smile_with_a_blink(1000.0);
+        assert!(a.contains(&("trim".to_string(), 1, 899.0)), "{a:?}");
+        let want: Vec<f64> = (180..=210).map(|k| k as f64 * 10.0).collect();
+        assert_eq!(kept(&a, 1), want);
         let cfg = RecorderConfig {
             max_clip_ms: 5000.0,
             ..cfg()
         };
-        let a = run(
-            cfg,
-            &[
-                In::Frames(0.0, 1040.0),
-                onset(1000.0),
-                In::Frames(1040.0, 1600.0),
-                In::Ev(Event::Pause { t_ms: 1000.0 }),
-                In::Frames(1600.0, 1950.0),
-                In::Ev(Event::Resume {
-                    onset_ms: 1900.0,
-                    detected_ms: 1940.0,
-                }),
-                In::Frames(1950.0, 2150.0),
-                In::Ev(Event::Pause { t_ms: 2000.0 }),
-                In::Frames(2150.0, 2350.0),
-                In::Ev(Event::Closure(closure(1000.0, 2300.0))),
-                In::Frames(2350.0, 3000.0),
-                In::Finish,
-            ],
-        );
-        assert!(a.contains(&("trim".to_string(), 1, 899.0)), "{a:?}");
-        let want: Vec<f64> = (180..=210).map(|k| k as f64 * 10.0).collect();
-        assert_eq!(kept(&a, 1), want);
         // With no blink on the plateau, the clip keeps nothing (the writer
         // lists no clip without frames).
         let a = run(
