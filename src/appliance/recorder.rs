@@ -110,8 +110,9 @@ struct OpenClip {
     /// ([`Event::Tentative`]): the clip stays open, taking no frames, until
     /// a `Closure` confirms it or a `Retracted` takes it back.
     tentative: bool,
-    /// The onset of the clip's newest closure.
+    /// The onset of the clip's newest closure, and when it was decided.
     onset_ms: f64,
+    detected_ms: f64,
     closures: Vec<Closure>,
     /// While an onset is not confirmed (the first of a new clip, or one
     /// merging into this clip): the newest of the frames sent since, shared
@@ -305,6 +306,7 @@ impl Recorder {
                 Some(end) if start <= end && !o.capped => {
                     o.end_ms = None;
                     o.onset_ms = onset_ms;
+                    o.detected_ms = detected_ms;
                     o.unconfirmed = Some(ring);
                     out.push(Action::Onset {
                         clip: o.clip,
@@ -335,6 +337,7 @@ impl Recorder {
             capped: false,
             tentative: false,
             onset_ms,
+            detected_ms,
             closures: Vec::new(),
             unconfirmed: Some(ring),
             times: Vec::new(),
@@ -375,6 +378,15 @@ impl Recorder {
         self.cut_after(end, out);
         if let Some(o) = &mut self.open {
             o.lingering = true;
+            // The cut ends the clip's open closure in its journal (a cut is
+            // what a late decision or a taken-back onset leaves); this one
+            // goes on: after a power cut, repair lists it with the frames
+            // kept, those of a blink after a resume too.
+            out.push(Action::Onset {
+                clip: o.clip,
+                onset_ms: o.onset_ms,
+                detected_ms: o.detected_ms,
+            });
         }
     }
 
@@ -648,6 +660,15 @@ mod tests {
     fn a_smile_inside_a_long_closure_keeps_only_the_blinks_on_it() {
         let a = smile_with_a_blink(1300.0);
         assert!(a.contains(&("trim".to_string(), 1, 1400.0)), "{a:?}");
+        // Each pause's cut is followed by the closure's onset again, for
+        // the journal: the closure goes on.
+        for after in [1400.0, 2100.0] {
+            let i = a
+                .iter()
+                .position(|x| *x == ("trim".to_string(), 1, after))
+                .unwrap();
+            assert_eq!(a[i + 1], ("onset".to_string(), 1, 1000.0), "{a:?}");
+        }
         let frames = kept(&a, 1);
         let want: Vec<f64> = (90..=140)
             .chain(180..=210)
