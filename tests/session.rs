@@ -251,3 +251,48 @@ fn a_closure_cut_short_by_a_crash_is_recovered_and_a_retracted_one_leaves_nothin
     assert!(read.warnings.is_empty(), "{:?}", read.warnings);
     assert!(read.interrupted);
 }
+
+/// A smile held as a long closure: the recorder cuts the clip at a pause
+/// and sends the closure's onset again (it goes on), then keeps the frames
+/// of a blink on the smile. A power cut then: repair lists the closure, with
+/// the frames kept before the pause and those of the blink.
+#[test]
+fn a_power_cut_during_a_paused_smile_keeps_its_closure() {
+    use augenblick::session::writer::WriterCmd;
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = writer(dir.path());
+    let s = w.dir().to_path_buf();
+    w.apply(WriterCmd::Open { clip: 1 });
+    let onset = || WriterCmd::Onset {
+        onset_ms: 1000.0,
+        detected_ms: 1040.0,
+    };
+    w.apply(onset());
+    for i in 0..20 {
+        w.apply(WriterCmd::Frame(frame(940.0 + 33.0 * i as f64)));
+    }
+    // The pause at 1300: frames after it are cut; the closure goes on.
+    w.apply(WriterCmd::Trim { after_ms: 1300.0 });
+    w.apply(onset());
+    // A blink on the smile: its frames, from the ring.
+    let blink: Vec<f64> = (0..8).map(|i| 1840.0 + 33.0 * i as f64).collect();
+    for &t in &blink {
+        w.apply(WriterCmd::Frame(frame(t)));
+    }
+    std::mem::forget(w); // the power goes
+    augenblick::session::repair::repair_all(dir.path()).unwrap();
+    let kept: Vec<f64> = (0..11)
+        .map(|i| 940.0 + 33.0 * i as f64)
+        .chain(blink.iter().copied())
+        .collect();
+    let listed: Vec<f64> = frames(&s).iter().map(|f| f.t_ms).collect();
+    assert_eq!(listed, kept);
+    let blinks = blinks(&s);
+    assert_eq!(blinks.len(), 1, "{blinks:?}");
+    assert_eq!(
+        (blinks[0].clip, blinks[0].onset_ms, blinks[0].frames),
+        (1, 1000.0, kept.len())
+    );
+    assert_eq!(blinks[0].offset_ms, *blink.last().unwrap());
+    assert_eq!(clip_frames(&s, 1).len(), kept.len());
+}
