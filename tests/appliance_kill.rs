@@ -171,6 +171,79 @@ fn kill_9_during_a_long_closure_keeps_its_frames() {
     }
 }
 
+/// A smile held as a long closure (from 5 s to 10 s; its rise, with no
+/// blink on it, is not filmed) with a blink on it at 6.8 s: the clip holds
+/// the blink's frames only.
+fn paused_smile_trace() -> String {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+    let mut text = String::from("t_ms,emg\n");
+    for i in 0..(14 * 25) {
+        let t = i as f64 * 40.0;
+        let mut x = 3000.0 + 50.0 * (t / 11000.0).sin() + rng.random_range(-25.0..25.0);
+        if (2500.0..=2690.0).contains(&t) {
+            x += 600.0 * burst_shape(t, 2500.0, 2690.0);
+        }
+        // The smile: a 500 ms rise to a plateau of 400 counts with an 8 %
+        // ripple, a 300 ms fall; the blink 1.8 s into it.
+        let (dt, ms) = (t - 5000.0, 5000.0);
+        if (0.0..=ms).contains(&dt) {
+            let rise = (dt / 500.0).min(1.0);
+            let fall = ((ms - dt) / 300.0).clamp(0.0, 1.0);
+            x += 400.0 * rise * fall * (1.0 + 0.08 * (std::f64::consts::TAU * dt / 140.0).sin());
+            let b = dt - 1800.0;
+            if (0.0..40.0).contains(&b) {
+                x += 600.0 * b / 40.0;
+            } else if b >= 40.0 {
+                x += 600.0 * (-(b - 40.0) / 50.0).exp();
+            }
+        }
+        text += &format!("{},{}\n", t, x.round());
+    }
+    text
+}
+
+/// kill -9 during a smile held as a long closure, after the blink on it:
+/// after repair the closure is listed (unconfirmed) with the blink's frames,
+/// none from the smile's rise, and ffmpeg reads its clip.
+#[test]
+fn kill_9_during_a_paused_smile_keeps_its_blink() {
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions");
+    let trace = dir.path().join("trace.csv");
+    std::fs::write(&trace, paused_smile_trace()).unwrap();
+    let config = dir.path().join("config.toml");
+    std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
+    let run = |extra: &[&str]| spawn_run(&sessions, &trace, &config, extra);
+    let before = session_dirs(&sessions);
+    let mut child = run(&[]);
+    let s = &new_session(&sessions, &before);
+    // The blink's frames end by about 7.2 s; the smile goes on to 10 s.
+    std::thread::sleep(Duration::from_millis(8000));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
+    let smile = blinks(s)
+        .into_iter()
+        .find(|b| (b.onset_ms - 5000.0).abs() < 300.0)
+        .unwrap_or_else(|| panic!("the smile's closure is not in blinks.csv: {:?}", blinks(s)));
+    let times: Vec<f64> = frames(s)
+        .iter()
+        .filter(|f| f.clip == smile.clip)
+        .map(|f| f.t_ms)
+        .collect();
+    assert_eq!(times.len(), smile.frames);
+    assert!(
+        !times.is_empty() && times.iter().all(|&t| (6600.0..7400.0).contains(&t)),
+        "the blink's frames only: {times:?}"
+    );
+    let path = s
+        .join("clips")
+        .join(augenblick::session::clip_file_name(smile.clip));
+    assert_eq!(clip_frames(s, smile.clip).len(), smile.frames);
+    ffmpeg_reads(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+}
+
 #[test]
 fn kill_9_loses_nothing_completed() {
     let dir = tempfile::tempdir().unwrap();
