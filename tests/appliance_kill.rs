@@ -68,6 +68,50 @@ fn ffmpeg_reads(clip: &std::path::Path) -> Result<(), String> {
     }
 }
 
+/// A trace to run in real time (with a short calibration) and kill.
+struct Killable {
+    _dir: tempfile::TempDir,
+    sessions: std::path::PathBuf,
+    trace: std::path::PathBuf,
+    config: std::path::PathBuf,
+}
+
+impl Killable {
+    fn new(trace_text: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let trace = dir.path().join("trace.csv");
+        std::fs::write(&trace, trace_text).unwrap();
+        let config = dir.path().join("config.toml");
+        std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
+        Killable {
+            sessions: dir.path().join("sessions"),
+            _dir: dir,
+            trace,
+            config,
+        }
+    }
+
+    /// Starts a session, kills it with SIGKILL `at_ms` after its folder
+    /// appeared, and starts again briefly, which repairs it. Returns the
+    /// session folder and how long after it appeared the kill came: its
+    /// clock started just before, so the kill came at least that far into
+    /// the session.
+    fn kill_9_at(&self, at_ms: u64) -> (std::path::PathBuf, f64) {
+        let run = |extra: &[&str]| spawn_run(&self.sessions, &self.trace, &self.config, extra);
+        let before = session_dirs(&self.sessions);
+        let mut child = run(&[]);
+        let s = new_session(&self.sessions, &before);
+        let start = std::time::Instant::now();
+        std::thread::sleep(Duration::from_millis(at_ms));
+        child.kill().unwrap(); // SIGKILL
+        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
+        child.wait().unwrap();
+        // Repair happens at the next start.
+        assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
+        (s, elapsed)
+    }
+}
+
 /// A trace with one long deliberate closure (4 s, from 5 s) among short
 /// blinks, in the shape of [`labelled_trace`]'s bursts ([`burst_shape`]).
 fn long_closure_trace() -> String {
@@ -98,28 +142,12 @@ fn long_closure_trace() -> String {
 /// kill, and ffmpeg reads its clip.
 #[test]
 fn kill_9_during_a_long_closure_keeps_its_frames() {
-    let dir = tempfile::tempdir().unwrap();
-    let sessions = dir.path().join("sessions");
-    let trace = dir.path().join("trace.csv");
-    std::fs::write(&trace, long_closure_trace()).unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
-    let run = |extra: &[&str]| spawn_run(&sessions, &trace, &config, extra);
+    let k = Killable::new(&long_closure_trace());
     // Session times: the closure runs from 5 s to about 9 s.
     let kills_ms = [6300u64, 7300, 8300];
     for &at in &kills_ms {
-        let before = session_dirs(&sessions);
-        let mut child = run(&[]);
-        // Timed from when its folder appeared: its clock started just
-        // before, so the kill comes at least `elapsed` ms into the session.
-        let s = &new_session(&sessions, &before);
-        let start = std::time::Instant::now();
-        std::thread::sleep(Duration::from_millis(at));
-        child.kill().unwrap(); // SIGKILL
-        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
-        child.wait().unwrap();
-        // Repair happens at the next start.
-        assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
+        let (s, elapsed) = k.kill_9_at(at);
+        let s = &s;
         let toml: toml::Table = std::fs::read_to_string(s.join("session.toml"))
             .unwrap()
             .parse()
@@ -208,21 +236,10 @@ fn paused_smile_trace() -> String {
 /// none from the smile's rise, and ffmpeg reads its clip.
 #[test]
 fn kill_9_during_a_paused_smile_keeps_its_blink() {
-    let dir = tempfile::tempdir().unwrap();
-    let sessions = dir.path().join("sessions");
-    let trace = dir.path().join("trace.csv");
-    std::fs::write(&trace, paused_smile_trace()).unwrap();
-    let config = dir.path().join("config.toml");
-    std::fs::write(&config, "[detector]\ncalibration_ms = 400\n").unwrap();
-    let run = |extra: &[&str]| spawn_run(&sessions, &trace, &config, extra);
-    let before = session_dirs(&sessions);
-    let mut child = run(&[]);
-    let s = &new_session(&sessions, &before);
     // The blink's frames end by about 7.2 s; the smile goes on to 10 s.
-    std::thread::sleep(Duration::from_millis(8000));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
-    assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
+    let k = Killable::new(&paused_smile_trace());
+    let (s, _) = k.kill_9_at(8000);
+    let s = &s;
     let smile = blinks(s)
         .into_iter()
         .find(|b| (b.onset_ms - 5000.0).abs() < 300.0)
