@@ -860,15 +860,20 @@ struct Plateau {
     /// bursts.
     level: f64,
     ripple: f64,
-    /// A burst over it is up (a blink on the smile).
-    in_burst: bool,
-    /// When the eye counts as open again, once the sample reaches it (NaN:
-    /// it is shut, or the `Pause` is out).
-    pause_at: f64,
-    /// The `Pause` is out and no `Resume` after it.
-    paused: bool,
+    eye: PlateauEye,
     /// The sample before.
     last_t: f64,
+}
+
+/// The eye on a smile's plateau, as the recorder was told.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum PlateauEye {
+    /// Shut, and open again from this time once a sample reaches it.
+    OpenFrom(f64),
+    /// Open: the `Pause` is out.
+    Open,
+    /// A burst over the plateau is up (a blink on the smile).
+    Burst,
 }
 
 /// When the line from `(t0, h0)` to `(t1, h1)` crosses `level`.
@@ -1820,9 +1825,7 @@ impl BlinkDetector {
                         self.plateau = Some(Plateau {
                             level: mean,
                             ripple: (0.8 * var.max(0.0).sqrt()).max(0.8 * c.sigma),
-                            in_burst: false,
-                            pause_at: end.min(t),
-                            paused: false,
+                            eye: PlateauEye::OpenFrom(end.min(t)),
                             last_t: t,
                         });
                     }
@@ -2022,33 +2025,31 @@ impl BlinkDetector {
         p.last_t = t;
         let over = h - p.level;
         let mut event = None;
-        if !p.in_burst {
-            if over >= PLATEAU_BURST_RIPPLES * p.ripple && over >= on_sigma * s {
-                p.in_burst = true;
-                p.pause_at = f64::NAN;
-                if p.paused {
-                    p.paused = false;
-                    // The lid began to close as the burst rose, after the
-                    // sample before.
-                    event = Some(Event::Resume {
-                        onset_ms: t - dt,
-                        detected_ms: t,
-                    });
-                }
-            } else {
-                let a = (dt / PLATEAU_LEVEL_MS).min(1.0);
-                let b = (dt / PLATEAU_RIPPLE_MS).min(1.0);
-                p.ripple += b * (over.abs() - p.ripple);
-                p.level += a * over;
-                if !p.paused && t >= p.pause_at {
-                    p.paused = true;
-                    event = Some(Event::Pause { t_ms: p.pause_at });
-                    p.pause_at = f64::NAN;
+        if p.eye == PlateauEye::Burst {
+            if over < 0.5 * PLATEAU_BURST_RIPPLES * p.ripple {
+                p.eye = PlateauEye::OpenFrom(t + reopen_ms);
+            }
+        } else if over >= PLATEAU_BURST_RIPPLES * p.ripple && over >= on_sigma * s {
+            if p.eye == PlateauEye::Open {
+                // The lid began to close as the burst rose, after the
+                // sample before.
+                event = Some(Event::Resume {
+                    onset_ms: t - dt,
+                    detected_ms: t,
+                });
+            }
+            p.eye = PlateauEye::Burst;
+        } else {
+            let a = (dt / PLATEAU_LEVEL_MS).min(1.0);
+            let b = (dt / PLATEAU_RIPPLE_MS).min(1.0);
+            p.ripple += b * (over.abs() - p.ripple);
+            p.level += a * over;
+            if let PlateauEye::OpenFrom(at) = p.eye {
+                if t >= at {
+                    event = Some(Event::Pause { t_ms: at });
+                    p.eye = PlateauEye::Open;
                 }
             }
-        } else if over < 0.5 * PLATEAU_BURST_RIPPLES * p.ripple {
-            p.in_burst = false;
-            p.pause_at = t + reopen_ms;
         }
         if let Some(e) = event {
             self.emit(e);

@@ -264,11 +264,8 @@ fn closures_in_states<'a>(rows: impl Iterator<Item = (f64, &'a str)>) -> Vec<(f6
 /// What a run found: its listed closures, and those it decided whose frames
 /// never reached the disk (a slow machine drops frames; a closure with none
 /// is not listed). The check is of detection, not of the camera's pace.
-fn found_closures(dir: &Path) -> Result<Vec<(f64, f64)>> {
-    let mut found: Vec<(f64, f64)> = read_blinks(dir)?
-        .iter()
-        .map(|b| (b.onset_ms, b.offset_ms))
-        .collect();
+fn found_closures(dir: &Path, listed: &[Blink]) -> Result<Vec<(f64, f64)>> {
+    let mut found: Vec<(f64, f64)> = listed.iter().map(|b| (b.onset_ms, b.offset_ms)).collect();
     let unlisted: Vec<(f64, f64)> = decided_closures(dir)?
         .into_iter()
         .filter(|&(on, off)| !found.iter().any(|&(a, b)| on <= b && off >= a))
@@ -466,11 +463,11 @@ pub fn run(args: Args) -> Result<()> {
     let vm_to = emg.last().map_or(0.0, |s| s.t_ms) + a.offset_ms;
     let from = vm_from.max(trace[0].t_ms) + calibration;
     let to = vm_to.min(trace[trace.len() - 1].t_ms);
-    let vm_found: Vec<(f64, f64)> = found_closures(&vm)?
+    let vm_found: Vec<(f64, f64)> = found_closures(&vm, &blinks)?
         .iter()
         .map(|&(on, off)| (on + a.offset_ms, off + a.offset_ms))
         .collect();
-    let sim_found = found_closures(&sim)?;
+    let sim_found = found_closures(&sim, &read_blinks(&sim)?)?;
     // A sample period of slack: the VM samples at its own moments.
     let vm_score = score(&vm_found, &labels, from, to, 100.0);
     let sim_score = score(&sim_found, &labels, from, to, 100.0);
