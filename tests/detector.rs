@@ -606,6 +606,89 @@ fn a_smile_held_as_a_long_closure_is_filmed_only_for_the_blink_on_it() {
     assert!(pauses(&ev).is_empty(), "{ev:?}");
 }
 
+/// A long closure that begins like a squeeze: a burst of 200 counts within
+/// 40 ms, held 80 ms, then a hold of 80 counts wavering by a quarter; on
+/// the hold, `at` ms after the start, a burst of `height` counts that rises
+/// within 40 ms and lasts `ms` (falling over its last 80 ms).
+fn squeeze_with_burst(s: Signal, at: f64, height: f64, ms: f64) -> Signal {
+    s.shape(3500.0, move |dt| {
+        let base = if dt < 40.0 {
+            200.0 * dt / 40.0
+        } else if dt < 120.0 {
+            200.0
+        } else {
+            80.0 * (1.0 + 0.25 * (dt / 25.0).sin())
+        };
+        let fall = (ms - 80.0).max(40.0);
+        let b = dt - at;
+        let burst = if (0.0..40.0).contains(&b) {
+            height * b / 40.0
+        } else if (40.0..fall).contains(&b) {
+            height
+        } else if (fall..ms).contains(&b) {
+            height * (ms - b) / (ms - fall)
+        } else {
+            0.0
+        };
+        base + burst
+    })
+}
+
+#[test]
+fn a_blink_on_a_squeezes_hold_shows_a_smile() {
+    // A smile that began with a blink rises like a squeeze and is filmed
+    // whole, as a squeeze must be. A squeeze holds the lid shut; a blink on
+    // its hold (150 counts, most of the first burst's height, over in
+    // 160 ms) says the eye was open: a smile after all. The recorder is
+    // told at once: open from the first burst's end (`Pause`), shut for
+    // this blink (`Resume`), open again after it.
+    let s = Signal::new(25.0).rest(3000.0, 0.0);
+    let start = s.t();
+    let blink_at = start + 1800.0;
+    let ev = squeeze_with_burst(s, 1800.0, 150.0, 160.0)
+        .rest(2000.0, 0.0)
+        .run(cfg());
+    assert_eq!(closures(&ev).len(), 1, "{ev:?}");
+    let paused = pauses(&ev);
+    let resumes: Vec<(usize, f64)> = ev
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| match e {
+            Event::Resume { onset_ms, .. } => Some((i, *onset_ms)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(paused.len(), 2, "{ev:?}");
+    assert_eq!(resumes.len(), 1, "{ev:?}");
+    // Open from the first burst's end, said once the blink was seen ...
+    assert!(
+        (start + 120.0..start + 700.0).contains(&paused[0]),
+        "{ev:?}"
+    );
+    let first_pause = ev
+        .iter()
+        .position(|e| matches!(e, Event::Pause { .. }))
+        .unwrap();
+    assert_eq!(first_pause + 1, resumes[0].0, "{ev:?}");
+    // ... shut for the blink from where it rose ...
+    assert!((resumes[0].1 - blink_at).abs() <= 80.0, "{ev:?}");
+    // ... and open after it.
+    assert!(
+        (blink_at + 160.0..blink_at + 500.0).contains(&paused[1]),
+        "{ev:?}"
+    );
+    // A squeeze wavers: a burst on its hold as brief but lower (a quarter
+    // of the first burst) is no blink, nor is one as tall that lasts
+    // 700 ms (the squeeze tightening). Both are filmed whole.
+    for (height, ms) in [(50.0, 160.0), (150.0, 700.0)] {
+        let ev = squeeze_with_burst(Signal::new(25.0).rest(3000.0, 0.0), 1800.0, height, ms)
+            .rest(2000.0, 0.0)
+            .run(cfg());
+        assert_eq!(closures(&ev).len(), 1, "{height} for {ms} ms: {ev:?}");
+        assert!(pauses(&ev).is_empty(), "{height} for {ms} ms: {ev:?}");
+    }
+}
+
 #[test]
 fn a_blink_on_a_smiles_rise_is_filmed() {
     // The wearer blinks as the smile rises, 300 ms into it, before the

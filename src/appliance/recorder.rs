@@ -679,6 +679,44 @@ mod tests {
     }
 
     #[test]
+    fn a_blink_on_a_squeezes_hold_cuts_back_to_its_first_burst() {
+        // A long closure from 1000, filmed whole as a squeeze until a blink
+        // on its hold (from 2100, over at 2300) shows it a smile: the eye
+        // was open from 1300. Those frames were sent; they are cut, and the
+        // blink's are taken back from the ring, its pre-roll too.
+        let cfg = RecorderConfig {
+            max_clip_ms: 5000.0,
+            ..cfg()
+        };
+        let a = run(
+            cfg,
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 2310.0),
+                In::Ev(Event::Pause { t_ms: 1300.0 }),
+                In::Ev(Event::Resume {
+                    onset_ms: 2100.0,
+                    detected_ms: 2300.0,
+                }),
+                In::Frames(2310.0, 2510.0),
+                In::Ev(Event::Pause { t_ms: 2400.0 }),
+                In::Frames(2510.0, 2650.0),
+                In::Ev(Event::Closure(closure(1000.0, 2600.0))),
+                In::Frames(2650.0, 3000.0),
+                In::Finish,
+            ],
+        );
+        assert!(a.contains(&("trim".to_string(), 1, 1400.0)), "{a:?}");
+        let want: Vec<f64> = (90..=140)
+            .chain(200..=250)
+            .map(|k| k as f64 * 10.0)
+            .collect();
+        assert_eq!(kept(&a, 1), want, "{a:?}");
+        assert_eq!(a.last(), Some(&("close".to_string(), 1, 1.0)), "{a:?}");
+    }
+
+    #[test]
     fn a_smile_whose_rise_held_no_blink_keeps_none_of_it() {
         // The detector says the eye was open from the closure's onset (a
         // smile's rise with no blink on it): none of its frames stay, not
