@@ -2053,7 +2053,9 @@ impl BlinkDetector {
         let over = h - p.level;
         let burst = over >= PLATEAU_BURST_RIPPLES * p.ripple && over >= on_sigma * s;
         let fallen = over < 0.5 * PLATEAU_BURST_RIPPLES * p.ripple;
-        let mut events = [None, None];
+        // What to tell the recorder, in this order (kept as times: an event
+        // is large, and this runs on every sample of a long closure).
+        let (mut pause, mut resume) = (None, None);
         match p.eye {
             PlateauEye::Burst => {
                 if fallen {
@@ -2065,15 +2067,8 @@ impl BlinkDetector {
                     // A blink on the hold: the eye was open before it, a
                     // smile after all. Open from the first burst's end, shut
                     // for this blink, which is over.
-                    events = [
-                        Some(Event::Pause {
-                            t_ms: open.min(rose),
-                        }),
-                        Some(Event::Resume {
-                            onset_ms: rose,
-                            detected_ms: t,
-                        }),
-                    ];
+                    pause = Some(open.min(rose));
+                    resume = Some(rose);
                     PlateauEye::OpenFrom(t + reopen_ms)
                 } else {
                     // The squeeze wavered or tightened: still shut.
@@ -2090,10 +2085,7 @@ impl BlinkDetector {
             // The lid began to close as the burst rose, after the sample
             // before.
             PlateauEye::Open if burst => {
-                events[0] = Some(Event::Resume {
-                    onset_ms: t - dt,
-                    detected_ms: t,
-                });
+                resume = Some(t - dt);
                 p.eye = PlateauEye::Burst;
             }
             PlateauEye::Shut { open } if burst => {
@@ -2111,14 +2103,20 @@ impl BlinkDetector {
                 p.level += a * over;
                 if let PlateauEye::OpenFrom(at) = p.eye {
                     if t >= at {
-                        events[0] = Some(Event::Pause { t_ms: at });
+                        pause = Some(at);
                         p.eye = PlateauEye::Open;
                     }
                 }
             }
         }
-        for e in events.into_iter().flatten() {
-            self.emit(e);
+        if let Some(t_ms) = pause {
+            self.emit(Event::Pause { t_ms });
+        }
+        if let Some(onset_ms) = resume {
+            self.emit(Event::Resume {
+                onset_ms,
+                detected_ms: t,
+            });
         }
     }
 
