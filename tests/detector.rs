@@ -693,20 +693,40 @@ fn a_blink_on_a_squeezes_hold_shows_a_smile() {
 fn a_blink_on_a_smiles_rise_is_filmed() {
     // The wearer blinks as the smile rises, 300 ms into it, before the
     // detector has seen it is a smile: the burst falls back to the rise,
-    // and the eye was shut in the closure's first part. The first pause
-    // comes after that blink (it fell to a quarter 110 ms after its peak,
-    // plus the reopening time), not at the closure's onset.
+    // and the eye was shut in the closure's first part. The smile's rise
+    // before the blink is no more filmed than its plateau: open from the
+    // closure's onset (`Pause`), shut from just before the blink's peak
+    // (`Resume`), open again after it (it fell to a quarter 110 ms after
+    // its peak, plus the reopening time).
     let s = Signal::new(25.0).rest(3000.0, 0.0);
-    let blink_at = s.t() + 300.0;
+    let smile_at = s.t();
+    let blink_at = smile_at + 300.0;
     let ev = smile(s, 80.0, 3500.0, 300.0, 150.0)
         .rest(2000.0, 0.0)
         .run(cfg());
     let c = closures(&ev);
     assert_eq!(c.len(), 1, "{ev:?}");
+    // The closure began with the smile, well before the blink.
+    assert!(c[0].onset_ms < blink_at - 150.0, "{ev:?}");
     let paused = pauses(&ev);
-    assert!(!paused.is_empty(), "{ev:?}");
+    let resumes: Vec<f64> = ev
+        .iter()
+        .filter_map(|e| match e {
+            Event::Resume { onset_ms, .. } => Some(*onset_ms),
+            _ => None,
+        })
+        .collect();
+    assert!(paused.len() >= 2, "{ev:?}");
+    assert!(!resumes.is_empty(), "{ev:?}");
+    assert_eq!(paused[0], c[0].onset_ms, "{ev:?}");
+    // The blink rose from 300 ms and peaked 40 ms later: its frames are
+    // kept from 150 ms before that peak (and the pre-roll before that).
     assert!(
-        (blink_at + 150.0..blink_at + 500.0).contains(&paused[0]),
+        (blink_at - 150.0..=blink_at).contains(&resumes[0]),
+        "{ev:?}"
+    );
+    assert!(
+        (blink_at + 150.0..blink_at + 500.0).contains(&paused[1]),
         "{ev:?}"
     );
 }

@@ -718,6 +718,10 @@ const SMILE_FAST_SHARE: f64 = 0.7;
 /// it; the rise's own flicker seldom this far): the eye never shut in it,
 /// and `Pause` comes at the closure's onset.
 const SMILE_RISE_BLINK_FALL: f64 = 0.25;
+/// A blink on a smile's rise began (the lid started to close) this long
+/// before the peak it fell from: the smile's rise before that is filmed
+/// no more than the plateau after it.
+const BLINK_PEAK_MS: f64 = 150.0;
 /// The plateau's level and ripple follow it over these times ...
 const PLATEAU_LEVEL_MS: f64 = 300.0;
 const PLATEAU_RIPPLE_MS: f64 = 600.0;
@@ -856,8 +860,10 @@ struct Candidate {
     /// The hold's highest height (a cable tug, see `hold_without_tug`).
     hold_max: f64,
     /// The largest share of its running peak the burst fell by before it
-    /// was long: a blink on a smile's rise shows as such a fall.
+    /// was long: a blink on a smile's rise shows as such a fall; and when
+    /// the peak it fell from stood.
     rise_fall: f64,
+    rise_fall_t: f64,
 }
 
 /// The hold of a long closure, watched for blinks: a smile's (see
@@ -1627,6 +1633,7 @@ impl BlinkDetector {
             hold_sq: 0.0,
             hold_max: f64::NEG_INFINITY,
             rise_fall: 0.0,
+            rise_fall_t: f64::NAN,
         });
         self.state = State::Rising;
         self.emit(Event::Onset {
@@ -1763,6 +1770,7 @@ impl BlinkDetector {
                 c.valley_t = t;
                 if !c.long && c.peak_h - h > c.rise_fall * c.peak_h {
                     c.rise_fall = (c.peak_h - h) / c.peak_h;
+                    c.rise_fall_t = c.peak_t;
                 }
             }
         }
@@ -1831,6 +1839,7 @@ impl BlinkDetector {
                     .is_some_and(|c| peak_h >= self.gate(c))
             {
                 let reopen_ms = self.cfg.reopen_ms;
+                let mut blink_on_rise = None;
                 if let Some(c) = &mut self.candidate {
                     let (mean, var) = Self::hold_stats(c);
                     self.plateau = None;
@@ -1846,6 +1855,12 @@ impl BlinkDetector {
                         // held no blink: the eye never shut in it.
                         PlateauEye::OpenFrom(c.onset_ms)
                     } else {
+                        // A blink on the rise: the eye was open on the rise
+                        // before it too.
+                        let from = c.rise_fall_t - BLINK_PEAK_MS;
+                        if from > c.onset_ms {
+                            blink_on_rise = Some((c.onset_ms, from));
+                        }
                         PlateauEye::OpenFrom(open)
                     };
                     self.plateau = Some(Plateau {
@@ -1862,6 +1877,13 @@ impl BlinkDetector {
                     c.hold_sum = 0.0;
                     c.hold_sq = 0.0;
                     c.hold_max = f64::NEG_INFINITY;
+                }
+                if let Some((onset_ms, from)) = blink_on_rise {
+                    self.emit(Event::Pause { t_ms: onset_ms });
+                    self.emit(Event::Resume {
+                        onset_ms: from,
+                        detected_ms: t,
+                    });
                 }
             } else {
                 // A slow rise that stays: a smile or a step, not a blink.
