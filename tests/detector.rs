@@ -189,6 +189,17 @@ fn pauses(events: &[Event]) -> Vec<f64> {
         .collect()
 }
 
+/// The onsets from which the eye is shut again inside a closure.
+fn resumes(events: &[Event]) -> Vec<f64> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Resume { onset_ms, .. } => Some(*onset_ms),
+            _ => None,
+        })
+        .collect()
+}
+
 fn faults(events: &[Event]) -> Vec<(bool, FaultKind)> {
     events
         .iter()
@@ -575,13 +586,7 @@ fn a_smile_held_as_a_long_closure_is_filmed_only_for_the_blink_on_it() {
         .run(cfg());
     assert_eq!(closures(&ev).len(), 1, "{ev:?}");
     let paused = pauses(&ev);
-    let resumes: Vec<f64> = ev
-        .iter()
-        .filter_map(|e| match e {
-            Event::Resume { onset_ms, .. } => Some(*onset_ms),
-            _ => None,
-        })
-        .collect();
+    let resumes = resumes(&ev);
     assert_eq!(paused.len(), 2, "{ev:?}");
     assert_eq!(resumes.len(), 1, "{ev:?}");
     // Open on the plateau well before the blink: in fact never shut on the
@@ -709,13 +714,7 @@ fn a_blink_on_a_smiles_rise_is_filmed() {
     // The closure began with the smile, well before the blink.
     assert!(c[0].onset_ms < blink_at - 150.0, "{ev:?}");
     let paused = pauses(&ev);
-    let resumes: Vec<f64> = ev
-        .iter()
-        .filter_map(|e| match e {
-            Event::Resume { onset_ms, .. } => Some(*onset_ms),
-            _ => None,
-        })
-        .collect();
+    let resumes = resumes(&ev);
     assert!(paused.len() >= 2, "{ev:?}");
     assert!(!resumes.is_empty(), "{ev:?}");
     assert_eq!(paused[0], c[0].onset_ms, "{ev:?}");

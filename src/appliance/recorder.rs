@@ -623,15 +623,20 @@ mod tests {
         );
     }
 
+    /// Clips long enough for a smile held as a long closure.
+    fn long_clips() -> RecorderConfig {
+        RecorderConfig {
+            max_clip_ms: 5000.0,
+            ..cfg()
+        }
+    }
+
     /// A long closure from 1000 whose eye is open from `first_pause` (a
     /// smile held after its first burst, or from its onset if its rise
     /// held no blink), shut again for a blink at 1900 and open from 2000;
     /// the closure ends at 2300.
     fn smile_with_a_blink(first_pause: f64) -> Vec<(String, u32, f64)> {
-        let cfg = RecorderConfig {
-            max_clip_ms: 5000.0,
-            ..cfg()
-        };
+        let cfg = long_clips();
         run(
             cfg,
             &[
@@ -684,10 +689,7 @@ mod tests {
         // on its hold (from 2100, over at 2300) shows it a smile: the eye
         // was open from 1300. Those frames were sent; they are cut, and the
         // blink's are taken back from the ring, its pre-roll too.
-        let cfg = RecorderConfig {
-            max_clip_ms: 5000.0,
-            ..cfg()
-        };
+        let cfg = long_clips();
         let a = run(
             cfg,
             &[
@@ -726,10 +728,7 @@ mod tests {
         assert!(a.contains(&("trim".to_string(), 1, 899.0)), "{a:?}");
         let want: Vec<f64> = (180..=210).map(|k| k as f64 * 10.0).collect();
         assert_eq!(kept(&a, 1), want);
-        let cfg = RecorderConfig {
-            max_clip_ms: 5000.0,
-            ..cfg()
-        };
+        let cfg = long_clips();
         // With no blink on the plateau, the clip keeps nothing (the writer
         // lists no clip without frames).
         let a = run(
