@@ -636,9 +636,8 @@ mod tests {
     /// held no blink), shut again for a blink at 1900 and open from 2000;
     /// the closure ends at 2300.
     fn smile_with_a_blink(first_pause: f64) -> Vec<(String, u32, f64)> {
-        let cfg = long_clips();
         run(
-            cfg,
+            long_clips(),
             &[
                 In::Frames(0.0, 1040.0),
                 onset(1000.0),
@@ -689,9 +688,8 @@ mod tests {
         // on its hold (from 2100, over at 2300) shows it a smile: the eye
         // was open from 1300. Those frames were sent; they are cut, and the
         // blink's are taken back from the ring, its pre-roll too.
-        let cfg = long_clips();
         let a = run(
-            cfg,
+            long_clips(),
             &[
                 In::Frames(0.0, 1040.0),
                 onset(1000.0),
@@ -728,11 +726,10 @@ mod tests {
         assert!(a.contains(&("trim".to_string(), 1, 899.0)), "{a:?}");
         let want: Vec<f64> = (180..=210).map(|k| k as f64 * 10.0).collect();
         assert_eq!(kept(&a, 1), want);
-        let cfg = long_clips();
         // With no blink on the plateau, the clip keeps nothing (the writer
         // lists no clip without frames).
         let a = run(
-            cfg,
+            long_clips(),
             &[
                 In::Frames(0.0, 1040.0),
                 onset(1000.0),
@@ -748,7 +745,7 @@ mod tests {
         // A pause at the onset of a closure merged into a clip keeps the
         // frames of the closure before it.
         let a = run(
-            cfg,
+            long_clips(),
             &[
                 In::Frames(0.0, 1040.0),
                 onset(1000.0),

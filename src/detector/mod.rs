@@ -879,8 +879,10 @@ struct Plateau {
     level: f64,
     ripple: f64,
     eye: PlateauEye,
-    /// The height of the burst that began the closure.
+    /// The height of the burst that began the closure, and when the eye is
+    /// open after it if the closure is a smile.
     first_h: f64,
+    first_open: f64,
     /// The sample before.
     last_t: f64,
 }
@@ -896,11 +898,11 @@ enum PlateauEye {
     Burst,
     /// Shut: a squeeze, as judged so far, so the recorder keeps every
     /// frame. A blink on its hold (see `SQUEEZE_BLINK_MS`) would show it a
-    /// smile that began with a blink, the eye open from `open`.
-    Shut { open: f64 },
+    /// smile that began with a blink, the eye open from `first_open`.
+    Shut,
     /// A burst over a squeeze's hold, up since `rose` (the sample before it
     /// rose), `top` over the plateau at its tallest so far.
-    ShutBurst { rose: f64, open: f64, top: f64 },
+    ShutBurst { rose: f64, top: f64 },
 }
 
 /// When the line from `(t0, h0)` to `(t1, h1)` crosses `level`.
@@ -1849,7 +1851,7 @@ impl BlinkDetector {
                     let eye = if c.fast_h >= SMILE_FAST_SHARE * mean {
                         // A squeeze, unless a blink on its hold says
                         // otherwise.
-                        PlateauEye::Shut { open }
+                        PlateauEye::Shut
                     } else if c.rise_fall < SMILE_RISE_BLINK_FALL {
                         // A rise that never fell back by a blink's share
                         // held no blink: the eye never shut in it.
@@ -1868,6 +1870,7 @@ impl BlinkDetector {
                         ripple: (0.8 * var.max(0.0).sqrt()).max(0.8 * c.sigma),
                         eye,
                         first_h: c.peak_h,
+                        first_open: open,
                         last_t: t,
                     });
                     c.long = true;
@@ -2084,23 +2087,22 @@ impl BlinkDetector {
                     p.eye = PlateauEye::OpenFrom(t + reopen_ms);
                 }
             }
-            PlateauEye::ShutBurst { rose, open, top } if fallen => {
+            PlateauEye::ShutBurst { rose, top } if fallen => {
                 p.eye = if t - rose <= SQUEEZE_BLINK_MS && top >= SQUEEZE_BLINK_SHARE * p.first_h {
                     // A blink on the hold: the eye was open before it, a
                     // smile after all. Open from the first burst's end, shut
                     // for this blink, which is over.
-                    pause = Some(open.min(rose));
+                    pause = Some(p.first_open.min(rose));
                     resume = Some(rose);
                     PlateauEye::OpenFrom(t + reopen_ms)
                 } else {
                     // The squeeze wavered or tightened: still shut.
-                    PlateauEye::Shut { open }
+                    PlateauEye::Shut
                 };
             }
-            PlateauEye::ShutBurst { rose, open, top } => {
+            PlateauEye::ShutBurst { rose, top } => {
                 p.eye = PlateauEye::ShutBurst {
                     rose,
-                    open,
                     top: top.max(over),
                 };
             }
@@ -2110,15 +2112,14 @@ impl BlinkDetector {
                 resume = Some(t - dt);
                 p.eye = PlateauEye::Burst;
             }
-            PlateauEye::Shut { open } if burst => {
+            PlateauEye::Shut if burst => {
                 p.eye = PlateauEye::ShutBurst {
                     rose: t - dt,
-                    open,
                     top: over,
                 };
             }
             PlateauEye::OpenFrom(_) if burst => p.eye = PlateauEye::Burst,
-            PlateauEye::Open | PlateauEye::Shut { .. } | PlateauEye::OpenFrom(_) => {
+            PlateauEye::Open | PlateauEye::Shut | PlateauEye::OpenFrom(_) => {
                 let a = (dt / PLATEAU_LEVEL_MS).min(1.0);
                 let b = (dt / PLATEAU_RIPPLE_MS).min(1.0);
                 p.ripple += b * (over.abs() - p.ripple);
