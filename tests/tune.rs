@@ -218,6 +218,52 @@ fn a_sweep_writes_a_config_that_detect_and_tune_accept() {
     ]));
 }
 
+/// A trace that prints no rows says why: the signal was at fault, and how
+/// long, on stderr; a sound one says nothing.
+#[test]
+fn detect_says_how_long_the_signal_was_at_fault() {
+    let tmp = TempDir::new().unwrap();
+    let (sound, _, data) = scenario(tmp.path(), "sound", 4);
+    let o = augenblick(&[&"detect", &sound]);
+    succeeds(&o);
+    assert!(
+        stdout(&o).lines().count() > 1,
+        "no closures: {}",
+        stdout(&o)
+    );
+    assert!(!stderr(&o).contains("at fault"), "{}", stderr(&o));
+
+    // The same minute with its second half at the ADC's low rail.
+    let mut railed = data.clone();
+    let half = railed.samples.len() / 2;
+    for s in &mut railed.samples[half..] {
+        s.emg = 0;
+    }
+    let (trace, _) = support::write(&tmp.path().join("railed"), &railed);
+    let o = augenblick(&[&"detect", &trace]);
+    succeeds(&o);
+    let err = stderr(&o);
+    assert!(err.contains("at fault"), "{err}");
+    // Railed from (nearly) the first sample at the rail to the end.
+    let secs: f64 = err
+        .split("1 stretch (railed ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no railed time in {err}"));
+    assert!((29.0..=30.0).contains(&secs), "railed {secs} s: {err}");
+    let rows: Vec<f64> = stdout(&o)
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let rail_ms = railed.samples[half].t_ms;
+    assert!(
+        rows.iter().all(|&on| on < rail_ms),
+        "closures in the fault: {rows:?}"
+    );
+}
+
 #[test]
 fn a_sweep_file_and_json_output() {
     let tmp = TempDir::new().unwrap();

@@ -127,6 +127,16 @@ pub enum FaultKind {
     Wild,
 }
 
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            FaultKind::Railed => "railed",
+            FaultKind::Flat => "flat",
+            FaultKind::Wild => "wild",
+        })
+    }
+}
+
 /// What the detector tells its caller.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub enum Event {

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_distr::{Distribution, Normal};
 
 /// Samples and the labels that tell their truth.
+#[derive(Clone)]
 pub struct Labelled {
     pub samples: Vec<Sample>,
     pub labels: Vec<Label>,
