@@ -1,14 +1,18 @@
 //! `augenblick check`: tests each part of the hardware and names the fix.
 //!
 //! One [`CheckLine`] per part: the I2C bus, the ADC on it, the button, the
-//! LED, the camera, free space for sessions, and the groups the user needs.
+//! LED, the camera, the battery's low warning, free space for sessions, and
+//! the groups the user needs.
 //! Each check opens its device the same way `augenblick run` does, so a pass
 //! here means the appliance will find it too.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::config::PowerConfig;
 use crate::devices::config::{AdcConfig, CameraConfig, GpioConfig};
+use crate::devices::power::HwmonAlarm;
+use crate::devices::Power as _;
 
 /// The parts `check` can test, in the order it tests them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -23,6 +27,8 @@ pub enum Part {
     Led,
     /// The camera: formats, sizes, the granted mode and one test frame.
     Camera,
+    /// The battery's low warning: the Pi's under-voltage alarm, the pin.
+    Power,
     /// Free space in the sessions folder, and that it is writable.
     Disk,
     /// The user is in the gpio, i2c and video groups.
@@ -30,12 +36,13 @@ pub enum Part {
 }
 
 impl Part {
-    pub const ALL: [Part; 7] = [
+    pub const ALL: [Part; 8] = [
         Part::I2c,
         Part::Adc,
         Part::Button,
         Part::Led,
         Part::Camera,
+        Part::Power,
         Part::Disk,
         Part::Groups,
     ];
@@ -47,6 +54,7 @@ impl Part {
             Part::Button => "button",
             Part::Led => "led",
             Part::Camera => "camera",
+            Part::Power => "power",
             Part::Disk => "disk",
             Part::Groups => "groups",
         }
@@ -92,6 +100,7 @@ pub struct CheckSetup {
     pub adc: AdcConfig,
     pub gpio: GpioConfig,
     pub camera: CameraConfig,
+    pub power: PowerConfig,
     pub sessions_dir: PathBuf,
     /// Free space below which the disk check fails.
     pub min_free_bytes: u64,
@@ -110,6 +119,7 @@ pub fn run_checks(setup: &CheckSetup, parts: &[Part]) -> Vec<CheckLine> {
             Part::Button => check_button(&setup.gpio),
             Part::Led => check_led(&setup.gpio),
             Part::Camera => check_camera(&setup.camera),
+            Part::Power => check_power(&setup.power, Path::new("/sys/class/hwmon")),
             Part::Disk => check_disk(&setup.sessions_dir, setup.min_free_bytes),
             Part::Groups => check_groups(&["gpio", "i2c", "video"]),
         })
@@ -392,6 +402,68 @@ fn check_camera(_: &CameraConfig) -> CheckLine {
     no_hw(Part::Camera)
 }
 
+/// The battery's warnings, as `run` would find them: the under-voltage
+/// alarm under `hwmon_dir` (`/sys/class/hwmon`) and the low-battery pin.
+/// Fails if a warning is on now, or a configured one cannot be read.
+pub fn check_power(config: &PowerConfig, hwmon_dir: &Path) -> CheckLine {
+    let mut found = Vec::new();
+    let mut low = Vec::new();
+    if config.undervoltage {
+        match HwmonAlarm::find_in(hwmon_dir) {
+            Some(mut alarm) => match alarm.is_low(0.0) {
+                Ok(false) => found.push(format!("under-voltage alarm {}: clear", alarm.path().display())),
+                Ok(true) => low.push(format!(
+                    "under-voltage alarm {}: ON (the 5 V supply dipped below about 4.63 V in the last 2 s: a flat battery, a weak supply or a thin cable)",
+                    alarm.path().display()
+                )),
+                Err(e) => return CheckLine::fail(Part::Power, e.to_string()),
+            },
+            None => found.push(format!(
+                "no under-voltage alarm (no hwmon `rpi_volt` under {}: not a Pi, or its driver is not loaded)",
+                hwmon_dir.display()
+            )),
+        }
+    }
+    if let Some(pin) = config.pin() {
+        match read_low_battery_pin(pin, config.low_battery_active_low) {
+            Ok(false) => found.push(format!("low-battery pin BCM {pin} (pin {}): clear", physical_pin(pin))),
+            Ok(true) => low.push(format!(
+                "low-battery pin BCM {pin} (pin {}): ON (charge the battery; if it is full, check the wiring and power.low_battery_active_low)",
+                physical_pin(pin)
+            )),
+            Err(e) => return CheckLine::fail(Part::Power, e),
+        }
+    }
+    if found.is_empty() && low.is_empty() {
+        return CheckLine::ok(
+            Part::Power,
+            "no battery warning configured ([power] undervoltage = false, no low_battery_pin)",
+        );
+    }
+    if low.is_empty() {
+        CheckLine::ok(Part::Power, found.join("; "))
+    } else {
+        CheckLine::fail(
+            Part::Power,
+            low.into_iter().chain(found).collect::<Vec<_>>().join("; "),
+        )
+    }
+}
+
+#[cfg(feature = "hw")]
+fn read_low_battery_pin(pin: u8, active_low: bool) -> Result<bool, String> {
+    use crate::devices::hw::gpio::{open_gpio, GpioLowBattery};
+    open_gpio()
+        .and_then(|gpio| GpioLowBattery::open(&gpio, pin, active_low))
+        .and_then(|mut p| p.is_low(0.0))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "hw"))]
+fn read_low_battery_pin(_: u8, _: bool) -> Result<bool, String> {
+    Err("this build has no device support for the low-battery pin: build with `--features hw` (on by default)".into())
+}
+
 /// Physical header pin of a BCM GPIO on the 40-pin header (0 if none).
 pub fn physical_pin(bcm: u8) -> u8 {
     const PINS: [(u8, u8); 26] = [
@@ -624,6 +696,33 @@ mod tests {
     }
 
     #[test]
+    fn the_power_check_reads_the_alarm_and_fails_while_it_is_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = PowerConfig::default();
+        let line = check_power(&cfg, dir.path());
+        assert!(
+            line.ok && line.detail.contains("no under-voltage alarm"),
+            "{line}"
+        );
+        let hwmon = dir.path().join("hwmon3");
+        std::fs::create_dir_all(&hwmon).unwrap();
+        std::fs::write(hwmon.join("name"), "rpi_volt\n").unwrap();
+        std::fs::write(hwmon.join("in0_lcrit_alarm"), "0\n").unwrap();
+        let line = check_power(&cfg, dir.path());
+        assert!(line.ok && line.detail.contains("clear"), "{line}");
+        std::fs::write(hwmon.join("in0_lcrit_alarm"), "1\n").unwrap();
+        let line = check_power(&cfg, dir.path());
+        assert!(!line.ok && line.detail.contains("ON"), "{line}");
+        let off = PowerConfig {
+            undervoltage: false,
+            ..cfg
+        };
+        assert!(check_power(&off, dir.path())
+            .detail
+            .contains("no battery warning"));
+    }
+
+    #[test]
     fn checks_run_once_each_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let setup = CheckSetup {
@@ -633,6 +732,7 @@ mod tests {
             },
             gpio: GpioConfig::default(),
             camera: CameraConfig::default(),
+            power: PowerConfig::default(),
             sessions_dir: dir.path().to_path_buf(),
             min_free_bytes: 1,
         };

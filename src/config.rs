@@ -1,8 +1,8 @@
 //! The appliance's config: one TOML file, every key with a default.
 //!
 //! Sections: `[detector]` ([`DetectorConfig`]), `[adc]`, `[gpio]`, `[camera]`
-//! (from [`crate::devices::config`]), `[recording]`, `[button]`, `[led]`
-//! and `[storage]`. A missing file section or key takes its default; an
+//! (from [`crate::devices::config`]), `[recording]`, `[button]`, `[led]`,
+//! `[storage]` and `[power]`. A missing file section or key takes its default; an
 //! unknown key or a value that cannot work is rejected at start, naming the
 //! key (`recording.pre_roll_ms = -5: must be >= 0`).
 
@@ -26,6 +26,7 @@ pub struct Config {
     pub button: ButtonConfig,
     pub led: LedConfig,
     pub storage: StorageConfig,
+    pub power: PowerConfig,
 }
 
 /// `[recording]`: which frames are kept.
@@ -137,6 +138,50 @@ impl Default for StorageConfig {
             min_free_mb: 20,
             retry_ms: 1000.0,
         }
+    }
+}
+
+/// `[power]`: the battery's low warning (see [`crate::devices::power`]).
+/// When the battery runs low the session in progress ends cleanly (every
+/// clip closed and synced) and no new one starts until it is good again:
+/// a flat battery then cuts nothing short.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PowerConfig {
+    /// Watch the Pi's under-voltage alarm (hwmon `rpi_volt`), where there is one.
+    pub undervoltage: bool,
+    /// BCM pin of a charger's low-battery output (PowerBoost `LBO`, ...),
+    /// or -1 for none.
+    pub low_battery_pin: i32,
+    /// The pin reads low while the battery is low (as `LBO` does).
+    pub low_battery_active_low: bool,
+    /// How long the warning must add up before the battery counts as low
+    /// (a warning that comes and goes takes longer; see
+    /// [`crate::appliance::power`]).
+    pub low_ms: f64,
+    /// Without a warning this long, the battery counts as good again.
+    pub recover_ms: f64,
+    /// Read the warning this often.
+    pub poll_ms: f64,
+}
+
+impl Default for PowerConfig {
+    fn default() -> Self {
+        PowerConfig {
+            undervoltage: true,
+            low_battery_pin: -1,
+            low_battery_active_low: true,
+            low_ms: 5000.0,
+            recover_ms: 30_000.0,
+            poll_ms: 500.0,
+        }
+    }
+}
+
+impl PowerConfig {
+    /// The low-battery pin, if one is set.
+    pub fn pin(&self) -> Option<u8> {
+        u8::try_from(self.low_battery_pin).ok()
     }
 }
 
@@ -393,6 +438,37 @@ impl Config {
         if self.storage.sessions_dir.as_os_str().is_empty() {
             return Err(invalid("storage.sessions_dir", "\"\"", "must not be empty"));
         }
+        let p = &self.power;
+        if p.low_battery_pin != -1 {
+            let pin = p.low_battery_pin;
+            if !(4..=27).contains(&pin) {
+                return Err(invalid(
+                    "power.low_battery_pin",
+                    pin,
+                    "must be -1 (none) or a free header pin, BCM 4..=27 (2 and 3 are the I2C bus)",
+                ));
+            }
+            if pin == i32::from(self.gpio.button_pin) || pin == i32::from(self.gpio.led_pin) {
+                return Err(invalid(
+                    "power.low_battery_pin",
+                    pin,
+                    "is already gpio.button_pin or gpio.led_pin",
+                ));
+            }
+        }
+        check("power.low_ms", p.low_ms, p.low_ms >= 0.0, "must be >= 0")?;
+        check(
+            "power.recover_ms",
+            p.recover_ms,
+            p.recover_ms >= 0.0,
+            "must be >= 0",
+        )?;
+        check(
+            "power.poll_ms",
+            p.poll_ms,
+            p.poll_ms >= 10.0 && p.poll_ms <= 10_000.0,
+            "must be between 10 and 10000",
+        )?;
         Ok(())
     }
 }
@@ -432,6 +508,12 @@ mod tests {
                 "[led]\ngood_placement_score = 2",
                 "led.good_placement_score = 2",
             ),
+            ("[power]\nlow_battery_pin = 3", "power.low_battery_pin = 3"),
+            (
+                "[power]\nlow_battery_pin = 17",
+                "power.low_battery_pin = 17: is already",
+            ),
+            ("[power]\npoll_ms = 0", "power.poll_ms = 0"),
         ];
         for (text, want) in table {
             let err = Config::parse(text).unwrap_err().to_string();

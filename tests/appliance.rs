@@ -6,7 +6,7 @@ mod physio;
 
 use std::collections::BTreeMap;
 
-use augenblick::devices::sim::{ScriptedPress, SimCamera, SimCameraFault};
+use augenblick::devices::sim::{LowSpan, ScriptedPress, SimCamera, SimCameraFault};
 use common::*;
 
 /// A blink inside the detector's first calibration (the session's first
@@ -359,6 +359,130 @@ fn the_led_tells_recording_and_faults() {
     );
     let info = &summary.sessions[0].1;
     assert!(info.stats.camera_errors >= 290, "{:?}", info.stats);
+}
+
+/// A battery that runs low ends the session cleanly: everything recorded
+/// until then is whole and listed, no press starts a session while the
+/// battery stays low, and the LED flashes once every 2 s; once it has been
+/// good for `recover_ms`, a press starts one again.
+#[test]
+fn a_low_battery_ends_the_session_cleanly_and_starts_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, _) = labelled_trace(5, 240.0, 25.0);
+    let mut sim = Sim::new(samples, dir.path());
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    let press = |at_ms: f64| ScriptedPress {
+        at_ms,
+        hold_ms: 150.0,
+    };
+    // Start; a press while the battery is low; a press once it is good again.
+    sim.presses = Some(vec![press(1000.0), press(100_000.0), press(200_000.0)]);
+    // The warning from 60 s to 150 s (a charger then).
+    sim.low_battery = vec![LowSpan {
+        from_ms: 60_000.0,
+        until_ms: 150_000.0,
+    }];
+    let (low_ms, recover_ms) = (sim.config.power.low_ms, sim.config.power.recover_ms);
+    assert!(150_000.0 + recover_ms < 200_000.0);
+    let (summary, led) = sim.run();
+    assert_eq!(summary.sessions.len(), 2, "{:?}", summary.sessions);
+
+    // The first session ends once the warning has lasted `low_ms`, from
+    // the press's release at 1.15 s.
+    let (first, info) = &summary.sessions[0];
+    let end = 60_000.0 + low_ms - 1150.0;
+    assert!(
+        (end - 100.0..=end + 600.0).contains(&info.duration_ms),
+        "ended at {} ms, want about {end}",
+        info.duration_ms
+    );
+    assert!(info.stats.low_battery, "{:?}", info.stats);
+    assert!(info.closed && !info.interrupted, "{info:?}");
+    // Whole: every listed blink has its clip, every frame row its frame,
+    // nothing after the end.
+    let blinks = blinks(first);
+    assert!(blinks.len() >= 5, "{} blinks", blinks.len());
+    for b in &blinks {
+        assert_eq!(clip_frames(first, b.clip).len(), b.frames, "{b:?}");
+    }
+    let rows = frames(first);
+    assert_eq!(
+        rows.len(),
+        blinks.iter().map(|b| b.frames).sum::<usize>(),
+        "frames.csv against blinks.csv"
+    );
+    assert!(rows.iter().all(|f| f.t_ms <= info.duration_ms));
+    let emg = std::fs::read_to_string(first.join("emg.csv")).unwrap();
+    let last: f64 = emg
+        .lines()
+        .last()
+        .and_then(|l| l.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap();
+    assert!(
+        (info.duration_ms - last).abs() <= 40.0,
+        "emg.csv ends at {last}"
+    );
+
+    // The press at 100 s started nothing: the second session is the press
+    // at 200 s, to the end of the trace, with a good battery.
+    let (_, info2) = &summary.sessions[1];
+    assert!(
+        (info2.duration_ms - (240_000.0 - 200_150.0)).abs() <= 200.0,
+        "second session {} ms",
+        info2.duration_ms
+    );
+    assert!(!info2.stats.low_battery);
+
+    // Between the sessions, while low: one 100 ms flash every 2 s.
+    let led = led.lock().unwrap().clone();
+    let (from, to) = (70_000.0, 140_000.0);
+    let flashes: Vec<f64> = led
+        .iter()
+        .filter(|(t, on)| *on && *t >= from && *t < to)
+        .map(|(t, _)| *t)
+        .collect();
+    assert_eq!(flashes.len(), 35, "{flashes:?}");
+    for w in led.windows(2) {
+        if w[0].1 && w[0].0 >= from && w[0].0 < to {
+            assert!((w[1].0 - w[0].0 - 100.0).abs() <= 40.0, "{w:?}");
+        }
+    }
+    // Good again (no flashes) well before the press at 200 s.
+    assert!(
+        !led.iter()
+            .any(|(t, on)| *on && *t > 150_000.0 + recover_ms + 1000.0 && *t < 200_000.0),
+        "still flashing after the charger"
+    );
+}
+
+/// The same in real time: the main loop, not the sampler, reads the battery.
+#[test]
+fn a_low_battery_ends_a_real_time_session() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, _) = labelled_trace(6, 6.0, 25.0);
+    let mut sim = Sim::new(samples, dir.path());
+    sim.config.detector.calibration_ms = 1000.0;
+    sim.config.power.low_ms = 300.0;
+    sim.config.power.poll_ms = 50.0;
+    sim.realtime = true;
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    sim.low_battery = vec![LowSpan {
+        from_ms: 2000.0,
+        until_ms: f64::INFINITY,
+    }];
+    let (summary, _) = sim.run();
+    assert_eq!(summary.sessions.len(), 1);
+    let (s, info) = &summary.sessions[0];
+    assert!(info.stats.low_battery, "{:?}", info.stats);
+    assert!(
+        (2200.0..3500.0).contains(&info.duration_ms),
+        "ended at {} ms",
+        info.duration_ms
+    );
+    for b in &blinks(s) {
+        assert_eq!(clip_frames(s, b.clip).len(), b.frames);
+    }
 }
 
 /// A raw (YUYV) camera: kept frames are compressed by the writer and decode

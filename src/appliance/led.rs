@@ -1,9 +1,10 @@
 //! What the LED shows: a pure function of time and the appliance's state.
 //!
 //! By priority:
-//! 1. Faults, each its own rhythm on a 2 s cycle: **disk full** long on
-//!    (1.5 s on, 0.5 s off), **camera failing** three flashes, **pad off**
-//!    (signal flat, railed or wild) two flashes.
+//! 1. Faults, each its own rhythm on a 2 s cycle: **battery low** one
+//!    short flash (also between sessions: none starts while it lasts),
+//!    **disk full** long on (1.5 s on, 0.5 s off), **camera failing** three
+//!    flashes, **pad off** (signal flat, railed or wild) two flashes.
 //! 2. Placement check at session start: for `placement_check_ms` the LED
 //!    follows muscle activity (lit while the envelope is above the off
 //!    threshold: blink and it flickers); then for `placement_result_ms` a
@@ -19,6 +20,7 @@ pub enum FaultLight {
     PadOff,
     Camera,
     DiskFull,
+    BatteryLow,
 }
 
 /// A rhythm the LED plays.
@@ -50,6 +52,7 @@ impl Pattern {
             Pattern::Fault(FaultLight::DiskFull) => phase(2000.0) < 1500.0,
             Pattern::Fault(FaultLight::Camera) => flashes(3.0),
             Pattern::Fault(FaultLight::PadOff) => flashes(2.0),
+            Pattern::Fault(FaultLight::BatteryLow) => flashes(1.0),
         }
     }
 }
@@ -67,10 +70,15 @@ pub struct LedInputs {
     pub pad_off: bool,
     pub camera_failing: bool,
     pub disk_full: bool,
+    /// The battery counts as low (with or without a session).
+    pub battery_low: bool,
 }
 
 /// Picks the pattern for the current state.
 pub fn pattern(cfg: &LedConfig, s: &LedInputs) -> Pattern {
+    if s.battery_low {
+        return Pattern::Fault(FaultLight::BatteryLow);
+    }
     if s.disk_full {
         return Pattern::Fault(FaultLight::DiskFull);
     }
@@ -197,6 +205,23 @@ mod tests {
                 },
                 Pattern::Off,
             ),
+            (
+                LedInputs {
+                    session_ms: None,
+                    battery_low: true,
+                    ..base
+                },
+                Pattern::Fault(FaultLight::BatteryLow),
+            ),
+            (
+                LedInputs {
+                    battery_low: true,
+                    disk_full: true,
+                    recording: true,
+                    ..base
+                },
+                Pattern::Fault(FaultLight::BatteryLow),
+            ),
         ];
         for (i, (inputs, want)) in table.iter().enumerate() {
             assert_eq!(pattern(&cfg, inputs), *want, "row {i}: {inputs:?}");
@@ -216,6 +241,8 @@ mod tests {
         assert_eq!(flashes(Pattern::Fault(FaultLight::Camera)), 3);
         assert_eq!(flashes(Pattern::Fault(FaultLight::DiskFull)), 1);
         assert_eq!(on_ms(Pattern::Fault(FaultLight::DiskFull)), 1500);
+        assert_eq!(flashes(Pattern::Fault(FaultLight::BatteryLow)), 1);
+        assert_eq!(on_ms(Pattern::Fault(FaultLight::BatteryLow)), 100);
         assert_eq!(flashes(Pattern::PlacementGood), 2);
         assert_eq!(flashes(Pattern::PlacementPoor), 10);
     }

@@ -7,6 +7,7 @@
 //!  sampler (ADC on absolute deadlines) --samples--> detector --events--+
 //!  camera --frames--> PreRoll ring --------------------------------> Recorder --actions--> SessionWriter
 //!  button --> Debouncer --presses--> session start/stop, shutdown       |
+//!  battery warning --> PowerWatch --low--> session end, none new         |
 //!                                       LED <-- patterns ---------------+
 //! ```
 //!
@@ -25,6 +26,7 @@
 
 pub mod jitter;
 pub mod led;
+pub mod power;
 pub mod preroll;
 pub mod recorder;
 
@@ -41,7 +43,7 @@ use crate::button::{Debouncer, Press};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::detector::{BlinkDetector, Event};
-use crate::devices::{DeviceError, Devices, Frame, Led};
+use crate::devices::{DeviceError, Devices, Frame, Led, Power};
 use crate::session::repair::{self, Repaired};
 use crate::session::storage::Storage;
 use crate::session::writer::{
@@ -49,6 +51,7 @@ use crate::session::writer::{
 };
 use jitter::JitterStats;
 use led::LedInputs;
+use power::PowerWatch;
 use recorder::{Action, Recorder, RecorderConfig};
 
 /// Frames held back until the samples reach their capture time: about a
@@ -147,6 +150,7 @@ pub fn run(
         mut camera,
         led,
         mut button,
+        mut power,
     } = devices;
     let mut info = opts.devices_info.clone();
     let mode = camera.mode();
@@ -180,6 +184,7 @@ pub fn run(
                 if app.quit {
                     break;
                 }
+                app.poll_power(t, power.as_mut())?;
                 // Frames captured up to this tick, then the sample: time order.
                 for _ in 0..10_000 {
                     match camera.next_frame(t) {
@@ -203,7 +208,15 @@ pub fn run(
             app.end_session(t)?;
         }
         Mode::Threaded => run_threaded(
-            &mut app, emg, camera, button, clock, period, &opts, &shutdown,
+            &mut app,
+            emg,
+            camera,
+            button,
+            power.as_mut(),
+            clock,
+            period,
+            &opts,
+            &shutdown,
         )?,
     }
     Ok(app.summary)
@@ -230,6 +243,7 @@ fn run_threaded(
     mut emg: Box<dyn crate::devices::EmgSource>,
     mut camera: Box<dyn crate::devices::Camera>,
     mut button: Box<dyn crate::devices::Button>,
+    power: &mut dyn Power,
     clock: Arc<dyn Clock>,
     period: f64,
     opts: &RunOptions,
@@ -376,6 +390,8 @@ fn run_threaded(
             }
             app.stats.frames_dropped_queue =
                 app.queue_drops + dropped_frames.load(Ordering::Relaxed);
+            // Off the sampler's thread: a sysfs read or a GPIO level.
+            app.poll_power(clock.now_ms(), power)?;
             app.update_led(clock.now_ms());
         }
         // Frames captured so far still count: take what is queued.
@@ -460,6 +476,9 @@ struct Appliance {
     actions: Vec<Action>,
     quit: bool,
     summary: Summary,
+    power: PowerWatch,
+    /// Clock time of the next look at the battery's warning.
+    next_power_ms: f64,
 }
 
 impl Appliance {
@@ -488,6 +507,8 @@ impl Appliance {
             actions: Vec::new(),
             quit: false,
             summary: Summary::default(),
+            power: PowerWatch::new(cfg.power.low_ms, cfg.power.recover_ms),
+            next_power_ms: f64::NEG_INFINITY,
         })
     }
 
@@ -668,6 +689,8 @@ impl Appliance {
             Some(Press::Short) => {
                 if self.active.is_some() {
                     self.end_session(t_ms)?;
+                } else if self.power.is_low() {
+                    log::warn!("battery low: no new session until it is charged");
                 } else {
                     self.start_session(t_ms)?;
                 }
@@ -676,6 +699,38 @@ impl Appliance {
                 log::info!("long press: shutting down");
                 self.quit = true;
             }
+            None => {}
+        }
+        Ok(())
+    }
+
+    /// Reads the battery's warning if a look is due (every `power.poll_ms`).
+    /// Low: the session in progress ends cleanly, every clip closed and
+    /// synced, so a flat battery cuts nothing short; none starts until the
+    /// battery is good again.
+    fn poll_power(&mut self, t_ms: f64, power: &mut dyn Power) -> Result<(), ApplianceError> {
+        if t_ms < self.next_power_ms {
+            return Ok(());
+        }
+        self.next_power_ms = t_ms + self.cfg.power.poll_ms;
+        let warning = match power.is_low(t_ms) {
+            Ok(w) => w,
+            Err(e) => {
+                log::debug!("{e}");
+                return Ok(());
+            }
+        };
+        match self.power.update(t_ms, warning) {
+            Some(true) => {
+                log::warn!(
+                    "battery low: ending the session cleanly; none starts until it is charged"
+                );
+                if self.active.is_some() {
+                    self.stats.low_battery = true;
+                    self.end_session(t_ms)?;
+                }
+            }
+            Some(false) => log::info!("battery good again"),
             None => {}
         }
         Ok(())
@@ -792,8 +847,12 @@ impl Appliance {
                 pad_off: a.pad_off,
                 camera_failing: t_ms - a.start_ms - a.last_frame_ms > 1000.0,
                 disk_full: a.paused,
+                battery_low: self.power.is_low(),
             },
-            None => LedInputs::default(),
+            None => LedInputs {
+                battery_low: self.power.is_low(),
+                ..LedInputs::default()
+            },
         };
         let on = led::pattern(&self.cfg.led, &inputs).level(t_ms);
         if self.led_on != Some(on) {

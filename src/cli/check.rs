@@ -7,7 +7,7 @@ use anyhow::Context;
 use crate::check::{run_checks, CheckSetup, Part};
 use crate::config::Config;
 
-/// Test the wiring: I2C bus, ADC, button, LED, camera, disk space, groups.
+/// Test the wiring: I2C bus, ADC, button, LED, camera, battery warning, disk space, groups.
 ///
 /// Prints one line per check ("ok" or "FAIL" with the fix) and exits
 /// non-zero if any selected check fails.
@@ -19,7 +19,7 @@ use crate::config::Config;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The config file; its [adc], [gpio], [camera] and [storage] sections are used.
+    /// The config file; its [adc], [gpio], [camera], [power] and [storage] sections are used.
     /// Defaults to /etc/augenblick/config.toml when it exists, else the
     /// built-in defaults.
     #[arg(long, value_name = "FILE")]
@@ -61,6 +61,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         adc: config.adc,
         gpio: config.gpio,
         camera: config.camera,
+        power: config.power,
         min_free_bytes: args.min_free_mib << 20,
     };
     let parts = if args.only.is_empty() {

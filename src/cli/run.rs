@@ -9,7 +9,9 @@ use anyhow::Context;
 use crate::appliance::{self, Mode, RunOptions};
 use crate::clock::{Clock, MonotonicClock, VirtualClock};
 use crate::config::Config;
-use crate::devices::sim::{parse_presses, LoggedLed, ScriptedButton, SimCamera, TraceEmg};
+use crate::devices::sim::{
+    parse_low_battery, parse_presses, LoggedLed, ScriptedButton, ScriptedPower, SimCamera, TraceEmg,
+};
 use crate::devices::Devices;
 use crate::session::storage::{DiskStorage, Storage, UnsyncedDiskStorage};
 use crate::session::writer::DevicesInfo;
@@ -27,6 +29,7 @@ Examples:
   augenblick run --simulate --sessions out/sessions --trace calm.csv
   augenblick run --simulate --realtime --duration 30 paced like the glasses, 30 s
   augenblick run --simulate --presses 0,20,40:4      sessions from 0-20 s, then a long press at 40 s
+  augenblick run --simulate --low-battery 60         the battery warns from 60 s: the session ends cleanly
   augenblick run                                     on the glasses (real devices, `hw` build)
   augenblick run --config test.toml --simulate       another config than the installed one
   augenblick run --sim-gpio --duration 20            real ADC and camera, no GPIO (the VM tests)
@@ -65,6 +68,12 @@ pub struct Args {
     /// one (e.g. `0,60,90:4`). Default: a session starts at once.
     #[arg(long, requires = "simulate", value_name = "LIST")]
     pub presses: Option<String>,
+    /// The simulated battery warns from these times on, seconds from start:
+    /// `FROM` (for good) or `FROM:UNTIL`, comma-separated (e.g. `60:70,200`).
+    /// Once the warning has added up to `[power] low_ms` the session ends
+    /// cleanly and no press starts one until it has been off `recover_ms`.
+    #[arg(long, requires = "simulate", value_name = "LIST")]
+    pub low_battery: Option<String>,
     /// The simulated camera delivers raw YUYV (like the Pi Camera under
     /// libcamerify); the writer compresses kept frames.
     #[arg(long, requires = "simulate")]
@@ -162,6 +171,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         None => Vec::new(),
     };
     let start_at_once = args.presses.is_none();
+    let low_battery = match &args.low_battery {
+        Some(l) => parse_low_battery(l).map_err(|e| anyhow::anyhow!("--low-battery: {e}"))?,
+        None => Vec::new(),
+    };
     let led = LoggedLed::new();
     let led_log = led.log();
     let devices = Devices {
@@ -169,6 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         camera: Box::new(camera),
         led: Box::new(led),
         button: Box::new(ScriptedButton::new(presses)),
+        power: Box::new(ScriptedPower::new(low_battery)),
     };
     let devices_info = DevicesInfo {
         emg: format!("simulated: replays {trace_name}"),
@@ -181,6 +195,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         button: match &args.presses {
             Some(p) => format!("simulated: presses at {p} s"),
             None => "simulated: session from the start".into(),
+        },
+        power: match &args.low_battery {
+            Some(l) => format!("simulated: battery warns at {l} s"),
+            None => "simulated: battery never low".into(),
         },
     };
     let (clock, mode): (Arc<dyn Clock>, Mode) = if args.realtime {

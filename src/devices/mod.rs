@@ -1,4 +1,5 @@
-//! The hardware, behind small traits: EMG source (ADC), camera, LED, button.
+//! The hardware, behind small traits: EMG source (ADC), camera, LED, button,
+//! and the power supply's low-battery warning.
 //!
 //! Each trait has a simulated implementation (in `sim`) and a real one on the
 //! Pi (in `hw`, behind the `hw` feature). The appliance only sees the traits,
@@ -12,6 +13,7 @@ use std::fmt;
 use std::sync::Arc;
 
 pub mod config;
+pub mod power;
 
 /// Something a device could not do; the message says how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +146,13 @@ pub trait Button: Send {
     fn is_pressed(&mut self, t_ms: f64) -> Result<bool, DeviceError>;
 }
 
+/// The power supply's warning that the battery is nearly flat (raw level;
+/// held and cleared by [`crate::appliance::power::PowerWatch`]).
+pub trait Power: Send {
+    /// True while the supply reports low, as read at `t_ms`.
+    fn is_low(&mut self, t_ms: f64) -> Result<bool, DeviceError>;
+}
+
 /// The appliance's hardware, handed to [`crate::appliance::run`] as a whole
 /// (real ones on the glasses, simulated ones on a laptop).
 pub struct Devices {
@@ -151,6 +160,7 @@ pub struct Devices {
     pub camera: Box<dyn Camera>,
     pub led: Box<dyn Led>,
     pub button: Box<dyn Button>,
+    pub power: Box<dyn Power>,
 }
 
 pub mod sim;

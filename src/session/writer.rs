@@ -42,6 +42,9 @@ pub struct DevicesInfo {
     pub camera_mode: String,
     pub led: String,
     pub button: String,
+    /// The battery's low warning (absent in sessions from before it).
+    #[serde(default)]
+    pub power: String,
 }
 
 /// Counters a session records in `session.toml`.
@@ -71,6 +74,8 @@ pub struct SessionStats {
     pub onsets_skipped: u64,
     /// The sampler thread ran in the real-time FIFO class (threaded mode).
     pub sampler_fifo: bool,
+    /// The session ended because the battery ran low.
+    pub low_battery: bool,
     pub jitter_p50_ms: f64,
     pub jitter_p99_ms: f64,
     pub jitter_max_ms: f64,

@@ -10,7 +10,7 @@ use augenblick::appliance::{self, Mode, RunOptions, Summary};
 use augenblick::clock::{Clock, MonotonicClock, VirtualClock};
 use augenblick::config::Config;
 use augenblick::devices::sim::{
-    LedLog, LoggedLed, ScriptedButton, ScriptedPress, SimCamera, TraceEmg,
+    LedLog, LoggedLed, LowSpan, ScriptedButton, ScriptedPower, ScriptedPress, SimCamera, TraceEmg,
 };
 use augenblick::devices::Devices;
 use augenblick::session::storage::{Storage, UnsyncedDiskStorage};
@@ -128,6 +128,8 @@ pub struct Sim {
     /// Called with the time at every sample tick: the world changing on the
     /// session clock (a test frees disk space at a given moment).
     pub on_time: Option<Box<dyn FnMut(f64) + Send>>,
+    /// When the simulated battery warns.
+    pub low_battery: Vec<LowSpan>,
 }
 
 /// The scripted button, with the test's world hook run at each read.
@@ -156,6 +158,7 @@ impl Sim {
             realtime: false,
             stop_after_ms: None,
             on_time: None,
+            low_battery: Vec::new(),
         }
     }
 
@@ -178,6 +181,7 @@ impl Sim {
                     None => Box::new(inner),
                 }
             },
+            power: Box::new(ScriptedPower::new(self.low_battery.clone())),
         };
         let (clock, mode): (Arc<dyn Clock>, Mode) = if self.realtime {
             (Arc::new(MonotonicClock::new()), Mode::Threaded)

@@ -1,7 +1,9 @@
 //! The session button and the LED on the Pi's GPIO header (rppal).
 //!
 //! Pins are BCM numbers in the config; the defaults are BCM 17 (physical
-//! pin 11) for the button and BCM 27 (physical pin 13) for the LED.
+//! pin 11) for the button and BCM 27 (physical pin 13) for the LED. A
+//! charger's low-battery output may sit on a third (`[power]
+//! low_battery_pin`, none by default).
 //!
 //! The button pulls its pin to GND, against the SoC's internal pull-up, so
 //! pressed reads low. The kernel reports both edges through an interrupt
@@ -19,7 +21,7 @@ use std::sync::{Arc, Mutex};
 use rppal::gpio::{Gpio, InputPin, Level, OutputPin, Trigger};
 
 use crate::devices::config::GpioConfig;
-use crate::devices::{Button, DeviceError, Led};
+use crate::devices::{Button, DeviceError, Led, Power};
 
 /// What the interrupt thread saw of the button since the last poll.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -160,6 +162,34 @@ impl Led for GpioLed {
     fn set(&mut self, on: bool, _t_ms: f64) -> Result<(), DeviceError> {
         self.pin.write(if on { Level::High } else { Level::Low });
         Ok(())
+    }
+}
+
+/// A charger's low-battery output (Adafruit PowerBoost `LBO`, a LiPo
+/// SHIM's, ...): an input pulled towards its idle level (up if it is
+/// active low), read when the appliance polls the battery.
+pub struct GpioLowBattery {
+    pin: InputPin,
+    active_low: bool,
+}
+
+impl GpioLowBattery {
+    pub fn open(gpio: &Gpio, bcm: u8, active_low: bool) -> Result<Self, DeviceError> {
+        let pin = gpio
+            .get(bcm)
+            .map_err(|e| gpio_error("low-battery pin", Some(bcm), e))?;
+        let pin = if active_low {
+            pin.into_input_pullup()
+        } else {
+            pin.into_input_pulldown()
+        };
+        Ok(GpioLowBattery { pin, active_low })
+    }
+}
+
+impl Power for GpioLowBattery {
+    fn is_low(&mut self, _t_ms: f64) -> Result<bool, DeviceError> {
+        Ok(self.pin.is_low() == self.active_low)
     }
 }
 

@@ -9,6 +9,8 @@
 //! - [`gpio`]: the button (pull-up, both-edge interrupts) and the LED (rppal).
 //! - [`camera`]: V4L2 capture with mmap streaming (v4l), MJPEG passed
 //!   through, raw YUYV/YU12/NV12 otherwise.
+//! - The battery's warning: the Pi's under-voltage alarm (sysfs, in
+//!   [`crate::devices::power`]) and a charger's low-battery pin ([`gpio`]).
 //!
 //! What runs where: the I2C and camera code run on any Linux with
 //! `/dev/i2c-N` and `/dev/videoN` (the VM tests use `i2c-stub` and `vivid`);
@@ -20,6 +22,7 @@ pub mod gpio;
 pub mod smbus;
 
 use crate::config::Config;
+use crate::devices::power::{AnyLow, HwmonAlarm};
 use crate::devices::sim::{LoggedLed, ScriptedButton};
 use crate::devices::{DeviceError, Devices};
 use crate::session::writer::DevicesInfo;
@@ -57,6 +60,7 @@ pub fn open_devices(
         camera_mode: String::new(),
         led: String::new(),
         button: String::new(),
+        power: String::new(),
     };
     let (button, led): (
         Box<dyn crate::devices::Button>,
@@ -85,12 +89,48 @@ pub fn open_devices(
             )
         }
     };
+    let mut warnings: Vec<Box<dyn crate::devices::Power>> = Vec::new();
+    let mut sources = Vec::new();
+    if config.power.undervoltage {
+        match HwmonAlarm::find() {
+            Some(alarm) => {
+                sources.push(format!("under-voltage alarm {}", alarm.path().display()));
+                warnings.push(Box::new(alarm));
+            }
+            None => log::info!(
+                "no under-voltage alarm (hwmon `rpi_volt`): not a Pi, or its driver is not loaded"
+            ),
+        }
+    }
+    if let (Some(pin), GpioChoice::Real) = (config.power.pin(), gpio) {
+        let g = gpio::open_gpio()?;
+        warnings.push(Box::new(gpio::GpioLowBattery::open(
+            &g,
+            pin,
+            config.power.low_battery_active_low,
+        )?));
+        sources.push(format!(
+            "low-battery pin GPIO BCM {pin} (pin {}, active {})",
+            crate::check::physical_pin(pin),
+            if config.power.low_battery_active_low {
+                "low"
+            } else {
+                "high"
+            }
+        ));
+    }
+    info.power = if sources.is_empty() {
+        "none (never low)".into()
+    } else {
+        sources.join("; ")
+    };
     Ok((
         Devices {
             emg,
             camera: Box::new(camera),
             led,
             button,
+            power: Box::new(AnyLow(warnings)),
         },
         info,
     ))
