@@ -19,6 +19,16 @@ fn main() -> ExitCode {
     }
     match cli.dispatch() {
         Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`augenblick detect T.csv | head`): what it
+        // wanted was written; nothing to report.
+        Err(err)
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

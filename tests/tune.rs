@@ -262,6 +262,69 @@ fn detect_says_how_long_the_signal_was_at_fault() {
         rows.iter().all(|&on| on < rail_ms),
         "closures in the fault: {rows:?}"
     );
+
+    // `--events`: the same closures, each after its onset, and the fault.
+    let plain = stdout(&o);
+    let o = augenblick(&[&"detect", &trace, &"--events"]);
+    succeeds(&o);
+    let text = stdout(&o);
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault")
+    );
+    let events: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert!(events.iter().all(|e| e.len() == 8), "{text}");
+    let closures: Vec<String> = events
+        .iter()
+        .filter(|e| e[1] == "closure")
+        .map(|e| e[2..7].join(","))
+        .collect();
+    let want: Vec<&str> = plain.lines().skip(1).collect();
+    assert!(!want.is_empty());
+    assert_eq!(closures, want);
+    for (at, c) in events.iter().enumerate().filter(|(_, e)| e[1] == "closure") {
+        let onset = events
+            .iter()
+            .position(|e| e[1] == "onset" && e[2] == c[2])
+            .unwrap_or_else(|| panic!("no onset for {c:?}"));
+        assert!(onset < at, "{c:?}");
+    }
+    let faults: Vec<&Vec<&str>> = events.iter().filter(|e| e[1] == "fault_start").collect();
+    assert_eq!(faults.len(), 1, "{text}");
+    assert_eq!(faults[0][7], "railed");
+    let start: f64 = faults[0][2].parse().unwrap();
+    assert!(
+        (rail_ms..rail_ms + 400.0).contains(&start),
+        "fault from {start}"
+    );
+}
+
+/// `augenblick detect T.csv | head`: the reader leaving early is no error.
+#[test]
+fn detect_into_a_closed_pipe_ends_quietly() {
+    use std::io::{BufRead, BufReader};
+    let tmp = TempDir::new().unwrap();
+    // An hour of blinks: --events writes well over a pipe's 64 KiB.
+    let data = support::blinks(3600.0, 25.0, 9);
+    let (trace, _) = support::write(&tmp.path().join("hour"), &data);
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin!("augenblick"))
+        .args(["detect", "--events"])
+        .arg(&trace)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    assert!(first.starts_with("t_ms,event"), "{first}");
+    // The pipe closes here, with most of the output unread.
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{:?}: {err}", out.status);
+    assert!(!err.contains("error"), "{err}");
 }
 
 #[test]

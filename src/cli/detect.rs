@@ -11,7 +11,7 @@ use crate::trace::{Ms, TraceReader};
 /// Find eye closures in an EMG trace.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml"
+    after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml\n  augenblick detect calm.csv --events > events.csv   every decision, as the appliance sees it\n\nWith --events, one row per event, at the sample that produced it:\n  t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault\nevent is onset, tentative, closure, retracted, pause, resume, fault_start or\nfault_end; columns an event has no value for are empty. retracted: onset_ms\nof the closure taken back, detected_ms when; pause: offset_ms, the eye open\nagain from then; resume: onset_ms, shut again from then; fault_start and\nfault_end: onset_ms and offset_ms of the fault, fault its kind."
 )]
 pub struct Args {
     /// The trace: CSV with columns `t_ms` and `emg`.
@@ -19,6 +19,98 @@ pub struct Args {
     /// A detector config (TOML, as written by `tune --sweep`); defaults otherwise.
     #[arg(long, short)]
     pub config: Option<PathBuf>,
+    /// Every event, not just the closures: onsets, tentative closures and
+    /// their verdicts, retractions, pauses and resumes inside long closures,
+    /// faults (see below).
+    #[arg(long)]
+    pub events: bool,
+}
+
+/// The `--events` header.
+pub const EVENTS_HEADER: &str = "t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault";
+
+/// One `--events` row for event `e`, emitted at the sample at `t_ms`.
+fn event_row(t_ms: f64, e: &Event) -> String {
+    let ms = |v: f64| Ms(v).to_string();
+    let (name, onset, offset, detected, peak, score, fault) = match *e {
+        Event::Onset {
+            onset_ms,
+            detected_ms,
+        } => (
+            "onset",
+            ms(onset_ms),
+            String::new(),
+            ms(detected_ms),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Event::Closure(c) | Event::Tentative(c) => (
+            if matches!(e, Event::Closure(_)) {
+                "closure"
+            } else {
+                "tentative"
+            },
+            ms(c.onset_ms),
+            ms(c.offset_ms),
+            ms(c.detected_ms),
+            format!("{:.1}", c.peak),
+            format!("{:.3}", c.score),
+            String::new(),
+        ),
+        Event::Retracted { onset_ms, t_ms: at } => (
+            "retracted",
+            ms(onset_ms),
+            String::new(),
+            ms(at),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Event::Pause { t_ms: at } => (
+            "pause",
+            String::new(),
+            ms(at),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Event::Resume {
+            onset_ms,
+            detected_ms,
+        } => (
+            "resume",
+            ms(onset_ms),
+            String::new(),
+            ms(detected_ms),
+            String::new(),
+            String::new(),
+            String::new(),
+        ),
+        Event::FaultStart { kind, t_ms: at } => (
+            "fault_start",
+            ms(at),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            kind.to_string(),
+        ),
+        Event::FaultEnd { kind, t_ms: at } => (
+            "fault_end",
+            String::new(),
+            ms(at),
+            String::new(),
+            String::new(),
+            String::new(),
+            kind.to_string(),
+        ),
+    };
+    format!(
+        "{},{name},{onset},{offset},{detected},{peak},{score},{fault}",
+        Ms(t_ms)
+    )
 }
 
 /// Loads a detector config from TOML: the whole file, or its `[detector]` table.
@@ -47,12 +139,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut detector = BlinkDetector::new(cfg)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    writeln!(out, "onset_ms,offset_ms,detected_ms,peak,score")?;
+    if args.events {
+        writeln!(out, "{EVENTS_HEADER}")?;
+    } else {
+        writeln!(out, "onset_ms,offset_ms,detected_ms,peak,score")?;
+    }
     let mut faults = Faults::default();
-    let mut write = |d: &mut BlinkDetector, out: &mut dyn Write| -> std::io::Result<()> {
+    let events = args.events;
+    let mut now = f64::NAN;
+    let mut write = |d: &mut BlinkDetector, out: &mut dyn Write, now: f64| -> std::io::Result<()> {
         while let Some(e) = d.poll() {
             faults.see(&e);
-            if let Event::Closure(c) = e {
+            if events {
+                writeln!(out, "{}", event_row(now, &e))?;
+            } else if let Event::Closure(c) = e {
                 writeln!(
                     out,
                     "{},{},{},{:.1},{:.3}",
@@ -73,11 +173,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             first = s.t_ms;
         }
         last = s.t_ms;
+        now = s.t_ms;
         detector.push(s.t_ms, s.emg);
-        write(&mut detector, &mut out)?;
+        write(&mut detector, &mut out, now)?;
     }
     detector.finish();
-    write(&mut detector, &mut out)?;
+    write(&mut detector, &mut out, now)?;
     out.flush()?;
     if let Some(text) = faults.summary(first, last) {
         log::warn!("{}: {text}", args.trace.display());
