@@ -485,6 +485,69 @@ fn a_low_battery_ends_a_real_time_session() {
     }
 }
 
+/// A Pi without a real-time clock, back from a flat battery, may read a
+/// time before the last session's end: the new session is dated just after
+/// it instead, and says how far behind the clock was, so sessions (and the
+/// film made of several) keep the order they were recorded in.
+#[test]
+fn a_clock_behind_the_last_session_dates_the_next_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // A session recorded "an hour from now", lasting 10 s.
+    let (samples, _) = labelled_trace(7, 10.0, 25.0);
+    let sim = Sim::new(samples, dir.path());
+    let (summary, _) = sim.run();
+    let (earlier, _) = &summary.sessions[0];
+    let toml_path = earlier.join("session.toml");
+    let text = std::fs::read_to_string(&toml_path).unwrap();
+    let future = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    let future_at = future
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let mut table: toml::Table = text.parse().unwrap();
+    table.insert("started_at".into(), toml::Value::String(future_at.clone()));
+    std::fs::write(&toml_path, toml::to_string(&table).unwrap()).unwrap();
+    let duration = table["duration_ms"].as_float().unwrap();
+    assert!(duration > 9000.0, "{duration}");
+
+    // Now a real-time session on glasses whose clock reads "now".
+    let (samples, _) = labelled_trace(8, 3.0, 25.0);
+    let mut sim = Sim::new(samples, dir.path());
+    sim.realtime = true;
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    let (summary, _) = sim.run();
+    let (later, info) = &summary.sessions[0];
+    let ms = |at: &str| augenblick::session::read::parse_rfc3339_ms(at).unwrap();
+    let started = ms(&info.started_at);
+    let after_end = ms(&future_at) + duration as i64 + 1000;
+    assert!(
+        (started - after_end).abs() <= 1,
+        "dated {}, want {after_end} ms",
+        info.started_at
+    );
+    let behind = info.clock_behind_ms;
+    assert!(
+        (3_600_000.0 + duration..3_600_000.0 + duration + 1000.0 + 5000.0).contains(&behind),
+        "clock_behind_ms {behind}"
+    );
+    // Its folder sorts after the earlier one, and so does the film's order.
+    assert!(
+        later.file_name() > earlier.file_name(),
+        "{later:?} {earlier:?}"
+    );
+    let read = augenblick::session::read::read_sessions(&[later.clone(), earlier.clone()]).unwrap();
+    assert_eq!(read[0].dir, *earlier);
+    assert_eq!(read[1].dir, *later);
+
+    // A third session, with the clock right again (nothing after it): as read.
+    let fresh = tempfile::tempdir().unwrap();
+    let (samples, _) = labelled_trace(9, 2.0, 25.0);
+    let mut sim = Sim::new(samples, fresh.path());
+    sim.realtime = true;
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    let (summary, _) = sim.run();
+    assert_eq!(summary.sessions[0].1.clock_behind_ms, 0.0);
+}
+
 /// A raw (YUYV) camera: kept frames are compressed by the writer and decode
 /// with their stamps.
 #[test]

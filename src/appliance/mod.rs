@@ -163,6 +163,7 @@ pub fn run(
     );
     let mut app = Appliance::new(config, &opts, info, led, clock.clone())?;
     app.summary.repaired = repaired;
+    app.latest_end_unix_ms = crate::session::read::latest_end_unix_ms(&opts.sessions_dir);
     let period = 1000.0 / config.adc.sample_rate_hz;
 
     match opts.mode {
@@ -456,6 +457,8 @@ struct Active {
     pad_off: bool,
     activity: bool,
     paused: bool,
+    /// The wall-clock start written to `session.toml`, in Unix ms.
+    started_unix_ms: i64,
 }
 
 /// The appliance's state between and during sessions.
@@ -479,6 +482,8 @@ struct Appliance {
     power: PowerWatch,
     /// Clock time of the next look at the battery's warning.
     next_power_ms: f64,
+    /// When the latest session in the sessions folder ended (Unix ms).
+    latest_end_unix_ms: Option<i64>,
 }
 
 impl Appliance {
@@ -509,11 +514,33 @@ impl Appliance {
             summary: Summary::default(),
             power: PowerWatch::new(cfg.power.low_ms, cfg.power.recover_ms),
             next_power_ms: f64::NEG_INFINITY,
+            latest_end_unix_ms: None,
         })
     }
 
     fn start_session(&mut self, t_ms: f64) -> Result<(), ApplianceError> {
-        let now = time::OffsetDateTime::now_utc();
+        let mut now = time::OffsetDateTime::now_utc();
+        let mut clock_behind_ms = 0.0;
+        // On the glasses (real time), a clock behind the last session's end
+        // would date this one before it: set it just after instead. A
+        // simulation's sessions last virtual time, so its wall clock is
+        // nominal and left alone.
+        if self.mode == Mode::Threaded {
+            let now_ms = unix_ms(now);
+            let (start_ms, behind) = dated_after(now_ms, self.latest_end_unix_ms);
+            if let Some(behind) = behind {
+                log::warn!(
+                    "the clock reads {:.1} s before the last session's end (no real-time clock or time sync?): this session is dated just after it",
+                    behind as f64 / 1000.0
+                );
+                clock_behind_ms = behind as f64;
+                now = time::OffsetDateTime::from_unix_timestamp_nanos(
+                    i128::from(start_ms) * 1_000_000,
+                )
+                .unwrap_or(now);
+            }
+        }
+        let started_unix_ms = unix_ms(now);
         let started_at = now
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -528,6 +555,7 @@ impl Appliance {
             duration_ms: 0.0,
             interrupted: false,
             closed: false,
+            clock_behind_ms,
             devices: self.devices_info.clone(),
             stats: SessionStats::default(),
             config: self.cfg.clone(),
@@ -571,6 +599,7 @@ impl Appliance {
             pad_off: false,
             activity: false,
             paused: false,
+            started_unix_ms,
         });
         Ok(())
     }
@@ -662,6 +691,8 @@ impl Appliance {
                 path: a.dir.clone(),
                 source,
             })?;
+        let end = a.started_unix_ms + info.duration_ms.round() as i64;
+        self.latest_end_unix_ms = Some(self.latest_end_unix_ms.map_or(end, |e| e.max(end)));
         log::info!(
             "session ended: {} ({} blinks in {} clips, {:.1} s)",
             a.dir.display(),
@@ -865,8 +896,41 @@ impl Appliance {
     }
 }
 
+/// A wall-clock time in Unix ms.
+fn unix_ms(t: time::OffsetDateTime) -> i64 {
+    (t.unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// When a session starting at wall-clock `now_ms` is dated, given when the
+/// latest session before it ended: `now_ms`, or, if the clock reads no
+/// later than that end, one second after it (so its folder, named to the
+/// second, sorts after the last one's), with how far the clock was behind.
+fn dated_after(now_ms: i64, latest_end_ms: Option<i64>) -> (i64, Option<i64>) {
+    match latest_end_ms {
+        Some(end) if now_ms <= end => (end + 1000, Some(end + 1000 - now_ms)),
+        _ => (now_ms, None),
+    }
+}
+
 /// The sessions directory to use: the flag, else the config's.
 pub fn sessions_dir(flag: Option<&Path>, cfg: &Config) -> PathBuf {
     flag.map(Path::to_path_buf)
         .unwrap_or_else(|| cfg.storage.sessions_dir.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_behind_the_last_session_dates_the_next_just_after_it() {
+        assert_eq!(dated_after(5_000, None), (5_000, None));
+        assert_eq!(dated_after(5_000, Some(4_999)), (5_000, None));
+        assert_eq!(dated_after(5_000, Some(5_000)), (6_000, Some(1_000)));
+        // A Pi back from a flat battery an hour behind.
+        assert_eq!(
+            dated_after(1_000_000, Some(4_600_000)),
+            (4_601_000, Some(3_601_000))
+        );
+    }
 }

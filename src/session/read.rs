@@ -590,6 +590,22 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
     parse_datetime(s.trim(), false)
 }
 
+/// When the latest session under `sessions_dir` ended, in Unix ms: the
+/// greatest `started_at` plus `duration_ms` (or plus the last `t_ms` of
+/// `emg.csv`) over its session folders. None if there is none.
+pub fn latest_end_unix_ms(sessions_dir: &Path) -> Option<i64> {
+    let entries = std::fs::read_dir(sessions_dir).ok()?;
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|d| d.join("session.toml").is_file())
+        .filter_map(|d| {
+            let (started, duration, _) = read_toml(&d, &mut Vec::new());
+            let duration = duration.or_else(|| last_emg_time(&d)).unwrap_or(0);
+            Some(started? + i64::try_from(duration).ok()?)
+        })
+        .max()
+}
+
 /// A session folder name (its start time, `2026-11-23T15-43-46`) as Unix ms.
 pub fn parse_folder_time(name: &str) -> Option<i64> {
     parse_datetime(name, true)

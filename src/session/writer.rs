@@ -94,6 +94,12 @@ pub struct SessionInfo {
     pub interrupted: bool,
     /// The session ended (cleanly or by repair); false while it runs.
     pub closed: bool,
+    /// How far the wall clock was behind the end of the latest session
+    /// before this one when it started (a Pi without a real-time clock,
+    /// after a flat battery): `started_at` was then set just after that
+    /// end, so sessions stay in the order they were recorded. 0 normally.
+    #[serde(default)]
+    pub clock_behind_ms: f64,
     pub devices: DevicesInfo,
     pub stats: SessionStats,
     pub config: Config,
