@@ -85,6 +85,11 @@ pub struct ButtonConfig {
     pub debounce_ms: f64,
     /// Holding this long shuts the appliance down cleanly.
     pub long_press_ms: f64,
+    /// On the glasses, a long press also powers the Pi off once every
+    /// session is closed, so the battery can be unplugged (needs the polkit
+    /// rule `scripts/install` puts in /etc/polkit-1/rules.d). Simulations
+    /// never power anything off.
+    pub long_press_powers_off: bool,
 }
 
 impl Default for ButtonConfig {
@@ -92,6 +97,7 @@ impl Default for ButtonConfig {
         ButtonConfig {
             debounce_ms: 30.0,
             long_press_ms: 3000.0,
+            long_press_powers_off: true,
         }
     }
 }
@@ -143,8 +149,9 @@ impl Default for StorageConfig {
 
 /// `[power]`: the battery's low warning (see [`crate::devices::power`]).
 /// When the battery runs low the session in progress ends cleanly (every
-/// clip closed and synced) and no new one starts until it is good again:
-/// a flat battery then cuts nothing short.
+/// clip closed and synced), and the Pi powers off (`poweroff_when_low`) or
+/// no new session starts until the battery is good again: a flat battery
+/// then cuts nothing short.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PowerConfig {
@@ -163,6 +170,10 @@ pub struct PowerConfig {
     pub recover_ms: f64,
     /// Read the warning this often.
     pub poll_ms: f64,
+    /// When the battery counts as low, power the Pi off once the session
+    /// is closed (the SD card is safe before the cell gives out). Off, the
+    /// appliance waits for the battery to be good again.
+    pub poweroff_when_low: bool,
 }
 
 impl Default for PowerConfig {
@@ -174,6 +185,7 @@ impl Default for PowerConfig {
             low_ms: 5000.0,
             recover_ms: 30_000.0,
             poll_ms: 500.0,
+            poweroff_when_low: true,
         }
     }
 }

@@ -258,6 +258,17 @@ fn the_button_starts_and_stops_sessions_and_a_long_press_quits() {
         },
     ]);
     let (summary, _) = sim.run();
+    // ... and asks for the glasses to power off (the default).
+    assert!(summary.power_off);
+    let (samples, _) = labelled_trace(3, 60.0, 25.0);
+    let mut sim = Sim::new(samples, dir.path());
+    sim.presses = Some(vec![ScriptedPress {
+        at_ms: 5_000.0,
+        hold_ms: 4000.0,
+    }]);
+    sim.config.button.long_press_powers_off = false;
+    let (quiet, _) = sim.run();
+    assert!(quiet.sessions.is_empty() && !quiet.power_off);
     let durations: Vec<f64> = summary
         .sessions
         .iter()
@@ -377,15 +388,18 @@ fn a_low_battery_ends_the_session_cleanly_and_starts_none() {
     };
     // Start; a press while the battery is low; a press once it is good again.
     sim.presses = Some(vec![press(1000.0), press(100_000.0), press(200_000.0)]);
-    // The warning from 60 s to 150 s (a charger then).
+    // The warning from 60 s to 150 s (a charger then); the glasses wait
+    // for it rather than power off.
     sim.low_battery = vec![LowSpan {
         from_ms: 60_000.0,
         until_ms: 150_000.0,
     }];
+    sim.config.power.poweroff_when_low = false;
     let (low_ms, recover_ms) = (sim.config.power.low_ms, sim.config.power.recover_ms);
     assert!(150_000.0 + recover_ms < 200_000.0);
     let (summary, led) = sim.run();
     assert_eq!(summary.sessions.len(), 2, "{:?}", summary.sessions);
+    assert!(!summary.power_off);
 
     // The first session ends once the warning has lasted `low_ms`, from
     // the press's release at 1.15 s.
@@ -454,6 +468,33 @@ fn a_low_battery_ends_the_session_cleanly_and_starts_none() {
             .any(|(t, on)| *on && *t > 150_000.0 + recover_ms + 1000.0 && *t < 200_000.0),
         "still flashing after the charger"
     );
+}
+
+/// By default the glasses power off once the session is closed: the run
+/// ends there, asking for it, and a press later finds nothing running.
+#[test]
+fn a_low_battery_powers_off_once_the_session_is_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, _) = labelled_trace(5, 120.0, 25.0);
+    let mut sim = Sim::new(samples, dir.path());
+    sim.camera = SimCamera::new(64, 48, 30.0, false);
+    sim.low_battery = vec![LowSpan {
+        from_ms: 30_000.0,
+        until_ms: 40_000.0,
+    }];
+    let (summary, _) = sim.run();
+    assert!(summary.power_off);
+    assert_eq!(summary.sessions.len(), 1);
+    let (s, info) = &summary.sessions[0];
+    assert!(info.stats.low_battery && info.closed, "{info:?}");
+    assert!(
+        (35_000.0..36_000.0).contains(&info.duration_ms),
+        "{}",
+        info.duration_ms
+    );
+    for b in &blinks(s) {
+        assert_eq!(clip_frames(s, b.clip).len(), b.frames);
+    }
 }
 
 /// The same in real time: the main loop, not the sampler, reads the battery.

@@ -66,6 +66,7 @@ fn installs_onto_an_sd_card_and_is_idempotent() {
         "etc/tmpfiles.d/augenblick.conf",
         "etc/udev/rules.d/60-augenblick.rules",
         "etc/modules-load.d/augenblick.conf",
+        "etc/polkit-1/rules.d/50-augenblick.rules",
         "etc/systemd/system/augenblick.service.d/libcamerify.conf",
     ] {
         assert!(root.join(f).is_file(), "{f} missing");
@@ -117,4 +118,47 @@ fn refuses_without_a_target() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--host"));
+}
+
+/// The polkit rule lets the service's user power off, and nothing else.
+/// Run by node (polkit's rules are JavaScript) against a stand-in for
+/// polkit's API, where node is installed; it says SKIPPED otherwise.
+#[test]
+fn the_polkit_rule_lets_only_augenblick_power_off() {
+    let rule = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("overlay/etc/polkit-1/rules.d/50-augenblick.rules");
+    let script = format!(
+        r#"
+const rules = [];
+const polkit = {{ Result: {{ YES: "yes", NO: "no", NOT_HANDLED: null }}, addRule: (f) => rules.push(f) }};
+{}
+const ask = (id, user) => rules.map((f) => f({{ id }}, {{ user }})).find((r) => r != null) ?? "unhandled";
+const out = [
+  ask("org.freedesktop.login1.power-off", "augenblick"),
+  ask("org.freedesktop.login1.power-off-multiple-sessions", "augenblick"),
+  ask("org.freedesktop.login1.reboot", "augenblick"),
+  ask("org.freedesktop.login1.suspend", "augenblick"),
+  ask("org.freedesktop.login1.power-off", "pi"),
+  ask("org.freedesktop.systemd1.manage-units", "augenblick"),
+];
+console.log(out.join(","));
+"#,
+        std::fs::read_to_string(&rule).unwrap()
+    );
+    let out = match Command::new("node").arg("-e").arg(&script).output() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("SKIPPED: no node to run the polkit rule ({e})");
+            return;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "yes,yes,unhandled,unhandled,unhandled,unhandled"
+    );
 }

@@ -94,6 +94,11 @@ pub struct Summary {
     pub repaired: Vec<Repaired>,
     /// The sessions recorded, in order.
     pub sessions: Vec<(PathBuf, SessionInfo)>,
+    /// The run ended asking for the machine to be powered off (a long
+    /// press with `button.long_press_powers_off`, a low battery with
+    /// `power.poweroff_when_low`): every session is closed by then. The
+    /// caller decides (the glasses do; a simulation does not).
+    pub power_off: bool,
 }
 
 /// Why the appliance could not run.
@@ -729,6 +734,7 @@ impl Appliance {
             Some(Press::Long) => {
                 log::info!("long press: shutting down");
                 self.quit = true;
+                self.summary.power_off = self.cfg.button.long_press_powers_off;
             }
             None => {}
         }
@@ -759,6 +765,11 @@ impl Appliance {
                 if self.active.is_some() {
                     self.stats.low_battery = true;
                     self.end_session(t_ms)?;
+                }
+                if self.cfg.power.poweroff_when_low {
+                    log::warn!("battery low: powering off");
+                    self.quit = true;
+                    self.summary.power_off = true;
                 }
             }
             Some(false) => log::info!("battery good again"),

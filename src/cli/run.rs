@@ -229,6 +229,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
     report(&summary, started.elapsed().as_secs_f64());
+    if summary.power_off {
+        log::info!("the glasses would power off now (a simulation never does)");
+    }
     log::debug!(
         "LED changes: {}",
         led_log.lock().map(|l| l.len()).unwrap_or(0)
@@ -298,6 +301,31 @@ fn run_real(
     let started = std::time::Instant::now();
     let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
     report(&summary, started.elapsed().as_secs_f64());
+    if summary.power_off {
+        if args.sim_gpio {
+            log::info!("a power-off was asked for; not with --sim-gpio");
+        } else {
+            power_off()?;
+        }
+    }
+    Ok(())
+}
+
+/// Powers the Pi off (every session is closed by now) through logind; the
+/// service's user may, by the polkit rule `scripts/install` puts in
+/// /etc/polkit-1/rules.d/50-augenblick.rules.
+#[cfg(feature = "hw")]
+fn power_off() -> anyhow::Result<()> {
+    log::warn!("powering off");
+    let status = std::process::Command::new("systemctl")
+        .arg("poweroff")
+        .status()
+        .context("cannot run `systemctl poweroff`")?;
+    anyhow::ensure!(
+        status.success(),
+        "`systemctl poweroff` failed ({status}): is /etc/polkit-1/rules.d/50-augenblick.rules \
+         installed (scripts/install)? Every session is closed: unplugging is safe."
+    );
     Ok(())
 }
 
