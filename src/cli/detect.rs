@@ -29,21 +29,29 @@ pub struct Args {
 /// The `--events` header.
 pub const EVENTS_HEADER: &str = "t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault";
 
+/// What an `--events` row holds besides its time and name.
+#[derive(Debug, Default)]
+struct EventRow {
+    onset: Option<f64>,
+    offset: Option<f64>,
+    detected: Option<f64>,
+    peak_score: Option<(f64, f64)>,
+    fault: Option<FaultKind>,
+}
+
 /// One `--events` row for event `e`, emitted at the sample at `t_ms`.
 fn event_row(t_ms: f64, e: &Event) -> String {
-    let ms = |v: f64| Ms(v).to_string();
-    let (name, onset, offset, detected, peak, score, fault) = match *e {
+    let (name, row) = match *e {
         Event::Onset {
             onset_ms,
             detected_ms,
         } => (
             "onset",
-            ms(onset_ms),
-            String::new(),
-            ms(detected_ms),
-            String::new(),
-            String::new(),
-            String::new(),
+            EventRow {
+                onset: Some(onset_ms),
+                detected: Some(detected_ms),
+                ..EventRow::default()
+            },
         ),
         Event::Closure(c) | Event::Tentative(c) => (
             if matches!(e, Event::Closure(_)) {
@@ -51,65 +59,69 @@ fn event_row(t_ms: f64, e: &Event) -> String {
             } else {
                 "tentative"
             },
-            ms(c.onset_ms),
-            ms(c.offset_ms),
-            ms(c.detected_ms),
-            format!("{:.1}", c.peak),
-            format!("{:.3}", c.score),
-            String::new(),
+            EventRow {
+                onset: Some(c.onset_ms),
+                offset: Some(c.offset_ms),
+                detected: Some(c.detected_ms),
+                peak_score: Some((c.peak, c.score)),
+                fault: None,
+            },
         ),
         Event::Retracted { onset_ms, t_ms: at } => (
             "retracted",
-            ms(onset_ms),
-            String::new(),
-            ms(at),
-            String::new(),
-            String::new(),
-            String::new(),
+            EventRow {
+                onset: Some(onset_ms),
+                detected: Some(at),
+                ..EventRow::default()
+            },
         ),
         Event::Pause { t_ms: at } => (
             "pause",
-            String::new(),
-            ms(at),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
+            EventRow {
+                offset: Some(at),
+                ..EventRow::default()
+            },
         ),
         Event::Resume {
             onset_ms,
             detected_ms,
         } => (
             "resume",
-            ms(onset_ms),
-            String::new(),
-            ms(detected_ms),
-            String::new(),
-            String::new(),
-            String::new(),
+            EventRow {
+                onset: Some(onset_ms),
+                detected: Some(detected_ms),
+                ..EventRow::default()
+            },
         ),
         Event::FaultStart { kind, t_ms: at } => (
             "fault_start",
-            ms(at),
-            String::new(),
-            String::new(),
-            String::new(),
-            String::new(),
-            kind.to_string(),
+            EventRow {
+                onset: Some(at),
+                fault: Some(kind),
+                ..EventRow::default()
+            },
         ),
         Event::FaultEnd { kind, t_ms: at } => (
             "fault_end",
-            String::new(),
-            ms(at),
-            String::new(),
-            String::new(),
-            String::new(),
-            kind.to_string(),
+            EventRow {
+                offset: Some(at),
+                fault: Some(kind),
+                ..EventRow::default()
+            },
         ),
     };
+    let ms = |v: Option<f64>| v.map(|v| Ms(v).to_string()).unwrap_or_default();
+    let (peak, score) = row
+        .peak_score
+        .map(|(p, s)| (format!("{p:.1}"), format!("{s:.3}")))
+        .unwrap_or_default();
     format!(
-        "{},{name},{onset},{offset},{detected},{peak},{score},{fault}",
-        Ms(t_ms)
+        "{},{name},{},{},{},{peak},{score},{}",
+        Ms(t_ms),
+        ms(row.onset),
+        ms(row.offset),
+        ms(row.detected),
+        row.fault.map(|k| k.to_string()).unwrap_or_default()
     )
 }
 

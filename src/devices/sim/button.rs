@@ -41,13 +41,11 @@ pub fn parse_presses(text: &str) -> Result<Vec<ScriptedPress>, String> {
             None => (item, None),
         };
         let num = |s: &str| -> Result<f64, String> {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
-                    format!("`{item}` is not a press: use SECONDS or SECONDS:HOLD_SECONDS, e.g. `5,300:4`")
-                })
+            super::seconds(s).ok_or_else(|| {
+                format!(
+                    "`{item}` is not a press: use SECONDS or SECONDS:HOLD_SECONDS, e.g. `5,300:4`"
+                )
+            })
         };
         out.push(ScriptedPress {
             at_ms: num(at)? * 1000.0,

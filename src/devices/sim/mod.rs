@@ -16,3 +16,12 @@ pub use emg::TraceEmg;
 pub use jpeg::GrayJpegEncoder;
 pub use led::{LedLog, LoggedLed};
 pub use power::{parse_low_battery, LowSpan, ScriptedPower};
+
+/// A time in seconds on the command line (`--presses`, `--low-battery`):
+/// a finite number, at least 0.
+fn seconds(text: &str) -> Option<f64> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}

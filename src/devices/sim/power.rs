@@ -37,11 +37,7 @@ pub fn parse_low_battery(text: &str) -> Result<Vec<LowSpan>, String> {
     let mut out = Vec::new();
     for item in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let num = |s: &str| -> Result<f64, String> {
-            s.trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|v| v.is_finite() && *v >= 0.0)
-                .ok_or_else(|| {
+            super::seconds(s).ok_or_else(|| {
                     format!("`{item}` is not a stretch of low battery: use SECONDS or FROM:UNTIL seconds, e.g. `120` or `60:90`")
                 })
         };
