@@ -7,7 +7,7 @@
 //!  sampler (ADC on absolute deadlines) --samples--> detector --events--+
 //!  camera --frames--> PreRoll ring --------------------------------> Recorder --actions--> SessionWriter
 //!  button --> Debouncer --presses--> session start/stop, shutdown       |
-//!  battery warning --> PowerWatch --low--> session end, none new         |
+//!  battery warning --> PowerWatch --low--> session end, power-off       |
 //!                                       LED <-- patterns ---------------+
 //! ```
 //!
@@ -743,8 +743,9 @@ impl Appliance {
 
     /// Reads the battery's warning if a look is due (every `power.poll_ms`).
     /// Low: the session in progress ends cleanly, every clip closed and
-    /// synced, so a flat battery cuts nothing short; none starts until the
-    /// battery is good again.
+    /// synced, so a flat battery cuts nothing short; then the run ends
+    /// asking for a power-off (`power.poweroff_when_low`), or no session
+    /// starts until the battery is good again.
     fn poll_power(&mut self, t_ms: f64, power: &mut dyn Power) -> Result<(), ApplianceError> {
         if t_ms < self.next_power_ms {
             return Ok(());
@@ -759,10 +760,8 @@ impl Appliance {
         };
         match self.power.update(t_ms, warning) {
             Some(true) => {
-                log::warn!(
-                    "battery low: ending the session cleanly; none starts until it is charged"
-                );
                 if self.active.is_some() {
+                    log::warn!("battery low: ending the session cleanly");
                     self.stats.low_battery = true;
                     self.end_session(t_ms)?;
                 }
@@ -770,6 +769,8 @@ impl Appliance {
                     log::warn!("battery low: powering off");
                     self.quit = true;
                     self.summary.power_off = true;
+                } else {
+                    log::warn!("battery low: no session starts until it is charged");
                 }
             }
             Some(false) => log::info!("battery good again"),

@@ -71,7 +71,9 @@ pub struct Args {
     /// The simulated battery warns from these times on, seconds from start:
     /// `FROM` (for good) or `FROM:UNTIL`, comma-separated (e.g. `60:70,200`).
     /// Once the warning has added up to `[power] low_ms` the session ends
-    /// cleanly and no press starts one until it has been off `recover_ms`.
+    /// cleanly and the glasses would power off (the simulation ends there);
+    /// with `[power] poweroff_when_low = false` no press starts a session
+    /// until the warning has been off `recover_ms`.
     #[arg(long, requires = "simulate", value_name = "LIST")]
     pub low_battery: Option<String>,
     /// The simulated camera delivers raw YUYV (like the Pi Camera under
