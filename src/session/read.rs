@@ -35,6 +35,16 @@ pub enum ReadError {
     /// `frames.csv` has no usable header.
     #[error("{path}: the header must name the columns t_ms,clip,index")]
     Header { path: PathBuf },
+    /// A folder of session folders (the sessions directory), not a session.
+    #[error(
+        "{path} holds {count} session folders, not a session: name one (the latest is {latest}), \
+         or several, e.g. all of them: `{path}/*` (they are put in time order)"
+    )]
+    SessionsFolder {
+        path: PathBuf,
+        count: usize,
+        latest: PathBuf,
+    },
 }
 
 /// Something skipped while reading; the rest was read.
@@ -196,6 +206,15 @@ pub fn read_clip(path: &Path) -> std::io::Result<ClipData> {
 pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
     let mut warnings = Vec::new();
     let frames_path = dir.join("frames.csv");
+    if !frames_path.exists() {
+        if let Some((count, latest)) = sessions_inside(dir) {
+            return Err(ReadError::SessionsFolder {
+                path: dir.to_path_buf(),
+                count,
+                latest,
+            });
+        }
+    }
     let text = read_text(&frames_path)?;
     let rows = parse_csv(
         &frames_path,
@@ -339,6 +358,19 @@ fn open_clip_warnings(dir: &Path, clips: &[Clip], warnings: &mut Vec<Warning>) {
                 .into(),
         });
     }
+}
+
+/// The session folders right inside `dir` (those with a `session.toml`):
+/// how many, and the latest by name (named by their start time). None if
+/// there are none.
+fn sessions_inside(dir: &Path) -> Option<(usize, PathBuf)> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|d| d.join("session.toml").is_file())
+        .collect();
+    found.sort();
+    Some((found.len(), found.pop()?))
 }
 
 /// Reads several sessions and puts them in time order (by wall-clock start,
@@ -614,6 +646,36 @@ pub fn parse_folder_time(name: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sessions_folder_itself_is_named_as_such_with_its_latest_session() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, at) in [
+            ("2026-11-23T15-43-46", "2026-11-23T15:43:46Z"),
+            ("2026-11-24T09-00-00", "2026-11-24T09:00:00Z"),
+        ] {
+            let spec = fixture::FixtureSpec {
+                name: name.into(),
+                started_at: at.into(),
+                clips: 1,
+                ..fixture::FixtureSpec::default()
+            };
+            fixture::write_session(dir.path(), &spec).unwrap();
+        }
+        let err = read_session(dir.path()).unwrap_err();
+        assert!(
+            matches!(&err, ReadError::SessionsFolder { count: 2, latest, .. }
+                if latest.ends_with("2026-11-24T09-00-00")),
+            "{err}"
+        );
+        assert!(err.to_string().contains("holds 2 session folders"), "{err}");
+        // An empty folder is still "not a session folder".
+        let empty = tempfile::tempdir().unwrap();
+        assert!(matches!(
+            read_session(empty.path()),
+            Err(ReadError::Io { .. })
+        ));
+    }
 
     #[test]
     fn datetimes_order_sessions() {
