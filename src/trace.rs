@@ -61,10 +61,12 @@ pub enum TraceError {
         value: String,
         expected: &'static str,
     },
-    #[error("{path}:{line}: time goes backwards: t_ms {t_ms} comes after {previous}")]
+    #[error("{path}:{line}: time goes backwards: {column} {t_ms} comes after {previous}")]
     Backwards {
         path: PathBuf,
         line: u64,
+        /// The column read (`t_ms` of a trace, `onset_ms` of labels).
+        column: &'static str,
         t_ms: f64,
         previous: f64,
     },
@@ -251,6 +253,7 @@ impl<R: Read> TraceReader<R> {
                         return Err(TraceError::Backwards {
                             path: self.path.clone(),
                             line,
+                            column: "t_ms",
                             t_ms,
                             previous,
                         });
@@ -332,9 +335,18 @@ pub fn read_labels_from(path: &Path, reader: impl Read) -> Result<Vec<Label>, Tr
                         return Err(TraceError::Backwards {
                             path: path.to_path_buf(),
                             line,
+                            column: "onset_ms",
                             t_ms: onset_ms,
                             previous: prev.onset_ms,
                         });
+                    }
+                    if onset_ms < prev.offset_ms {
+                        log::warn!(
+                            "{}:{line}: this closure (onset_ms {}) begins before the one before it ends (offset_ms {}); scored as they are",
+                            path.display(),
+                            Ms(onset_ms),
+                            Ms(prev.offset_ms)
+                        );
                     }
                 }
                 labels.push(Label {
@@ -513,7 +525,7 @@ mod tests {
             ),
             (
                 "onset_ms,offset_ms\n100,200\n50,60\n",
-                "l.csv:3: time goes backwards",
+                "l.csv:3: time goes backwards: onset_ms 50 comes after 100",
             ),
             (
                 "onset_ms,offset_ms\n100,x\n",

@@ -139,6 +139,18 @@ fn malformed_traces_and_labels_name_file_and_line() {
         &labels,
     ]);
     fails_with(&o, "nowhere.csv: cannot read");
+
+    // Overlapping closures are scored as they are, with a warning that
+    // names the line.
+    let overlapping = tmp.path().join("overlapping.csv");
+    std::fs::write(&overlapping, "onset_ms,offset_ms\n100,300\n200,400\n").unwrap();
+    let o = augenblick(&[&"tune", &trace, &"--labels", &overlapping]);
+    succeeds(&o);
+    assert!(
+        stderr(&o).contains("overlapping.csv:3: this closure (onset_ms 200) begins before"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
