@@ -128,12 +128,17 @@ fn parse_time(path: &Path, line: u64, column: &'static str, raw: &str) -> Result
 
 fn parse_counts(path: &Path, line: u64, raw: &str) -> Result<i32, TraceError> {
     let raw = raw.trim();
-    raw.parse::<i32>().map_err(|_| TraceError::NotANumber {
+    raw.parse::<i32>().map_err(|e| TraceError::NotANumber {
         path: path.to_path_buf(),
         line,
         column: "emg",
         value: raw.to_string(),
-        expected: "an integer (ADS1115 counts)",
+        expected: match e.kind() {
+            std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                "an integer within +-2147483647 (ADS1115 counts fit in 16 bits)"
+            }
+            _ => "an integer (ADS1115 counts)",
+        },
     })
 }
 

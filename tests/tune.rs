@@ -140,6 +140,20 @@ fn malformed_traces_and_labels_name_file_and_line() {
     ]);
     fails_with(&o, "nowhere.csv: cannot read");
 
+    // `detect` prints nothing on stdout for a trace it cannot open.
+    let wrong_header = tmp.path().join("wrong-header.csv");
+    std::fs::write(&wrong_header, "time,value\n0,100\n").unwrap();
+    let o = augenblick(&[&"detect", &wrong_header]);
+    fails_with(&o, "wrong-header.csv:1: no column `t_ms`");
+    assert_eq!(stdout(&o), "");
+    let huge = tmp.path().join("huge.csv");
+    std::fs::write(&huge, "t_ms,emg\n0,99999999999\n").unwrap();
+    let o = augenblick(&[&"detect", &huge]);
+    fails_with(
+        &o,
+        "huge.csv:2: column `emg` is `99999999999`, which is not an integer within",
+    );
+
     // Overlapping closures are scored as they are, with a warning that
     // names the line.
     let overlapping = tmp.path().join("overlapping.csv");

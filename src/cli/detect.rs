@@ -149,6 +149,9 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
     let mut detector = BlinkDetector::new(cfg)?;
+    // Opened (its header read) before anything is printed: a trace that
+    // cannot be read leaves stdout empty.
+    let samples = TraceReader::open(&args.trace)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.events {
@@ -179,7 +182,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(())
     };
     let (mut first, mut last) = (f64::NAN, f64::NAN);
-    for sample in TraceReader::open(&args.trace)? {
+    for sample in samples {
         let s = sample?;
         if first.is_nan() {
             first = s.t_ms;
