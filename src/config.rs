@@ -164,7 +164,9 @@ pub struct PowerConfig {
     pub low_battery_active_low: bool,
     /// How long the warning must add up before the battery counts as low
     /// (a warning that comes and goes takes longer; see
-    /// [`crate::appliance::power`]).
+    /// [`crate::appliance::power`]). 10 s: a marginal supply that dips
+    /// under the camera's load now and then must not power the glasses
+    /// off; a cell that keeps the Pi under-volted for 10 s is going.
     pub low_ms: f64,
     /// Without a warning this long, the battery counts as good again.
     pub recover_ms: f64,
@@ -182,7 +184,7 @@ impl Default for PowerConfig {
             undervoltage: true,
             low_battery_pin: -1,
             low_battery_active_low: true,
-            low_ms: 5000.0,
+            low_ms: 10_000.0,
             recover_ms: 30_000.0,
             poll_ms: 500.0,
             poweroff_when_low: true,
