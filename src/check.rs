@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 
 use crate::config::PowerConfig;
 use crate::devices::config::{AdcConfig, CameraConfig, GpioConfig};
-use crate::devices::power::HwmonAlarm;
-use crate::devices::Power as _;
+use crate::devices::power::{self, WarningKind};
 
 /// The parts `check` can test, in the order it tests them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, clap::ValueEnum)]
@@ -402,36 +401,35 @@ fn check_camera(_: &CameraConfig) -> CheckLine {
     no_hw(Part::Camera)
 }
 
-/// The battery's warnings, as `run` would find them: the under-voltage
-/// alarm under `hwmon_dir` (`/sys/class/hwmon`) and the low-battery pin.
-/// Fails if a warning is on now, or a configured one cannot be read.
+/// The battery's warnings, as `run` finds them
+/// ([`power::configured`]): the under-voltage alarm under `hwmon_dir`
+/// (`/sys/class/hwmon`) and the low-battery pin. Fails if a warning is on
+/// now, or a configured one cannot be read.
 pub fn check_power(config: &PowerConfig, hwmon_dir: &Path) -> CheckLine {
+    let warnings = match power::configured(config, hwmon_dir, Some(&open_low_battery)) {
+        Ok(w) => w,
+        Err(e) => return CheckLine::fail(Part::Power, e.to_string()),
+    };
     let mut found = Vec::new();
     let mut low = Vec::new();
-    if config.undervoltage {
-        match HwmonAlarm::find_in(hwmon_dir) {
-            Some(mut alarm) => match alarm.is_low(0.0) {
-                Ok(false) => found.push(format!("under-voltage alarm {}: clear", alarm.path().display())),
-                Ok(true) => low.push(format!(
-                    "under-voltage alarm {}: ON (the 5 V supply dipped below about 4.63 V in the last 2 s: a flat battery, a weak supply or a thin cable)",
-                    alarm.path().display()
-                )),
-                Err(e) => return CheckLine::fail(Part::Power, e.to_string()),
-            },
-            None => found.push(format!(
-                "no under-voltage alarm (no hwmon `rpi_volt` under {}: not a Pi, or its driver is not loaded)",
-                hwmon_dir.display()
-            )),
-        }
+    if config.undervoltage && !warnings.iter().any(|w| w.kind == WarningKind::UnderVoltage) {
+        found.push(format!(
+            "no under-voltage alarm (no hwmon `rpi_volt` under {}: not a Pi, or its driver is not loaded)",
+            hwmon_dir.display()
+        ));
     }
-    if let Some(pin) = config.pin() {
-        match read_low_battery_pin(pin, config.low_battery_active_low) {
-            Ok(false) => found.push(format!("low-battery pin BCM {pin} (pin {}): clear", physical_pin(pin))),
+    for mut w in warnings {
+        match w.power.is_low(0.0) {
+            Ok(false) => found.push(format!("{}: clear", w.what)),
             Ok(true) => low.push(format!(
-                "low-battery pin BCM {pin} (pin {}): ON (charge the battery; if it is full, check the wiring and power.low_battery_active_low)",
-                physical_pin(pin)
+                "{}: ON ({})",
+                w.what,
+                match w.kind {
+                    WarningKind::UnderVoltage => "the 5 V supply dipped below about 4.63 V in the last 2 s: a flat battery, a weak supply or a thin cable",
+                    WarningKind::LowBatteryPin => "charge the battery; if it is full, check the wiring and power.low_battery_active_low",
+                }
             )),
-            Err(e) => return CheckLine::fail(Part::Power, e),
+            Err(e) => return CheckLine::fail(Part::Power, e.to_string()),
         }
     }
     if found.is_empty() && low.is_empty() {
@@ -451,17 +449,17 @@ pub fn check_power(config: &PowerConfig, hwmon_dir: &Path) -> CheckLine {
 }
 
 #[cfg(feature = "hw")]
-fn read_low_battery_pin(pin: u8, active_low: bool) -> Result<bool, String> {
-    use crate::devices::hw::gpio::{open_gpio, GpioLowBattery};
-    open_gpio()
-        .and_then(|gpio| GpioLowBattery::open(&gpio, pin, active_low))
-        .and_then(|mut p| p.is_low(0.0))
-        .map_err(|e| e.to_string())
-}
+use crate::devices::hw::gpio::open_low_battery;
 
 #[cfg(not(feature = "hw"))]
-fn read_low_battery_pin(_: u8, _: bool) -> Result<bool, String> {
-    Err("this build has no device support for the low-battery pin: build with `--features hw` (on by default)".into())
+fn open_low_battery(
+    _: u8,
+    _: bool,
+) -> Result<Box<dyn crate::devices::Power>, crate::devices::DeviceError> {
+    Err(crate::devices::DeviceError::Unavailable {
+        device: "power",
+        message: "this build has no device support for the low-battery pin: build with `--features hw` (on by default)".into(),
+    })
 }
 
 /// Physical header pin of a BCM GPIO on the 40-pin header (0 if none).

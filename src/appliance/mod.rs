@@ -397,8 +397,9 @@ fn run_threaded(
             app.stats.frames_dropped_queue =
                 app.queue_drops + dropped_frames.load(Ordering::Relaxed);
             // Off the sampler's thread: a sysfs read or a GPIO level.
-            app.poll_power(clock.now_ms(), power)?;
-            app.update_led(clock.now_ms());
+            let now = clock.now_ms();
+            app.poll_power(now, power)?;
+            app.update_led(now);
         }
         // Frames captured so far still count: take what is queued.
         for f in waiting {
@@ -878,7 +879,7 @@ impl Appliance {
     }
 
     fn update_led(&mut self, t_ms: f64) {
-        let inputs = match &self.active {
+        let mut inputs = match &self.active {
             Some(a) => LedInputs {
                 session_ms: Some(t_ms - a.start_ms),
                 // A burst whose onset waits behind the detector's verdict
@@ -890,13 +891,11 @@ impl Appliance {
                 pad_off: a.pad_off,
                 camera_failing: t_ms - a.start_ms - a.last_frame_ms > 1000.0,
                 disk_full: a.paused,
-                battery_low: self.power.is_low(),
+                battery_low: false,
             },
-            None => LedInputs {
-                battery_low: self.power.is_low(),
-                ..LedInputs::default()
-            },
+            None => LedInputs::default(),
         };
+        inputs.battery_low = self.power.is_low();
         let on = led::pattern(&self.cfg.led, &inputs).level(t_ms);
         if self.led_on != Some(on) {
             self.led_on = Some(on);

@@ -20,6 +20,7 @@
 use std::path::{Path, PathBuf};
 
 use super::{DeviceError, Power};
+use crate::config::PowerConfig;
 
 /// No warning to read (a mains supply, or none configured): never low.
 #[derive(Debug, Clone, Copy, Default)]
@@ -30,6 +31,9 @@ impl Power for NoPower {
         Ok(false)
     }
 }
+
+/// Where the kernel lists its hwmon devices.
+pub const HWMON_CLASS: &str = "/sys/class/hwmon";
 
 /// The Pi's under-voltage alarm: `in0_lcrit_alarm` of the hwmon device
 /// named `rpi_volt`.
@@ -64,11 +68,6 @@ impl HwmonAlarm {
             })
     }
 
-    /// On this machine: under `/sys/class/hwmon`.
-    pub fn find() -> Option<Self> {
-        Self::find_in(Path::new("/sys/class/hwmon"))
-    }
-
     /// The file read.
     pub fn path(&self) -> &Path {
         &self.alarm
@@ -90,6 +89,58 @@ impl Power for HwmonAlarm {
             }),
         }
     }
+}
+
+/// Which kind a configured warning is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WarningKind {
+    UnderVoltage,
+    LowBatteryPin,
+}
+
+/// One warning the config names, with what it is (for `session.toml` and
+/// `check`).
+pub struct Warning {
+    pub kind: WarningKind,
+    pub what: String,
+    pub power: Box<dyn Power>,
+}
+
+/// Opens a charger's low-battery pin: `(bcm, active_low)`.
+pub type PinOpener<'a> = &'a dyn Fn(u8, bool) -> Result<Box<dyn Power>, DeviceError>;
+
+/// The warnings `config` names, as `run` and `check` both find them: the
+/// Pi's under-voltage alarm under `hwmon_dir` (`/sys/class/hwmon`) if
+/// `undervoltage` is on and the alarm is there, and the low-battery pin if
+/// one is set, opened by `open_pin` (None: no GPIO, no pin).
+pub fn configured(
+    config: &PowerConfig,
+    hwmon_dir: &Path,
+    open_pin: Option<PinOpener>,
+) -> Result<Vec<Warning>, DeviceError> {
+    let mut out = Vec::new();
+    if config.undervoltage {
+        if let Some(alarm) = HwmonAlarm::find_in(hwmon_dir) {
+            out.push(Warning {
+                kind: WarningKind::UnderVoltage,
+                what: format!("under-voltage alarm {}", alarm.path().display()),
+                power: Box::new(alarm),
+            });
+        }
+    }
+    if let (Some(pin), Some(open)) = (config.pin(), open_pin) {
+        let active_low = config.low_battery_active_low;
+        out.push(Warning {
+            kind: WarningKind::LowBatteryPin,
+            what: format!(
+                "low-battery pin BCM {pin} (pin {}, active {})",
+                crate::check::physical_pin(pin),
+                if active_low { "low" } else { "high" }
+            ),
+            power: open(pin, active_low)?,
+        });
+    }
+    Ok(out)
 }
 
 /// Low when any of its warnings is; an error from one counts as "not low"
@@ -176,6 +227,34 @@ mod tests {
                 message: "unreadable".into(),
             })
         }
+    }
+
+    #[test]
+    fn the_configured_warnings_are_the_alarm_found_and_the_pin_opened() {
+        let dir = tree(&[("hwmon1", "rpi_volt", Some("1\n"))]);
+        let opener = |_: u8, _: bool| -> Result<Box<dyn Power>, DeviceError> {
+            Ok(Box::new(Fixed(Ok(false))))
+        };
+        let cfg = PowerConfig {
+            low_battery_pin: 22,
+            ..PowerConfig::default()
+        };
+        let all = configured(&cfg, dir.path(), Some(&opener)).unwrap();
+        let kinds: Vec<WarningKind> = all.iter().map(|w| w.kind).collect();
+        assert_eq!(
+            kinds,
+            [WarningKind::UnderVoltage, WarningKind::LowBatteryPin]
+        );
+        assert_eq!(all[1].what, "low-battery pin BCM 22 (pin 15, active low)");
+        let mut any = AnyLow(all.into_iter().map(|w| w.power).collect());
+        assert!(any.is_low(0.0).unwrap());
+        // No GPIO: no pin; the alarm off: nothing.
+        assert_eq!(configured(&cfg, dir.path(), None).unwrap().len(), 1);
+        let off = PowerConfig {
+            undervoltage: false,
+            ..cfg
+        };
+        assert!(configured(&off, dir.path(), None).unwrap().is_empty());
     }
 
     #[test]

@@ -364,13 +364,21 @@ fn open_clip_warnings(dir: &Path, clips: &[Clip], warnings: &mut Vec<Warning>) {
 /// how many, and the latest by name (named by their start time). None if
 /// there are none.
 fn sessions_inside(dir: &Path) -> Option<(usize, PathBuf)> {
-    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
-        .ok()?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|d| d.join("session.toml").is_file())
-        .collect();
+    let mut found = session_folders(dir);
     found.sort();
     Some((found.len(), found.pop()?))
+}
+
+/// The session folders right inside `dir`: those with a `session.toml`.
+fn session_folders(dir: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|d| d.join("session.toml").is_file())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Reads several sessions and puts them in time order (by wall-clock start,
@@ -626,10 +634,8 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
 /// greatest `started_at` plus `duration_ms` (or plus the last `t_ms` of
 /// `emg.csv`) over its session folders. None if there is none.
 pub fn latest_end_unix_ms(sessions_dir: &Path) -> Option<i64> {
-    let entries = std::fs::read_dir(sessions_dir).ok()?;
-    entries
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|d| d.join("session.toml").is_file())
+    session_folders(sessions_dir)
+        .into_iter()
         .filter_map(|d| {
             let (started, duration, _) = read_toml(&d, &mut Vec::new());
             let duration = duration.or_else(|| last_emg_time(&d)).unwrap_or(0);

@@ -193,6 +193,15 @@ impl Power for GpioLowBattery {
     }
 }
 
+/// Opens a charger's low-battery pin (a [`crate::devices::power::PinOpener`]).
+pub fn open_low_battery(bcm: u8, active_low: bool) -> Result<Box<dyn Power>, DeviceError> {
+    Ok(Box::new(GpioLowBattery::open(
+        &open_gpio()?,
+        bcm,
+        active_low,
+    )?))
+}
+
 /// Opens the GPIO peripheral (fails off a Pi with the message that says so).
 pub fn open_gpio() -> Result<Gpio, DeviceError> {
     Gpio::new().map_err(|e| gpio_error("gpio", None, e))

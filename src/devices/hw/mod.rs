@@ -22,7 +22,9 @@ pub mod gpio;
 pub mod smbus;
 
 use crate::config::Config;
-use crate::devices::power::{AnyLow, HwmonAlarm};
+use std::path::Path;
+
+use crate::devices::power::{self, AnyLow, PinOpener, WarningKind};
 use crate::devices::sim::{LoggedLed, ScriptedButton};
 use crate::devices::{DeviceError, Devices};
 use crate::session::writer::DevicesInfo;
@@ -89,41 +91,26 @@ pub fn open_devices(
             )
         }
     };
-    let mut warnings: Vec<Box<dyn crate::devices::Power>> = Vec::new();
-    let mut sources = Vec::new();
-    if config.power.undervoltage {
-        match HwmonAlarm::find() {
-            Some(alarm) => {
-                sources.push(format!("under-voltage alarm {}", alarm.path().display()));
-                warnings.push(Box::new(alarm));
-            }
-            None => log::info!(
-                "no under-voltage alarm (hwmon `rpi_volt`): not a Pi, or its driver is not loaded"
-            ),
-        }
+    let warnings = power::configured(
+        &config.power,
+        Path::new(power::HWMON_CLASS),
+        (gpio == GpioChoice::Real).then_some(&gpio::open_low_battery as PinOpener),
+    )?;
+    if config.power.undervoltage && !warnings.iter().any(|w| w.kind == WarningKind::UnderVoltage) {
+        log::info!(
+            "no under-voltage alarm (hwmon `rpi_volt`): not a Pi, or its driver is not loaded"
+        );
     }
-    if let (Some(pin), GpioChoice::Real) = (config.power.pin(), gpio) {
-        let g = gpio::open_gpio()?;
-        warnings.push(Box::new(gpio::GpioLowBattery::open(
-            &g,
-            pin,
-            config.power.low_battery_active_low,
-        )?));
-        sources.push(format!(
-            "low-battery pin GPIO BCM {pin} (pin {}, active {})",
-            crate::check::physical_pin(pin),
-            if config.power.low_battery_active_low {
-                "low"
-            } else {
-                "high"
-            }
-        ));
-    }
-    info.power = if sources.is_empty() {
+    info.power = if warnings.is_empty() {
         "none (never low)".into()
     } else {
-        sources.join("; ")
+        warnings
+            .iter()
+            .map(|w| w.what.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
     };
+    let warnings = warnings.into_iter().map(|w| w.power).collect();
     Ok((
         Devices {
             emg,
