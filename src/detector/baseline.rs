@@ -144,13 +144,43 @@ impl Calibration {
 
     /// Median and noise (1.4826 MAD, at least [`MIN_SIGMA`]). Sorts at most
     /// 128 values once per calibration, never per sample.
-    pub(crate) fn estimate(&self) -> Option<(f64, f64)> {
+    ///
+    /// Samples at or below `ground` are clipped (see
+    /// [`super::front::GROUND_COUNTS`]): they only say the signal was no
+    /// higher. If any is, the noise is measured from the upper half alone,
+    /// how far the samples above the median lie above it, which clipping
+    /// leaves whole as long as the median is above the ground. (A median
+    /// at the ground leaves only the top of the noise above it, and the
+    /// noise comes out too narrow; the running noise then learns it, see
+    /// [`Level::update`].)
+    pub(crate) fn estimate(&self, ground: f64) -> Option<(f64, f64)> {
         if self.len == 0 {
             return None;
         }
         let mut v = self.kept;
         let v = &mut v[..self.len];
+        let clipped = v.iter().any(|&x| x <= ground);
         let median = median_in_place(v);
+        if clipped {
+            let mut above = [0.0; Self::SLOTS];
+            let mut n = 0;
+            for &x in v.iter() {
+                if x > median {
+                    above[n] = x - median;
+                    n += 1;
+                }
+            }
+            // The lowest third of those: a burst in the calibration (a
+            // third of the samples above a clipped median, at most) leaves
+            // it alone. A normal's upper half reaches a third of the way up
+            // at 0.4307 of its standard deviation.
+            let third = if n == 0 {
+                0.0
+            } else {
+                *above[..n].select_nth_unstable_by(n / 3, f64::total_cmp).1
+            };
+            return Some((median, (third / 0.4307).max(MIN_SIGMA)));
+        }
         for x in v.iter_mut() {
             *x = (*x - median).abs();
         }
@@ -221,7 +251,7 @@ impl Fresh {
     /// it) and whether it was quiet (no sample more than `quiet`
     /// deviations from the mean: no burst, however sparse). None if too
     /// few samples.
-    pub(crate) fn summary(&self, quiet: f64) -> Option<FreshSummary> {
+    pub(crate) fn summary(&self, quiet: f64, ground: f64) -> Option<FreshSummary> {
         if self.n[0] < 4.0 || self.n[1] < 4.0 {
             return None;
         }
@@ -236,6 +266,7 @@ impl Fresh {
             sd,
             settled: halves <= SETTLED_SIGMA * step_sd,
             quiet: self.hi - mean <= quiet * sd && mean - self.lo <= quiet * sd,
+            whole: self.lo > ground,
         })
     }
 }
@@ -247,6 +278,9 @@ pub(crate) struct FreshSummary {
     pub(crate) sd: f64,
     pub(crate) settled: bool,
     pub(crate) quiet: bool,
+    /// No sample at the ground: the whole noise was seen (see
+    /// [`Level::update`]).
+    pub(crate) whole: bool,
 }
 
 /// Median of a slice, in [`f64::total_cmp`]'s order (reorders it: sorts
@@ -324,8 +358,17 @@ impl Level {
     }
 
     /// Learns from a sample believed to be rest (no candidate open).
+    /// `whole`: the signal is clear of the ground. While it touches the
+    /// ground, clipping hides the lower half of the noise (from what is
+    /// left the noise would shrink towards nothing, and every ripple above
+    /// the ground would become a burst), so the noise learns from the upper
+    /// half alone: twice how far a sample lies above the baseline, and
+    /// nothing for one below it, which for a noise as likely up as down
+    /// averages to the same deviation. A signal that sits at the ground
+    /// with nothing above it teaches a noise of nothing (`MIN_SIGMA`): any
+    /// burst from there is one.
     #[inline]
-    pub(crate) fn update(&mut self, x: f64, dt_ms: f64) {
+    pub(crate) fn update(&mut self, x: f64, dt_ms: f64, whole: bool) {
         let s = self.sigma;
         let dev = x - self.base;
         let a = fmin(dt_ms * self.up_per_ms, 1.0);
@@ -341,7 +384,7 @@ impl Level {
             self.base += a * fmin(dev, 2.0 * s);
         }
         let d = dev.abs();
-        if d < 3.0 * s {
+        if d < 3.0 * s && whole {
             self.mad += a * (d - self.mad);
             self.sigma = fmax(self.mad * MAD_TO_SIGMA, MIN_SIGMA);
         }
@@ -612,7 +655,7 @@ impl Window {
     /// all, if it has fewer) had a sample. Empty buckets hold +infinity as
     /// minimum and -infinity as maximum, so they change neither extreme.
     #[inline]
-    pub(crate) fn flat_range(&self) -> Option<f64> {
+    pub(crate) fn flat_extremes(&self) -> Option<(f64, f64)> {
         let occupied = self.occupied & self.flat_bits;
         // Nearly always every bucket had a sample (and so the window has
         // filled): one test.
@@ -634,7 +677,7 @@ impl Window {
             fmax,
             f64::NEG_INFINITY,
         );
-        Some(hi - lo)
+        Some((lo, hi))
     }
 }
 
@@ -719,9 +762,73 @@ mod tests {
                 + if (10..13).contains(&i) { 200.0 } else { 0.0 };
             c.push(t, x);
         }
-        let (base, sigma) = c.estimate().unwrap();
+        let (base, sigma) = c.estimate(0.5).unwrap();
         assert!((base - 500.0).abs() <= 2.0, "base {base}");
         assert!(sigma < 4.0, "sigma {sigma}");
+    }
+
+    /// A resting noise of 20 counts whose median lies `median` counts over
+    /// the ground, clipped there, 128 samples (one per slice); with a
+    /// blink of +300 over 4 of them if `blink`.
+    fn clipped_calibration(median: f64, blink: bool) -> Calibration {
+        let mut c = Calibration::new(0.0, 2560.0, false);
+        let mut seed = 11u64;
+        for i in 0..128 {
+            // A standard normal from twelve uniforms (Irwin-Hall).
+            let z: f64 = (0..12)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    (seed >> 11) as f64 / (1u64 << 53) as f64
+                })
+                .sum::<f64>()
+                - 6.0;
+            let burst = if blink && (60..64).contains(&i) {
+                300.0
+            } else {
+                0.0
+            };
+            c.push(
+                i as f64 * 20.0,
+                (median + 20.0 * z + burst).round().max(0.0),
+            );
+        }
+        c
+    }
+
+    #[test]
+    fn calibration_measures_a_noise_clipped_at_the_ground_from_above() {
+        for median in [40.0, 20.0, 10.0, 0.0] {
+            for blink in [false, true] {
+                let (base, sigma) = clipped_calibration(median, blink).estimate(0.5).unwrap();
+                assert!(
+                    (14.0..28.0).contains(&sigma),
+                    "median {median}, blink {blink}: sigma {sigma}"
+                );
+                assert!((base - median).abs() < 8.0, "median {median}: base {base}");
+            }
+        }
+        // Clipping is what asks for it: read as if nothing were clipped, a
+        // median at the ground gives a noise of a few counts.
+        let (_, naive) = clipped_calibration(0.0, false).estimate(-1.0).unwrap();
+        assert!(naive < 8.0, "{naive}");
+    }
+
+    #[test]
+    fn the_noise_holds_while_the_signal_touches_the_ground() {
+        let mut held = Level::new(10.0, 20.0, 4000.0);
+        let mut whole = Level::new(10.0, 20.0, 4000.0);
+        for i in 0..250 {
+            // Ten seconds at the ground, with a ripple now and then.
+            let x = if i % 10 == 0 { 15.0 } else { 0.0 };
+            held.update(x, 40.0, false);
+            whole.update(x, 40.0, true);
+        }
+        assert_eq!(held.sigma(), 20.0);
+        assert!(whole.sigma() < 10.0, "{}", whole.sigma());
+        // The baseline follows either way.
+        assert!(held.base < 5.0, "{}", held.base);
     }
 
     #[test]
@@ -747,7 +854,7 @@ mod tests {
         let mut c = Calibration::new(0.0, 1500.0, true);
         fill(&mut c, 0, &decay);
         assert!(!c.settled());
-        let (_, wide) = c.estimate().unwrap();
+        let (_, wide) = c.estimate(0.5).unwrap();
         assert!(wide > 50.0, "{wide}");
         c.slide();
         assert_eq!((c.start_ms(), c.len), (760.0, 19));
@@ -759,7 +866,7 @@ mod tests {
             from += 19;
         }
         assert!((2..=MAX_SLIDES).contains(&c.slides), "{}", c.slides);
-        let (_, sigma) = c.estimate().unwrap();
+        let (_, sigma) = c.estimate(0.5).unwrap();
         assert!(sigma < 0.25 * wide, "{sigma} vs {wide}");
         // A signal that keeps drifting is calibrated after MAX_SLIDES tries.
         let ramp = |t: f64| 500.0 + 0.2 * t;
@@ -779,8 +886,8 @@ mod tests {
         let mut down = Level::new(100.0, 2.0, 4000.0);
         let mut up = Level::new(100.0, 2.0, 4000.0);
         for _ in 0..250 {
-            down.update(50.0, 40.0); // ten seconds 25 sigma below
-            up.update(150.0, 40.0); // ... or above
+            down.update(50.0, 40.0, true); // ten seconds 25 sigma below
+            up.update(150.0, 40.0, true); // ... or above
         }
         assert!(down.base < 55.0, "fell to {}", down.base);
         assert!(up.base < 115.0, "rose to {}", up.base);
@@ -849,7 +956,7 @@ mod tests {
             (0..self.n_floor).fold(self.cur.0, |m, k| m.min(self.recent(k).0))
         }
 
-        fn flat_range(&self) -> Option<f64> {
+        fn flat_extremes(&self) -> Option<(f64, f64)> {
             if self.filled < self.n_flat {
                 return None;
             }
@@ -859,7 +966,7 @@ mod tests {
                 .collect();
             let lo = full.iter().fold(f64::INFINITY, |m, b| m.min(b.0));
             let hi = full.iter().fold(f64::NEG_INFINITY, |m, b| m.max(b.1));
-            (full.len() >= 3.min(self.n_flat)).then_some(hi - lo)
+            (full.len() >= 3.min(self.n_flat)).then_some((lo, hi))
         }
     }
 
@@ -889,7 +996,7 @@ mod tests {
                     let closed = w.push(t, x, x);
                     assert_eq!(closed, m.push(t, x), "closed at {t}");
                     assert_eq!(w.floor(), m.floor(), "floor at {t}");
-                    assert_eq!(w.flat_range(), m.flat_range(), "flat range at {t}");
+                    assert_eq!(w.flat_extremes(), m.flat_extremes(), "flat window at {t}");
                     if closed {
                         let (mn, mx) = m.recent(0);
                         assert_eq!(w.newest_range(), mx - mn, "newest at {t}");
@@ -909,7 +1016,7 @@ mod tests {
             w.push(t, 50.0, 50.0);
         }
         assert_eq!(w.floor(), 50.0);
-        assert_eq!(w.flat_range(), Some(0.0));
+        assert_eq!(w.flat_extremes(), Some((50.0, 50.0)));
         w.push(t + 10.0, 40.0, 40.0);
         assert_eq!(w.floor(), 40.0);
     }
@@ -922,7 +1029,7 @@ mod tests {
             full = fresh.push(i as f64 * 40.0, f(i));
         }
         assert!(full);
-        fresh.summary(4.0)
+        fresh.summary(4.0, 0.5)
     }
 
     #[test]

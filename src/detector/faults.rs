@@ -1,11 +1,18 @@
 //! Pad faults: when the signal cannot carry blinks at all.
 //!
-//! - **Railed**: samples at or beyond the configured rails (the ADS1115's
-//!   full scale is 32767 counts, datasheet §9.5.4 "Data Format"; a sensor
-//!   whose supply is below the ADC's range saturates lower), or a flat signal
+//! - **Railed**: samples at or above the high rail (the ADS1115's full
+//!   scale is 32767 counts, datasheet §9.5.4 "Data Format"; a sensor whose
+//!   supply is below the ADC's range saturates lower), or a flat signal
 //!   stuck far from the baseline ("stuck at max").
 //! - **Flat**: the signal stops moving: its range over `flat_ms` is below
 //!   `flat_sigma` of the learned noise (a pad off, a cable out).
+//!
+//! The low rail is different: it is the ground, where the envelope of a
+//! quiet muscle may rest if its offset is small. The output cannot go
+//! below it, so a resting signal there is clipped, still for a while and
+//! then lifted by the next blink. A signal at the ground is neither railed
+//! nor flat (see `front::GROUND_COUNTS`); a cable pulled out reads there
+//! too, and is left to the placement check, which finds no blinks.
 //! - **Wild**: the signal swings far *below* its baseline again and again.
 //!   Muscle activity only ever adds to a rectified envelope, so smiles,
 //!   chewing and blinks never do that; a loose electrode does.
@@ -19,8 +26,7 @@ use super::{DetectorConfig, FaultKind};
 
 #[derive(Debug, Clone)]
 pub(crate) struct FaultWatch {
-    /// The rails, for telling when a railed signal is sound again.
-    rail_low: f64,
+    /// The high rail, for telling when a railed signal is sound again.
     rail_high: f64,
     rail_ms: f64,
     flat_ms: f64,
@@ -45,7 +51,6 @@ pub(crate) struct FaultWatch {
 impl FaultWatch {
     pub(crate) fn new(cfg: &DetectorConfig) -> Self {
         FaultWatch {
-            rail_low: cfg.rail_low_counts,
             rail_high: cfg.rail_high_counts,
             rail_ms: cfg.rail_ms,
             flat_ms: cfg.flat_ms,
@@ -194,7 +199,7 @@ impl FaultWatch {
             self.swinging = r > 2.0 * self.wild_sigma * sigma;
         }
         let bad = match kind {
-            FaultKind::Railed => x <= self.rail_low || x >= self.rail_high || self.still,
+            FaultKind::Railed => x >= self.rail_high || self.still,
             FaultKind::Flat => self.still,
             // The baseline is frozen during a fault, so a re-seated pad at a
             // new level would look wild for ever: judge by spread instead.

@@ -24,6 +24,11 @@ use super::DetectorConfig;
 /// bottom of the noise.
 pub(crate) const SMOOTH_MS: f64 = 15.0;
 
+/// A flat window whose lowest (smoothed) value lies within this many counts
+/// of the low rail sits at the ground (see [`Prepared::flat_range`]): half
+/// a count, below what the ADC can tell apart.
+pub(crate) const GROUND_COUNTS: f64 = 0.5;
+
 /// The parameters the front end depends on. Configs with equal keys see
 /// the same [`Prepared`] samples, bit for bit.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,7 +71,11 @@ pub struct Prepared {
     /// Range of the bucket that closed on this sample; -infinity if none did.
     pub(crate) newest_range: f64,
     /// The flat window's range when a bucket closed on this sample and the
-    /// window is known (see [`Window::flat_range`]); NaN otherwise.
+    /// window is known (see [`Window::flat_extremes`]); NaN otherwise.
+    /// Infinite if the window touches the ground (its lowest value within
+    /// [`GROUND_COUNTS`] of the low rail): a signal clipped at the ground
+    /// shows no movement below it, yet a quiet muscle may rest there, so
+    /// it is not flat (see `faults`).
     pub(crate) flat_range: f64,
     /// Since when the signal has been at a rail (NaN: it is not).
     pub(crate) railed_since: f64,
@@ -137,14 +146,21 @@ impl FrontEnd {
         let (newest_range, flat_range) = if closed {
             (
                 self.window.newest_range(),
-                self.window.flat_range().unwrap_or(f64::NAN),
+                self.window.flat_extremes().map_or(f64::NAN, |(lo, hi)| {
+                    if lo <= self.rail_low + GROUND_COUNTS {
+                        f64::INFINITY
+                    } else {
+                        hi - lo
+                    }
+                }),
             )
         } else {
             (f64::NEG_INFINITY, f64::NAN)
         };
-        // Only the samples say how long the signal has sat at a rail; the
-        // detector decides whether that makes a fault.
-        if x <= self.rail_low || x >= self.rail_high {
+        // Only the samples say how long the signal has sat at the high
+        // rail; the detector decides whether that makes a fault. The low
+        // rail is the ground, where a quiet muscle may rest (see `faults`).
+        if x >= self.rail_high {
             if self.railed_since.is_nan() {
                 self.railed_since = t;
             }
@@ -223,6 +239,38 @@ mod tests {
         // Every later time is taken as infinity too: steps of NaN.
         let p = f.advance(5.0, 30).unwrap();
         assert_eq!(p.smooth_x, 30.0, "{p:?}");
+    }
+
+    #[test]
+    fn a_signal_at_the_ground_is_neither_flat_nor_railed() {
+        let mut f = front();
+        let (mut flat, mut seen) = (Vec::new(), false);
+        for i in 0..200 {
+            // Half a second at 0 counts, then 300 ms of ripple, again and again.
+            let x = if i % 20 < 12 { 0 } else { 5 + (i % 3) * 7 };
+            let p = f.advance(f64::from(i) * 40.0, x).unwrap();
+            assert!(p.railed_since.is_nan(), "sample {i}: {p:?}");
+            if !p.flat_range.is_nan() {
+                seen = true;
+                flat.push(p.flat_range);
+            }
+        }
+        assert!(seen);
+        // Every window that held a sample at the ground: infinite, never 0.
+        assert!(flat.iter().all(|&r| r > 0.0), "{flat:?}");
+        assert!(flat.iter().any(|r| r.is_infinite()), "{flat:?}");
+        // The same still signal one count over the ground is flat, and at
+        // the high rail railed.
+        for (x, railed) in [(1, false), (32767, true)] {
+            let mut f = front();
+            let mut last = None;
+            for i in 0..40 {
+                last = f.advance(f64::from(i) * 40.0, x);
+            }
+            let p = last.unwrap();
+            assert_eq!(p.flat_range, 0.0, "{x}");
+            assert_eq!(!p.railed_since.is_nan(), railed, "{x}");
+        }
     }
 
     #[test]

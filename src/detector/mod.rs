@@ -285,11 +285,13 @@ pub struct DetectorConfig {
     pub reopen_ms: f64,
     /// The lid starts moving this long before the envelope leaves the floor.
     pub onset_lead_ms: f64,
-    /// Samples at or below this many counts are at the low rail.
+    /// The low rail, the envelope's ground: samples at or below this many
+    /// counts are clipped. A quiet muscle may rest there, so it is never a
+    /// fault: the noise is learned from what lies above it.
     pub rail_low_counts: f64,
     /// Samples at or above this many counts are at the high rail.
     pub rail_high_counts: f64,
-    /// Time at a rail before a `Railed` fault.
+    /// Time at the high rail before a `Railed` fault.
     pub rail_ms: f64,
     /// Time without movement before a `Flat` fault ...
     pub flat_ms: f64,
@@ -1055,6 +1057,9 @@ pub struct BlinkDetector {
     last_t: f64,
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
+    /// Samples at or below this are at the ground, clipped: the low rail
+    /// and half a count (see [`front::GROUND_COUNTS`]).
+    ground: f64,
     calibration: Option<Calibration>,
     /// A fresh look at the resting signal, taken while the running noise
     /// stands well above the last calibration's (see `recheck`).
@@ -1138,6 +1143,7 @@ impl BlinkDetector {
             front: FrontEnd::new(FrontKey::of(&cfg)),
             faults: FaultWatch::new(&cfg),
             memory: BlinkMemory::new(),
+            ground: cfg.rail_low_counts + front::GROUND_COUNTS,
             cfg,
             started: false,
             last_t: f64::NEG_INFINITY,
@@ -1287,7 +1293,7 @@ impl BlinkDetector {
                 self.above_since = f64::NAN;
                 self.open_out_of_line(t, x, prev_t, prev_x, floor, sigma);
             } else if self.pending.is_none() {
-                self.level.update(x, dt_c);
+                self.level.update(x, dt_c, self.window_floor > self.ground);
                 self.state = State::Open;
                 if sigma > self.recheck_above {
                     self.recheck(t, x);
@@ -1409,7 +1415,7 @@ impl BlinkDetector {
                     cal.slide();
                     return;
                 }
-                if let Some((base, sigma)) = cal.estimate() {
+                if let Some((base, sigma)) = cal.estimate(self.ground) {
                     if !self.fault_since.is_nan()
                         && sigma <= STILL_COUNTS
                         && sigma < STILL_RECALIBRATION * self.level.sigma()
@@ -1540,9 +1546,9 @@ impl BlinkDetector {
         if !fresh.push(t, x) {
             return;
         }
-        let summary = fresh.summary(RECHECK_QUIET_SIGMA);
+        let summary = fresh.summary(RECHECK_QUIET_SIGMA, self.ground);
         self.recheck = None;
-        let Some(f) = summary.filter(|f| f.settled && f.quiet) else {
+        let Some(f) = summary.filter(|f| f.settled && f.quiet && f.whole) else {
             return;
         };
         let lagged = (f.mean - self.level.base).abs() > RECHECK_LAG_SIGMA * f.sd;
