@@ -259,7 +259,8 @@ fn detect_says_how_long_the_signal_was_at_fault() {
     );
     assert!(!stderr(&o).contains("at fault"), "{}", stderr(&o));
 
-    // The same minute with its second half at the ADC's low rail.
+    // The same minute with its second half fallen to the ground (a cable
+    // out).
     let mut railed = data.clone();
     let half = railed.samples.len() / 2;
     for s in &mut railed.samples[half..] {
@@ -319,9 +320,12 @@ fn detect_says_how_long_the_signal_was_at_fault() {
     let faults: Vec<&Vec<&str>> = events.iter().filter(|e| e[1] == "fault_start").collect();
     assert_eq!(faults.len(), 1, "{text}");
     assert_eq!(faults[0][7], "railed");
+    // A signal that fell to the ground is judged by how far below the
+    // baseline it stays (`wild_ms`, 400 ms, once its mean depth is there):
+    // a quiet muscle may rest at the ground, so being there is not enough.
     let start: f64 = faults[0][2].parse().unwrap();
     assert!(
-        (rail_ms..rail_ms + 400.0).contains(&start),
+        (rail_ms..rail_ms + 600.0).contains(&start),
         "fault from {start}"
     );
 }

@@ -11,8 +11,11 @@
 //! quiet muscle may rest if its offset is small. The output cannot go
 //! below it, so a resting signal there is clipped, still for a while and
 //! then lifted by the next blink. A signal at the ground is neither railed
-//! nor flat (see `front::GROUND_COUNTS`); a cable pulled out reads there
-//! too, and is left to the placement check, which finds no blinks.
+//! nor flat (see `front::GROUND_COUNTS`). A signal that *falls* there from
+//! a baseline far above it (a cable out) is: the wild test sees it far
+//! below the baseline, and at the ground it is `Railed` until it leaves.
+//! A session that begins with the cable out rests there from the start,
+//! and is left to the placement check, which finds no blinks.
 //! - **Wild**: the signal swings far *below* its baseline again and again.
 //!   Muscle activity only ever adds to a rectified envelope, so smiles,
 //!   chewing and blinks never do that; a loose electrode does.
@@ -26,8 +29,11 @@ use super::{DetectorConfig, FaultKind};
 
 #[derive(Debug, Clone)]
 pub(crate) struct FaultWatch {
-    /// The high rail, for telling when a railed signal is sound again.
+    /// The high rail, for telling when a railed signal is sound again ...
     rail_high: f64,
+    /// ... and the ground (the low rail and `front::GROUND_COUNTS`), for a
+    /// signal that fell there.
+    ground: f64,
     rail_ms: f64,
     flat_ms: f64,
     flat_sigma: f64,
@@ -52,6 +58,7 @@ impl FaultWatch {
     pub(crate) fn new(cfg: &DetectorConfig) -> Self {
         FaultWatch {
             rail_high: cfg.rail_high_counts,
+            ground: cfg.rail_low_counts + super::front::GROUND_COUNTS,
             rail_ms: cfg.rail_ms,
             flat_ms: cfg.flat_ms,
             flat_sigma: cfg.flat_sigma,
@@ -152,6 +159,12 @@ impl FaultWatch {
             return self.start(kind);
         }
         if wild {
+            // Far below the baseline for long, and at the ground: no pad
+            // swinging but a signal that fell there (a cable out, the
+            // sensor's supply gone). It stays railed while it stays there.
+            if x <= self.ground {
+                return self.start(FaultKind::Railed);
+            }
             return self.start(FaultKind::Wild);
         }
         None
@@ -199,7 +212,7 @@ impl FaultWatch {
             self.swinging = r > 2.0 * self.wild_sigma * sigma;
         }
         let bad = match kind {
-            FaultKind::Railed => x >= self.rail_high || self.still,
+            FaultKind::Railed => x <= self.ground || x >= self.rail_high || self.still,
             FaultKind::Flat => self.still,
             // The baseline is frozen during a fault, so a re-seated pad at a
             // new level would look wild for ever: judge by spread instead.
