@@ -1758,3 +1758,64 @@ fn a_loud_first_syllable_is_known_by_the_wearers_blinks() {
         assert_eq!(found.len(), 4 + usize::from(stands), "{found:?}");
     }
 }
+
+/// A signal that falls from its resting level to the ground and stays
+/// there (a cable out) is `Railed` for as long as it stays, and the blinks
+/// after it comes back are found; one that rests at the ground from the
+/// start, blinking, is no fault at all (a quiet muscle on a sensor with a
+/// small offset).
+#[test]
+fn a_fall_to_the_ground_is_railed_and_a_rest_there_is_no_fault() {
+    let mut s = Signal::new(25.0)
+        .rest(3000.0, 0.0)
+        .blink(100.0)
+        .rest(2000.0, 0.0);
+    let fell = s.t();
+    s = s.stuck(10_000.0, 0);
+    let back = s.t();
+    s = s.rest(4000.0, 0.0);
+    let blink_at = s.t();
+    s = s.blink(100.0).rest(2000.0, 0.0);
+    let ev = s.run(cfg());
+    assert_eq!(
+        faults(&ev),
+        vec![(true, FaultKind::Railed), (false, FaultKind::Railed)],
+        "{ev:?}"
+    );
+    let (start, end) = ev.iter().fold((f64::NAN, f64::NAN), |(a, b), e| match e {
+        Event::FaultStart { t_ms, .. } => (*t_ms, b),
+        Event::FaultEnd { t_ms, .. } => (a, *t_ms),
+        _ => (a, b),
+    });
+    assert!((fell..fell + 1000.0).contains(&start), "{start} vs {fell}");
+    assert!((back..back + 1000.0).contains(&end), "{end} vs {back}");
+    let found = closures(&ev);
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!((found[1].detected_ms - blink_at).abs() <= 80.0, "{found:?}");
+
+    // At the ground from the start: the noise (about 2 counts) pokes above
+    // it about half the time, blinks rise 100 counts and more.
+    const NOISE: f64 = 2.0;
+    let mut s = Signal::new(25.0);
+    let mut blinks_at = Vec::new();
+    for k in 0..12 {
+        let t0 = s.t();
+        for i in 0..100 {
+            let t = t0 + i as f64 * 40.0;
+            s.samples
+                .push((t, (noise(i + 7 * k) - 0.5).round().max(0.0) as i32));
+        }
+        blinks_at.push(s.t());
+        for h in [0.5, 1.0, 0.6] {
+            let t = s.t();
+            s.samples.push((t, (h * 100.0 * NOISE) as i32));
+        }
+    }
+    let ev = s.run(cfg());
+    assert!(faults(&ev).is_empty(), "{:?}", faults(&ev));
+    let found = closures(&ev);
+    assert_eq!(found.len(), blinks_at.len(), "{found:?}");
+    for (c, at) in found.iter().zip(&blinks_at) {
+        assert!((c.detected_ms - at).abs() <= 80.0, "{c:?} vs {at}");
+    }
+}
