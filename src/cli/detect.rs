@@ -268,8 +268,9 @@ impl Faults {
         );
         if self.ms[Self::slot(FaultKind::Railed)] > 0.5 * span {
             text.push_str(
-                ". Railed means at or beyond `rail_low_counts` or `rail_high_counts` \
-                 (0 and 32767 by default; see `--config`)",
+                ". Railed means at or above `rail_high_counts` (32767 by default; see \
+                 `--config`), or fallen to the ground (`rail_low_counts`, 0) from far \
+                 above it",
             );
         }
         Some(text)

@@ -682,12 +682,16 @@ mod tests {
         // their decisions: grouped, chunked and run in lockstep, each must
         // score exactly as a lone detector fed with `push`.
         let mut data = synthetic();
-        // A pause and a railed stretch, so the rarer paths run too.
+        // A pause, a railed stretch and a fall to the ground, so the rarer
+        // paths run too.
         data.samples
             .retain(|s| !(20_000.0..22_000.0).contains(&s.t_ms));
         for s in data.samples.iter_mut() {
             if (40_000.0..41_000.0).contains(&s.t_ms) {
                 s.emg = 32767;
+            }
+            if (50_000.0..53_000.0).contains(&s.t_ms) {
+                s.emg = 0;
             }
         }
         let data = vec![data.clone(), data];
