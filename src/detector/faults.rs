@@ -6,6 +6,9 @@
 //!   stuck far from the baseline ("stuck at max").
 //! - **Flat**: the signal stops moving: its range over `flat_ms` is below
 //!   `flat_sigma` of the learned noise (a pad off, a cable out).
+//! - **Wild**: the signal swings far *below* its baseline again and again.
+//!   Muscle activity only ever adds to a rectified envelope, so smiles,
+//!   chewing and blinks never do that; a loose electrode does.
 //!
 //! The low rail is different: it is the ground, where the envelope of a
 //! quiet muscle may rest if its offset is small. The output cannot go
@@ -16,9 +19,6 @@
 //! below the baseline, and at the ground it is `Railed` until it leaves.
 //! A session that begins with the cable out rests there from the start,
 //! and is left to the placement check, which finds no blinks.
-//! - **Wild**: the signal swings far *below* its baseline again and again.
-//!   Muscle activity only ever adds to a rectified envelope, so smiles,
-//!   chewing and blinks never do that; a loose electrode does.
 //!
 //! A fault starts once its condition has held for its time, and ends once
 //! the signal has been sound for `fault_clear_ms`; the detector then
