@@ -31,8 +31,8 @@ use super::{DetectorConfig, FaultKind};
 pub(crate) struct FaultWatch {
     /// The high rail, for telling when a railed signal is sound again ...
     rail_high: f64,
-    /// ... and the ground (the low rail and `front::GROUND_COUNTS`), for a
-    /// signal that fell there.
+    /// ... and the ground ([`DetectorConfig::ground`]), for a signal that
+    /// fell there.
     ground: f64,
     rail_ms: f64,
     flat_ms: f64,
@@ -58,7 +58,7 @@ impl FaultWatch {
     pub(crate) fn new(cfg: &DetectorConfig) -> Self {
         FaultWatch {
             rail_high: cfg.rail_high_counts,
-            ground: cfg.rail_low_counts + super::front::GROUND_COUNTS,
+            ground: cfg.ground(),
             rail_ms: cfg.rail_ms,
             flat_ms: cfg.flat_ms,
             flat_sigma: cfg.flat_sigma,

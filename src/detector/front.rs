@@ -35,7 +35,8 @@ pub(crate) const GROUND_COUNTS: f64 = 0.5;
 pub struct FrontKey {
     floor_ms: f64,
     flat_ms: f64,
-    rail_low_counts: f64,
+    /// [`DetectorConfig::ground`].
+    ground: f64,
     rail_high_counts: f64,
 }
 
@@ -44,7 +45,7 @@ impl FrontKey {
         FrontKey {
             floor_ms: cfg.floor_ms,
             flat_ms: cfg.flat_ms,
-            rail_low_counts: cfg.rail_low_counts,
+            ground: cfg.ground(),
             rail_high_counts: cfg.rail_high_counts,
         }
     }
@@ -92,7 +93,7 @@ pub struct FrontEnd {
     /// The last `smooth_x`.
     smooth: f64,
     window: Window,
-    rail_low: f64,
+    ground: f64,
     rail_high: f64,
     railed_since: f64,
 }
@@ -105,7 +106,7 @@ impl FrontEnd {
             prev_x: 0.0,
             smooth: 0.0,
             window: Window::new(key.floor_ms, key.flat_ms),
-            rail_low: key.rail_low_counts,
+            ground: key.ground,
             rail_high: key.rail_high_counts,
             railed_since: f64::NAN,
         }
@@ -147,7 +148,7 @@ impl FrontEnd {
             (
                 self.window.newest_range(),
                 self.window.flat_extremes().map_or(f64::NAN, |(lo, hi)| {
-                    if lo <= self.rail_low + GROUND_COUNTS {
+                    if lo <= self.ground {
                         f64::INFINITY
                     } else {
                         hi - lo

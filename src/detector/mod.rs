@@ -414,6 +414,12 @@ impl DetectorConfig {
         })
     }
 
+    /// Samples at or below this are at the ground, clipped: the low rail
+    /// and half a count (see [`front::GROUND_COUNTS`]).
+    pub(crate) fn ground(&self) -> f64 {
+        self.rail_low_counts + front::GROUND_COUNTS
+    }
+
     /// Reads a parameter by name.
     pub fn get(&self, name: &str) -> Option<f64> {
         self.clone().field(name).map(|v| *v)
@@ -1057,8 +1063,7 @@ pub struct BlinkDetector {
     last_t: f64,
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
-    /// Samples at or below this are at the ground, clipped: the low rail
-    /// and half a count (see [`front::GROUND_COUNTS`]).
+    /// [`DetectorConfig::ground`].
     ground: f64,
     calibration: Option<Calibration>,
     /// A fresh look at the resting signal, taken while the running noise
@@ -1143,7 +1148,7 @@ impl BlinkDetector {
             front: FrontEnd::new(FrontKey::of(&cfg)),
             faults: FaultWatch::new(&cfg),
             memory: BlinkMemory::new(),
-            ground: cfg.rail_low_counts + front::GROUND_COUNTS,
+            ground: cfg.ground(),
             cfg,
             started: false,
             last_t: f64::NEG_INFINITY,
