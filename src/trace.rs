@@ -449,9 +449,48 @@ pub fn write_labels(path: impl AsRef<Path>, labels: &[Label]) -> io::Result<()> 
     out.flush()
 }
 
+/// The median of the intervals between the first samples (up to 2000 of
+/// them; zero steps left out), in ms: the rate a trace was sampled at.
+/// None for fewer than two distinct times.
+pub fn median_interval_ms(times: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let mut last = f64::NAN;
+    let mut steps: Vec<f64> = Vec::new();
+    for t in times.into_iter().take(2001) {
+        let dt = t - last;
+        if dt > 0.0 {
+            steps.push(dt);
+        }
+        last = t;
+    }
+    if steps.is_empty() {
+        return None;
+    }
+    let mid = steps.len() / 2;
+    Some(*steps.select_nth_unstable_by(mid, f64::total_cmp).1)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_median_interval_skips_repeated_times() {
+        assert_eq!(median_interval_ms([]), None);
+        assert_eq!(median_interval_ms([5.0]), None);
+        assert_eq!(median_interval_ms([5.0, 5.0, 5.0]), None);
+        // Steps 40, 0 (left out), 41, 39, 1000 (a gap): the median of four.
+        let t = [0.0, 40.0, 40.0, 81.0, 120.0, 1120.0];
+        assert_eq!(median_interval_ms(t), Some(41.0));
+        // Only the first 2000 steps count: a change of rate after them does not.
+        let times = (0..5000).map(|i| {
+            if i <= 2000 {
+                f64::from(i) * 40.0
+            } else {
+                80_000.0 + f64::from(i - 2000) * 1.0
+            }
+        });
+        assert_eq!(median_interval_ms(times), Some(40.0));
+    }
 
     fn read(text: &str) -> Result<Vec<Sample>, TraceError> {
         TraceReader::from_reader("t.csv", text.as_bytes())?.collect()

@@ -126,3 +126,33 @@ fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
     let hz = adc["sample_rate_hz"].as_float().unwrap();
     assert!((855.0..=860.0).contains(&hz), "{hz}");
 }
+
+#[test]
+fn a_trace_slower_than_the_detector_is_made_for_is_replayed_with_a_warning() {
+    // 16 Hz: a blink is one or two samples. The session runs (a trace is
+    // what it is), and the log says what that costs; at 25 Hz it says nothing.
+    let tmp = tempfile::tempdir().unwrap();
+    for (hz, warns) in [(16.0, true), (25.0, false)] {
+        let trace = tmp.path().join(format!("{hz}.csv"));
+        let mut csv = String::from("t_ms,emg\n");
+        for i in 0..(3 * hz as i32) {
+            let t = f64::from(i) * 1000.0 / hz;
+            csv.push_str(&format!("{t:.3},{}\n", 1000 + (i * 7919) % 11));
+        }
+        std::fs::write(&trace, csv).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_augenblick"));
+        cmd.args(["run", "--simulate", "--size", "64x48", "--trace"])
+            .arg(&trace)
+            .arg("--sessions")
+            .arg(tmp.path().join("sessions"))
+            .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"));
+        let (stderr, _) = session_of(cmd);
+        let warned = stderr.contains("adc.sample_rate_hz = 16: samples come every 62 ms (16.0 Hz)");
+        assert_eq!(warned, warns, "{hz} Hz: {stderr}");
+        assert_eq!(
+            stderr.contains("slower than the detector"),
+            warns,
+            "{stderr}"
+        );
+    }
+}

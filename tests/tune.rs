@@ -330,6 +330,46 @@ fn detect_says_how_long_the_signal_was_at_fault() {
     );
 }
 
+/// A trace sampled slower than the detector is made for is still read, and
+/// `detect` and `tune` say what the rate costs; a 25 Hz one draws no word.
+#[test]
+fn a_trace_below_22_hz_draws_a_warning() {
+    let tmp = TempDir::new().unwrap();
+    for (rate, warns) in [("16", true), ("20", true), ("25", false), ("100", false)] {
+        let dir = tmp.path().join(rate);
+        succeeds(&augenblick(&[
+            &"synth",
+            &"--scenario",
+            &"calm",
+            &"--minutes",
+            &"0.5",
+            &"--rate",
+            &rate,
+            &"--out",
+            &dir,
+        ]));
+        let trace = dir.join("trace.csv");
+        let want = format!("({rate}.0 Hz), slower than the detector is made for");
+        let o = augenblick(&[&"detect", &trace]);
+        succeeds(&o);
+        assert_eq!(
+            stderr(&o).contains(&want),
+            warns,
+            "{rate} Hz: {}",
+            stderr(&o)
+        );
+        assert!(stdout(&o).lines().count() > 1, "no closures at {rate} Hz");
+        let o = augenblick(&[&"tune", &trace]);
+        succeeds(&o);
+        assert_eq!(
+            stderr(&o).contains(&want),
+            warns,
+            "{rate} Hz: {}",
+            stderr(&o)
+        );
+    }
+}
+
 /// `augenblick detect T.csv | head`: the reader leaving early is no error.
 #[test]
 fn detect_into_a_closed_pipe_ends_quietly() {

@@ -170,6 +170,9 @@ pub fn run(
     app.summary.repaired = repaired;
     app.latest_end_unix_ms = crate::session::read::latest_end_unix_ms(&opts.sessions_dir);
     let period = 1000.0 / config.adc.sample_rate_hz;
+    if let Some(text) = crate::detector::slow_rate_warning(period) {
+        log::warn!("adc.sample_rate_hz = {}: {text}", config.adc.sample_rate_hz);
+    }
 
     match opts.mode {
         Mode::Virtual => {

@@ -5,8 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::detector::{BlinkDetector, DetectorConfig, Event, FaultKind};
-use crate::trace::{Ms, TraceReader};
+use crate::detector::{slow_rate_warning, BlinkDetector, DetectorConfig, Event, FaultKind};
+use crate::trace::{median_interval_ms, Ms, TraceReader};
 
 /// Find eye closures in an EMG trace.
 #[derive(Debug, clap::Args)]
@@ -125,6 +125,9 @@ fn event_row(t_ms: f64, e: &Event) -> String {
     )
 }
 
+/// How many of a trace's first samples tell the rate it was taken at.
+const RATE_SAMPLES: usize = 2001;
+
 /// Loads a detector config from TOML: the whole file, or its `[detector]` table.
 pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorConfig> {
     let Some(path) = path else {
@@ -182,10 +185,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Ok(())
     };
     let (mut first, mut last) = (f64::NAN, f64::NAN);
+    // The first samples' times, for the rate the trace was taken at.
+    let mut times = Vec::with_capacity(RATE_SAMPLES);
     for sample in samples {
         let s = sample?;
         if first.is_nan() {
             first = s.t_ms;
+        }
+        if times.len() < RATE_SAMPLES {
+            times.push(s.t_ms);
         }
         last = s.t_ms;
         now = s.t_ms;
@@ -195,6 +203,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     detector.finish();
     write(&mut detector, &mut out, now)?;
     out.flush()?;
+    if let Some(text) = median_interval_ms(times).and_then(slow_rate_warning) {
+        log::warn!("{}: {text}", args.trace.display());
+    }
     if let Some(text) = faults.summary(first, last) {
         log::warn!("{}: {text}", args.trace.display());
     }

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::detector::DetectorConfig;
-use crate::trace::{read_labels, read_trace};
+use crate::trace::{median_interval_ms, read_labels, read_trace};
 use crate::tune::metrics::{score, Score, ScoreOptions};
 use crate::tune::plot::{self, Frame, View};
 use crate::tune::sweep::{
@@ -279,6 +279,11 @@ fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
                 bail!("{}: the trace has no samples", p.trace.display());
             }
             let labels = read_labels(&p.labels).context("cannot load the labels")?;
+            if let Some(text) = median_interval_ms(samples.iter().map(|s| s.t_ms))
+                .and_then(crate::detector::slow_rate_warning)
+            {
+                log::warn!("{}: {text}", p.trace.display());
+            }
             Ok(Dataset {
                 name: p.name.clone(),
                 trace_path: p.trace.clone(),

@@ -2784,6 +2784,29 @@ fn median3(a: f64, b: f64, c: f64) -> f64 {
     )
 }
 
+/// The slowest sampling the detector is made for, a little under the
+/// default 25 Hz so that a clock that runs slow passes. Slower, a blink is
+/// one or two samples, which a cable tug also is, and many blinks are lost
+/// (see [`slow_rate_warning`]).
+pub const SLOWEST_RATE_HZ: f64 = 22.0;
+
+/// A warning, for the log, when samples come every `period_ms` (the
+/// median interval): slower than [`SLOWEST_RATE_HZ`]. None otherwise, or
+/// when no interval is known (NaN, zero).
+pub fn slow_rate_warning(period_ms: f64) -> Option<String> {
+    let hz = 1000.0 / period_ms;
+    // NaN, zero and infinity (no interval) fail the first test.
+    if !(period_ms.is_finite() && hz < SLOWEST_RATE_HZ) {
+        return None;
+    }
+    Some(format!(
+        "samples come every {period_ms:.0} ms ({hz:.1} Hz), slower than the detector is made \
+         for ({SLOWEST_RATE_HZ:.0} Hz and up; 25 Hz is the default): a blink is then one or two \
+         samples, as a cable tug is, and many are missed (on synth's traces F1 0.87 at 20 Hz, \
+         0.81 at 16 Hz and 0.45 at 10 Hz, against 0.90 at 25 Hz)"
+    ))
+}
+
 /// Runs a detector over samples and returns the complete closures.
 pub fn detect_all(
     cfg: &DetectorConfig,
@@ -2810,6 +2833,31 @@ pub fn detect_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampling_under_22_hz_draws_a_warning() {
+        // 25 Hz, a clock a little slow, 50, 100 and 860 Hz: nothing to say;
+        // nor without an interval.
+        for period in [
+            40.0,
+            44.0,
+            20.0,
+            10.0,
+            1000.0 / 860.0,
+            f64::NAN,
+            0.0,
+            f64::INFINITY,
+        ] {
+            assert_eq!(slow_rate_warning(period), None, "{period}");
+        }
+        for (period, hz) in [(50.0, "20.0 Hz"), (62.5, "16.0 Hz"), (125.0, "8.0 Hz")] {
+            let w = slow_rate_warning(period).unwrap_or_default();
+            assert!(
+                w.contains(hz) && w.contains("many are missed"),
+                "{period}: {w}"
+            );
+        }
+    }
 
     #[test]
     fn the_resting_spread_falls_with_the_rate_between_25_and_100_hz() {

@@ -19,7 +19,9 @@ pub struct AdcConfig {
     pub full_scale_v: f64,
     /// Conversions per second: 8, 16, 32, 64, 128, 250, 475 or 860.
     pub data_rate_sps: u32,
-    /// How often the sampler reads the ADC, in Hz (25 by default).
+    /// How often the sampler reads the ADC, in Hz (25 by default). Below
+    /// [`crate::detector::SLOWEST_RATE_HZ`] the appliance warns at start:
+    /// the detector misses many blinks there.
     pub sample_rate_hz: f64,
     /// How the register reads and writes reach the chip: "i2c" (plain I2C
     /// transfers) or "smbus" (SMBus word transfers: the same bytes on the

@@ -25,17 +25,7 @@ impl TraceEmg {
 
     /// The trace's median sampling period, in ms (`None` if under 2 samples).
     pub fn median_period_ms(samples: &[Sample]) -> Option<f64> {
-        let mut dts: Vec<f64> = samples
-            .windows(2)
-            .take(2000)
-            .map(|w| w[1].t_ms - w[0].t_ms)
-            .filter(|d| *d > 0.0)
-            .collect();
-        if dts.is_empty() {
-            return None;
-        }
-        dts.sort_by(f64::total_cmp);
-        Some(dts[dts.len() / 2])
+        crate::trace::median_interval_ms(samples.iter().map(|s| s.t_ms))
     }
 
     /// Time of the last sample.
