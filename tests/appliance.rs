@@ -852,3 +852,43 @@ fn window_losses_broken_down() {
         }
     }
 }
+
+/// The placement check's result: tall blinks show good placement (a slow
+/// blink), the same blinks clipped at the sensor's supply show poor (a
+/// fast flicker): the gain wants turning down, however tall they stand.
+#[test]
+fn blinks_clipped_at_the_supply_show_poor_placement() {
+    // The LED's switches while the placement result shows (5 to 8 s).
+    let switches = |samples: Vec<augenblick::trace::Sample>| {
+        let dir = tempfile::tempdir().unwrap();
+        let mut sim = Sim::new(samples, dir.path());
+        sim.camera = SimCamera::new(64, 48, 30.0, false);
+        sim.stop_after_ms = Some(12_000.0);
+        let from = sim.config.led.placement_check_ms + 100.0;
+        let to = from + sim.config.led.placement_result_ms - 200.0;
+        let (_, led) = sim.run();
+        let led = led.lock().unwrap().clone();
+        led.iter().filter(|(t, _)| (from..to).contains(t)).count()
+    };
+    // A trace whose blinks are known well before the result (three by
+    // 5 s): the slow blink switches about 6 times in those 2.7 s.
+    let (samples, _) = (0..50)
+        .map(|seed| labelled_trace_with_gaps(seed, 20.0, 25.0, 700.0..1500.0))
+        .find(|(s, _)| switches(s.clone()) <= 8)
+        .expect("a trace whose placement shows good");
+    let mut v: Vec<i32> = samples.iter().map(|s| s.emg).collect();
+    v.sort_unstable();
+    let median = f64::from(v[v.len() / 2]);
+    // Rest at 8000 counts; blinks (350-900 counts) cut at 26400.
+    let clipped: Vec<_> = samples
+        .iter()
+        .map(|s| augenblick::trace::Sample {
+            emg: (8000.0 + 60.0 * (f64::from(s.emg) - median)).clamp(0.0, 26400.0) as i32,
+            ..*s
+        })
+        .collect();
+    assert!(clipped.iter().filter(|s| s.emg == 26400).count() > 20);
+    // The fast flicker switches every 100 ms: about 27 times.
+    let n = switches(clipped);
+    assert!(n >= 20, "{n} switches");
+}

@@ -565,3 +565,86 @@ fn a_resting_signal_at_the_ground_keeps_its_blinks() {
     }
     eprintln!("{}", report.join("\n"));
 }
+
+/// `samples` with the gain raised until the 99.5th percentile stands at
+/// `over` times `rail` counts over a rest moved to 8000 counts, clipped at
+/// the rail: the MyoWare's output cannot pass its supply.
+fn clipped(
+    samples: &[augenblick::trace::Sample],
+    over: f64,
+    rail: f64,
+) -> Vec<augenblick::trace::Sample> {
+    let mut v: Vec<f64> = samples.iter().map(|s| f64::from(s.emg)).collect();
+    v.sort_by(f64::total_cmp);
+    let (median, top) = (v[v.len() / 2], v[v.len() * 995 / 1000]);
+    let gain = (over * rail - 8000.0) / (top - median);
+    samples
+        .iter()
+        .map(|s| augenblick::trace::Sample {
+            emg: (8000.0 + (f64::from(s.emg) - median) * gain)
+                .round()
+                .clamp(0.0, rail) as i32,
+            ..*s
+        })
+        .collect()
+}
+
+/// Blinks clipped at a rail say so through the placement (the appliance's
+/// LED shows poor, and `detect` warns); blinks that scatter as blinks do
+/// never do, at any rate, in either model.
+#[test]
+fn blinks_clipped_at_a_rail_are_told_apart_from_tall_ones() {
+    let cfg = config();
+    let clipped_at = |samples: &[augenblick::trace::Sample]| {
+        let mut d = augenblick::detector::BlinkDetector::new(cfg.clone()).unwrap();
+        let mut ever = None;
+        for s in samples {
+            d.push(s.t_ms, s.emg);
+            while d.poll().is_some() {}
+            if let Some(top) = d.placement().and_then(|p| p.clipped_at) {
+                ever.get_or_insert(top);
+            }
+        }
+        ever
+    };
+    let mut checked = 0;
+    for seed in 0..3 {
+        let mut traces = Vec::new();
+        for (scenario, hz) in [
+            (Scenario::Calm, 25.0),
+            (Scenario::Talking, 25.0),
+            (Scenario::Calm, 100.0),
+            (Scenario::Chewing, 25.0),
+        ] {
+            let opts = SynthOptions {
+                minutes: 2.0,
+                rate_hz: Some(hz),
+                ..SynthOptions::new(scenario, seed)
+            };
+            let mut samples = Vec::new();
+            generate(&opts, |s| samples.push(s)).unwrap();
+            traces.push((format!("synth {} {hz} Hz", scenario.name()), samples));
+        }
+        for scene in [
+            physio::Scene::Calm,
+            physio::Scene::Weak,
+            physio::Scene::Talking,
+        ] {
+            let tr = physio::generate(scene, 25.0, 120.0, seed);
+            traces.push((format!("second model {}", scene.name()), tr.samples));
+        }
+        for (name, samples) in traces {
+            assert_eq!(clipped_at(&samples), None, "{name}, seed {seed}");
+            // At the supply of a MyoWare on 3.3 V read at 4.096 V full
+            // scale, and at the top of the ADC's range.
+            for rail in [26400.0, 32767.0] {
+                let top = clipped_at(&clipped(&samples, 1.5, rail));
+                if !name.contains("weak") {
+                    assert_eq!(top, Some(rail), "{name}, seed {seed}, rail {rail}");
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert_eq!(checked, 36);
+}

@@ -370,6 +370,38 @@ fn a_trace_below_22_hz_draws_a_warning() {
     }
 }
 
+/// Blinks that all reach one top (a gain so high that the envelope clips
+/// at the sensor's supply) draw a warning from `detect`; tall blinks that
+/// scatter as blinks do draw none.
+#[test]
+fn detect_says_when_the_blinks_are_clipped() {
+    let tmp = TempDir::new().unwrap();
+    let (sound, _, data) = scenario(tmp.path(), "sound", 4);
+    let o = augenblick(&[&"detect", &sound]);
+    succeeds(&o);
+    assert!(!stderr(&o).contains("clipped"), "{}", stderr(&o));
+    // Rest at 8000 counts, and a gain that takes a blink's 500 counts
+    // twice as far as the supply at 26400, where the envelope is cut.
+    let mut v: Vec<i32> = data.samples.iter().map(|s| s.emg).collect();
+    v.sort_unstable();
+    let median = f64::from(v[v.len() / 2]);
+    let mut high = data.clone();
+    for s in &mut high.samples {
+        let gain = 2.0 * (26400.0 - 8000.0) / 500.0;
+        s.emg = (8000.0 + gain * (f64::from(s.emg) - median)).clamp(0.0, 26400.0) as i32;
+    }
+    assert!(high.samples.iter().filter(|s| s.emg == 26400).count() > 20);
+    let (trace, _) = support::write(&tmp.path().join("high"), &high);
+    let o = augenblick(&[&"detect", &trace]);
+    succeeds(&o);
+    let err = stderr(&o);
+    assert!(
+        err.contains("blinks reach 26400 counts again and again"),
+        "{err}"
+    );
+    assert!(stdout(&o).lines().count() > 3, "{}", stdout(&o));
+}
+
 /// `augenblick detect T.csv | head`: the reader leaving early is no error.
 #[test]
 fn detect_into_a_closed_pipe_ends_quietly() {

@@ -9,6 +9,8 @@
 //!    follows muscle activity (lit while the envelope is above the off
 //!    threshold: blink and it flickers); then for `placement_result_ms` a
 //!    slow 1 Hz blink for good placement or a fast 5 Hz flicker for poor.
+//!    Blinks clipped at a rail (the sensor's gain too high) show poor, however
+//!    tall they stand: the gain wants turning down.
 //! 3. Lit while recording (or while a burst is watched whose onset waits
 //!    behind the detector's verdict on the blink before); dark otherwise.
 
@@ -67,6 +69,8 @@ pub struct LedInputs {
     pub activity: bool,
     /// The detector's placement score, once it has one.
     pub placement: Option<f64>,
+    /// The blinks reach one top: the envelope is clipped.
+    pub clipped: bool,
     pub pad_off: bool,
     pub camera_failing: bool,
     pub disk_full: bool,
@@ -98,7 +102,9 @@ pub fn pattern(cfg: &LedConfig, s: &LedInputs) -> Pattern {
         }
         if t < cfg.placement_check_ms + cfg.placement_result_ms {
             return match s.placement {
-                Some(score) if score >= cfg.good_placement_score => Pattern::PlacementGood,
+                Some(score) if score >= cfg.good_placement_score && !s.clipped => {
+                    Pattern::PlacementGood
+                }
                 _ => Pattern::PlacementPoor,
             };
         }
@@ -162,6 +168,16 @@ mod tests {
                 LedInputs {
                     session_ms: Some(6000.0),
                     placement: Some(0.2),
+                    ..base
+                },
+                Pattern::PlacementPoor,
+            ),
+            // Tall blinks, but clipped: the gain is too high.
+            (
+                LedInputs {
+                    session_ms: Some(6000.0),
+                    placement: Some(0.8),
+                    clipped: true,
                     ..base
                 },
                 Pattern::PlacementPoor,

@@ -465,6 +465,9 @@ struct Active {
     last_tick_ms: f64,
     pad_off: bool,
     activity: bool,
+    /// The detector's blinks reach one top: the envelope is clipped (see
+    /// [`crate::detector::Placement::clipped_at`]).
+    clipped: bool,
     paused: bool,
     /// The wall-clock start written to `session.toml`, in Unix ms.
     started_unix_ms: i64,
@@ -607,6 +610,7 @@ impl Appliance {
             last_tick_ms: 0.0,
             pad_off: false,
             activity: false,
+            clipped: false,
             paused: false,
             started_unix_ms,
         });
@@ -819,6 +823,7 @@ impl Appliance {
         a.last_sample_ms = t;
         // The detector works in clock time; rows are written in session time.
         a.detector.push(t_ms, emg);
+        let mut blinked = false;
         while let Some(e) = a.detector.poll() {
             match e {
                 Event::FaultStart { kind, .. } => {
@@ -826,9 +831,17 @@ impl Appliance {
                     a.pad_off = true;
                 }
                 Event::FaultEnd { .. } => a.pad_off = false,
+                Event::Tentative(_) | Event::Closure(_) => blinked = true,
                 _ => {}
             }
             a.recorder.on_event(&e, &mut self.actions);
+        }
+        if blinked {
+            let top = a.detector.placement().and_then(|p| p.clipped_at);
+            if let (Some(top), false) = (top, a.clipped) {
+                log::warn!("{t} ms: {}", crate::detector::clipped_warning(top));
+            }
+            a.clipped = top.is_some();
         }
         let snap = a.detector.snapshot();
         a.activity = emg as f64 > snap.off_threshold;
@@ -891,6 +904,7 @@ impl Appliance {
                 recording: a.recorder.is_recording() || a.detector.burst_behind_held(),
                 activity: a.activity,
                 placement: a.detector.placement().map(|p| p.score),
+                clipped: a.clipped,
                 pad_off: a.pad_off,
                 camera_failing: t_ms - a.start_ms - a.last_frame_ms > 1000.0,
                 disk_full: a.paused,

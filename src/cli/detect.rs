@@ -5,7 +5,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 
-use crate::detector::{slow_rate_warning, BlinkDetector, DetectorConfig, Event, FaultKind};
+use crate::detector::{
+    clipped_warning, slow_rate_warning, BlinkDetector, DetectorConfig, Event, FaultKind,
+};
 use crate::trace::{median_interval_ms, Ms, TraceReader};
 
 /// Find eye closures in an EMG trace.
@@ -203,6 +205,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     detector.finish();
     write(&mut detector, &mut out, now)?;
     out.flush()?;
+    if let Some(top) = detector.placement().and_then(|p| p.clipped_at) {
+        log::warn!("{}: {}", args.trace.display(), clipped_warning(top));
+    }
     if let Some(text) = median_interval_ms(times).and_then(slow_rate_warning) {
         log::warn!("{}: {text}", args.trace.display());
     }

@@ -234,6 +234,12 @@ pub struct Placement {
     pub snr: f64,
     /// Blinks the score is based on.
     pub blinks: u32,
+    /// The count at which the envelope is clipped, when a third or more of
+    /// the remembered blinks (at least three) peak there, within a few
+    /// counts of one another: the sensor's gain is too high (or its
+    /// offset), and a clipped blink looks like a clipped chew. `None` when
+    /// they scatter as blinks do.
+    pub clipped_at: Option<f64>,
 }
 
 /// Detector parameters. Times in milliseconds; levels in noise units (the
@@ -2391,8 +2397,13 @@ impl BlinkDetector {
         // the next burst, often within that wait. One that began a rhythm
         // is taken back then (see `settle_held`).
         let first = (c.context_h == 0.0 && !c.long).then(|| {
-            self.memory
-                .record(c.peak_t, peak_h, c.sigma, self.bursts[c.slot].0);
+            self.memory.record(
+                c.peak_t,
+                peak_h,
+                c.sigma,
+                c.reference + c.peak_h,
+                self.bursts[c.slot].0,
+            );
             self.refresh_pair_bar();
             // With no rhythm behind it, it may begin one: its verdict
             // waits for the next bursts (see `settle_held`).
@@ -2805,6 +2816,17 @@ pub fn slow_rate_warning(period_ms: f64) -> Option<String> {
          samples, as a cable tug is, and many are missed (on synth's traces F1 0.87 at 20 Hz, \
          0.81 at 16 Hz and 0.45 at 10 Hz, against 0.90 at 25 Hz)"
     ))
+}
+
+/// A warning, for the log, when the blinks reach one top (see
+/// [`Placement::clipped_at`]): `top` counts.
+pub fn clipped_warning(top: f64) -> String {
+    format!(
+        "blinks reach {top:.0} counts again and again, the top of the signal: the envelope is \
+         clipped there, most likely because the sensor's gain is too high (turn the MyoWare's \
+         gain down); a clipped blink looks like a clipped chew, and a squeeze held there like a \
+         railed pad"
+    )
 }
 
 /// Runs a detector over samples and returns the complete closures.
