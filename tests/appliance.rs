@@ -866,15 +866,27 @@ fn blinks_clipped_at_the_supply_show_poor_placement() {
         sim.stop_after_ms = Some(12_000.0);
         let from = sim.config.led.placement_check_ms + 100.0;
         let to = from + sim.config.led.placement_result_ms - 200.0;
-        let (_, led) = sim.run();
+        let (summary, led) = sim.run();
         let led = led.lock().unwrap().clone();
-        led.iter().filter(|(t, _)| (from..to).contains(t)).count()
+        // What session.toml says of it at the end.
+        let info: toml::Table = std::fs::read_to_string(summary.sessions[0].0.join("session.toml"))
+            .unwrap()
+            .parse()
+            .unwrap();
+        let stats = info["stats"].as_table().unwrap();
+        let clipped_at = stats.get("clipped_at_counts").and_then(|v| v.as_float());
+        assert!(stats["placement_score"].as_float().is_some(), "{stats:?}");
+        let n = led.iter().filter(|(t, _)| (from..to).contains(t)).count();
+        (n, clipped_at)
     };
     // A trace whose blinks are known well before the result (three by
     // 5 s): the slow blink switches about 6 times in those 2.7 s.
     let (samples, _) = (0..50)
         .map(|seed| labelled_trace_with_gaps(seed, 20.0, 25.0, 700.0..1500.0))
-        .find(|(s, _)| switches(s.clone()) <= 8)
+        .find(|(s, _)| {
+            let (n, clipped_at) = switches(s.clone());
+            n <= 8 && clipped_at.is_none()
+        })
         .expect("a trace whose placement shows good");
     let mut v: Vec<i32> = samples.iter().map(|s| s.emg).collect();
     v.sort_unstable();
@@ -889,6 +901,7 @@ fn blinks_clipped_at_the_supply_show_poor_placement() {
         .collect();
     assert!(clipped.iter().filter(|s| s.emg == 26400).count() > 20);
     // The fast flicker switches every 100 ms: about 27 times.
-    let n = switches(clipped);
+    let (n, clipped_at) = switches(clipped);
     assert!(n >= 20, "{n} switches");
+    assert_eq!(clipped_at, Some(26400.0));
 }

@@ -726,6 +726,9 @@ impl Appliance {
         stats.jitter_max_ms = us(j.max_ms);
         stats.frames_not_kept = a.recorder.frames_not_kept;
         stats.onsets_skipped = a.recorder.onsets_skipped;
+        let placement = a.detector.placement();
+        stats.placement_score = placement.map(|p| (p.score * 1000.0).round() / 1000.0);
+        stats.clipped_at_counts = placement.and_then(|p| p.clipped_at);
     }
 
     fn on_button(&mut self, t_ms: f64, level: bool) -> Result<(), ApplianceError> {

@@ -79,6 +79,14 @@ pub struct SessionStats {
     pub jitter_p50_ms: f64,
     pub jitter_p99_ms: f64,
     pub jitter_max_ms: f64,
+    /// The detector's placement score (0..1) at the end, once it had seen
+    /// three blinks (absent otherwise, and in sessions from before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub placement_score: Option<f64>,
+    /// The count the blinks were clipped at, at the end: the sensor's gain
+    /// was too high (absent if they were not).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub clipped_at_counts: Option<f64>,
 }
 
 /// `session.toml`.
