@@ -101,16 +101,13 @@ fn the_config_path_is_resolved_in_one_place() {
     assert_eq!(config_path(Some(&flag), &installed), Some(flag));
 }
 
-#[test]
-fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
-    // 860 Hz (the ADS1115's fastest) against the default data rate of 128:
-    // the simulation converts as fast as the trace was sampled, instead of
-    // failing on `adc.data_rate_sps`, a key nobody set.
-    let tmp = tempfile::tempdir().unwrap();
-    let trace = tmp.path().join("fast.csv");
+/// Runs a simulated session on `seconds` of resting signal sampled at
+/// `hz`, with no installed config; returns its stderr and session.toml.
+fn run_at(tmp: &Path, hz: f64, seconds: f64) -> (String, toml::Table) {
+    let trace = tmp.join(format!("{hz}.csv"));
     let mut csv = String::from("t_ms,emg\n");
-    for i in 0..(860 * 3) {
-        let t = f64::from(i) * 1000.0 / 860.0;
+    for i in 0..(seconds * hz) as i32 {
+        let t = f64::from(i) * 1000.0 / hz;
         csv.push_str(&format!("{t:.3},{}\n", 1000 + (i * 7919) % 11));
     }
     std::fs::write(&trace, csv).unwrap();
@@ -118,9 +115,18 @@ fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
     cmd.args(["run", "--simulate", "--size", "64x48", "--trace"])
         .arg(&trace)
         .arg("--sessions")
-        .arg(tmp.path().join("sessions"))
-        .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"));
-    let (_, toml) = session_of(cmd);
+        .arg(tmp.join("sessions"))
+        .env(INSTALLED_CONFIG_ENV, tmp.join("none.toml"));
+    session_of(cmd)
+}
+
+#[test]
+fn a_trace_faster_than_the_configured_data_rate_is_replayed_at_its_own_rate() {
+    // 860 Hz (the ADS1115's fastest) against the default data rate of 128:
+    // the simulation converts as fast as the trace was sampled, instead of
+    // failing on `adc.data_rate_sps`, a key nobody set.
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, toml) = run_at(tmp.path(), 860.0, 3.0);
     let adc = &toml["config"]["adc"];
     assert_eq!(adc["data_rate_sps"].as_integer(), Some(860));
     let hz = adc["sample_rate_hz"].as_float().unwrap();
@@ -133,20 +139,7 @@ fn a_trace_slower_than_the_detector_is_made_for_is_replayed_with_a_warning() {
     // what it is), and the log says what that costs; at 25 Hz it says nothing.
     let tmp = tempfile::tempdir().unwrap();
     for (hz, warns) in [(16.0, true), (25.0, false)] {
-        let trace = tmp.path().join(format!("{hz}.csv"));
-        let mut csv = String::from("t_ms,emg\n");
-        for i in 0..(3 * hz as i32) {
-            let t = f64::from(i) * 1000.0 / hz;
-            csv.push_str(&format!("{t:.3},{}\n", 1000 + (i * 7919) % 11));
-        }
-        std::fs::write(&trace, csv).unwrap();
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_augenblick"));
-        cmd.args(["run", "--simulate", "--size", "64x48", "--trace"])
-            .arg(&trace)
-            .arg("--sessions")
-            .arg(tmp.path().join("sessions"))
-            .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"));
-        let (stderr, _) = session_of(cmd);
+        let (stderr, _) = run_at(tmp.path(), hz, 3.0);
         let warned = stderr.contains("adc.sample_rate_hz = 16: samples come every 62 ms (16.0 Hz)");
         assert_eq!(warned, warns, "{hz} Hz: {stderr}");
         assert_eq!(

@@ -350,23 +350,16 @@ fn a_trace_below_22_hz_draws_a_warning() {
         ]));
         let trace = dir.join("trace.csv");
         let want = format!("({rate}.0 Hz), slower than the detector is made for");
-        let o = augenblick(&[&"detect", &trace]);
-        succeeds(&o);
-        assert_eq!(
-            stderr(&o).contains(&want),
-            warns,
-            "{rate} Hz: {}",
-            stderr(&o)
-        );
-        assert!(stdout(&o).lines().count() > 1, "no closures at {rate} Hz");
-        let o = augenblick(&[&"tune", &trace]);
-        succeeds(&o);
-        assert_eq!(
-            stderr(&o).contains(&want),
-            warns,
-            "{rate} Hz: {}",
-            stderr(&o)
-        );
+        for command in ["detect", "tune"] {
+            let o = augenblick(&[&command, &trace]);
+            succeeds(&o);
+            let err = stderr(&o);
+            assert_eq!(err.contains(&want), warns, "{command}, {rate} Hz: {err}");
+            assert!(
+                stdout(&o).lines().count() > 1,
+                "{command}: nothing at {rate} Hz"
+            );
+        }
     }
 }
 
