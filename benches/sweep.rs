@@ -32,7 +32,7 @@ fn sweep(c: &mut Criterion) {
         DetectorConfig::default(),
         vec![
             Axis::parse("on_sigma=5:8:1").expect("a valid axis"),
-            Axis::parse("min_closure_ms=20:200:20").expect("a valid axis"),
+            Axis::parse("closure_sigma=4:8.5:0.5").expect("a valid axis"),
         ],
     )
     .expect("a valid grid");

@@ -165,6 +165,29 @@ proptest! {
         };
         check(&run(cfg, &input))?;
     }
+
+    /// A closure is judged at its onset-to-offset, the offset being its
+    /// burst's let-go (never before its onset) plus `reopen_ms`: so a
+    /// `min_closure_ms` up to `reopen_ms` never binds, and a sweep runs
+    /// configs that differ only there once (`DetectorConfig::behaviour`).
+    /// Bit for bit: the same events with the minimum at 0 and anywhere up
+    /// to 1 ms short of `reopen_ms`.
+    #[test]
+    fn a_minimum_closure_up_to_reopen_ms_never_binds(
+        input in samples(),
+        reopen in 0.0f64..300.0,
+        share in 0.0f64..=1.0,
+    ) {
+        let cfg = |min| DetectorConfig {
+            reopen_ms: reopen,
+            min_closure_ms: min,
+            ..DetectorConfig::default()
+        };
+        let under = share * (reopen - 1.0).max(0.0);
+        prop_assert_eq!(cfg(0.0).behaviour(), cfg(under).behaviour());
+        let events = format!("{:?}", run(cfg(0.0), &input));
+        prop_assert_eq!(events, format!("{:?}", run(cfg(under), &input)));
+    }
 }
 
 /// Smiles held as long closures tell the recorder when the eye is open on

@@ -395,6 +395,38 @@ fn detect_says_when_the_blinks_are_clipped() {
     assert!(stdout(&o).lines().count() > 3, "{}", stdout(&o));
 }
 
+/// Configs that cannot differ (a `min_closure_ms` under `reopen_ms` never
+/// binds) run once, and the sweep says so; each still has its row.
+#[test]
+fn a_sweep_runs_configs_that_behave_alike_once() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 3);
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"--labels",
+        &labels,
+        &"--sweep",
+        &"min_closure_ms=0,50,100,400",
+        &"--top",
+        &"4",
+    ]);
+    succeeds(&o);
+    let err = stderr(&o);
+    assert!(
+        err.contains("2 of the 4 configs behave exactly as another of them")
+            && err.contains("2 distinct runs"),
+        "{err}"
+    );
+    let out = stdout(&o);
+    for v in ["0", "50", "100", "400"] {
+        assert!(
+            out.lines().any(|l| l.split_whitespace().nth(1) == Some(v)),
+            "no row for {v}: {out}"
+        );
+    }
+}
+
 /// `augenblick detect T.csv | head`: the reader leaving early is no error.
 #[test]
 fn detect_into_a_closed_pipe_ends_quietly() {

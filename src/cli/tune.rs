@@ -31,9 +31,9 @@ Examples:
   # ... on every scenario, as JSON
   augenblick tune scenarios/ --json
   # Search a grid, keep the config whose worst scenario is best
-  augenblick tune scenarios/ --sweep on_sigma=4:8:0.5 --sweep min_closure_ms=20,40,60 \\
+  augenblick tune scenarios/ --sweep on_sigma=4:8:0.5 --sweep closure_sigma=4.5,5.5,6.5 \\
       --write-best best.toml
-  # The same grid from a file: on_sigma = \"4:8:0.5\", min_closure_ms = [20, 40, 60]
+  # The same grid from a file: on_sigma = \"4:8:0.5\", closure_sigma = [4.5, 5.5, 6.5]
   augenblick tune scenarios/ --sweep-file sweep.toml --top 5
   # Look at seconds 60 to 90, and at every mistake
   augenblick tune calm/trace.csv --labels calm/labels.csv --config best.toml \\
@@ -57,7 +57,7 @@ pub struct Args {
     #[arg(long, value_name = "NAME=VALUES")]
     pub sweep: Vec<String>,
     /// Sweep parameters from a TOML file: `on_sigma = "4:8:0.5"`,
-    /// `min_closure_ms = [20, 40, 60]`, `refractory_ms = { start = 0, stop = 200, step = 50 }`.
+    /// `closure_sigma = [4.5, 5.5, 6.5]`, `refractory_ms = { start = 0, stop = 200, step = 50 }`.
     #[arg(long, value_name = "FILE")]
     pub sweep_file: Option<PathBuf>,
     /// How many of the best configs a sweep prints.

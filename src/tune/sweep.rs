@@ -473,9 +473,39 @@ pub fn run_sweep(
     opts: &ScoreOptions,
     tick: impl Fn() + Sync,
 ) -> Result<Vec<Outcome>, ConfigError> {
+    // Configs that behave alike (`DetectorConfig::behaviour`) run once:
+    // the first of each stands for the others.
+    let mut first_of: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let stands_for: Vec<usize> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            *first_of
+                .entry(format!("{:?}", c.config.behaviour()))
+                .or_insert(i)
+        })
+        .collect();
+    let mut weight = vec![0usize; candidates.len()];
+    for &r in &stands_for {
+        weight[r] += 1;
+    }
+    let alike = candidates.len() - first_of.len();
+    if alike > 0 {
+        log::warn!(
+            "{alike} of the {} configs behave exactly as another of them (a min_closure_ms up \
+             to reopen_ms less 1 ms never binds: a closure is judged from its onset to its \
+             burst's let-go plus reopen_ms): {} distinct runs",
+            candidates.len(),
+            first_of.len()
+        );
+    }
     // Configs sharing a front end, in the grid's order ...
     let mut groups: Vec<(FrontKey, Vec<usize>)> = Vec::new();
-    for (i, c) in candidates.iter().enumerate() {
+    for (i, c) in candidates
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| stands_for[i] == i)
+    {
         let key = FrontKey::of(&c.config);
         match groups.iter_mut().find(|(k, _)| *k == key) {
             Some((_, members)) => members.push(i),
@@ -484,7 +514,7 @@ pub fn run_sweep(
     }
     // ... cut into lockstep chunks, at least four per thread while there
     // are configs enough, so no core idles at the end.
-    let per_chunk = (candidates.len() / (4 * rayon::current_num_threads())).clamp(1, LOCKSTEP_MAX);
+    let per_chunk = (first_of.len() / (4 * rayon::current_num_threads())).clamp(1, LOCKSTEP_MAX);
     let chunks: Vec<&[usize]> = groups
         .iter()
         .flat_map(|(_, members)| members.chunks(per_chunk))
@@ -495,13 +525,20 @@ pub fn run_sweep(
             let configs: Vec<&DetectorConfig> =
                 chunk.iter().map(|&i| &candidates[i].config).collect();
             let evaluations = evaluate_lockstep(&configs, datasets, opts)?;
-            chunk.iter().for_each(|_| tick());
+            chunk
+                .iter()
+                .for_each(|&r| (0..weight[r]).for_each(|_| tick()));
             Ok(chunk.iter().copied().zip(evaluations).collect::<Vec<_>>())
         })
         .collect::<Result<Vec<_>, ConfigError>>()?;
     let mut slots: Vec<Option<Evaluation>> = vec![None; candidates.len()];
     for (i, e) in evaluated.into_iter().flatten() {
         slots[i] = Some(e);
+    }
+    for (i, &r) in stands_for.iter().enumerate() {
+        if r != i {
+            slots[i] = slots[r].clone();
+        }
     }
     Ok(candidates
         .into_iter()
@@ -700,14 +737,21 @@ mod tests {
             vec![
                 Axis::parse("floor_ms=100,250,400").unwrap(),
                 Axis::parse("on_sigma=3:9:1").unwrap(),
-                Axis::parse("min_closure_ms=20,150").unwrap(),
+                // 20 and 60 never bind (under reopen_ms): run once for both.
+                Axis::parse("min_closure_ms=20,60,150").unwrap(),
             ],
         )
         .unwrap();
         let (cands, _, _) = grid.candidates();
         let opts = ScoreOptions::default();
-        let out = run_sweep(cands.clone(), &data, &opts, || {}).unwrap();
+        let ticks = std::sync::atomic::AtomicUsize::new(0);
+        let out = run_sweep(cands.clone(), &data, &opts, || {
+            ticks.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .unwrap();
         assert_eq!(out.len(), cands.len());
+        // The progress counts every config, run or stood for.
+        assert_eq!(ticks.into_inner(), cands.len());
         for (o, c) in out.iter().zip(&cands) {
             assert_eq!(o.candidate, *c);
             let lone = evaluate(&c.config, &data, &opts).unwrap();
