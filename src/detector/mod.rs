@@ -444,11 +444,12 @@ impl DetectorConfig {
     /// This config with each parameter that cannot change what the
     /// detector does set to one canonical value: configs with equal
     /// behaviours give the same events, bit for bit, on any input (a sweep
-    /// runs each behaviour once). So far one: a closure lasts from its
-    /// onset to its burst's let-go, never earlier, plus `reopen_ms`, so a
+    /// runs each behaviour once). So far one: a closure is judged from its
+    /// onset to its burst's let-go (never earlier) plus `reopen_ms`, so a
     /// `min_closure_ms` up to `reopen_ms` never binds (1 ms short of it,
-    /// for rounding); it becomes 0. Checked on random input in
-    /// `tests/detector_props.rs`.
+    /// for rounding); it becomes 0. (The offset reported may come earlier:
+    /// a double blink's first closure ends where the second begins.)
+    /// Checked bit for bit on random input in `tests/detector_props.rs`.
     pub fn behaviour(&self) -> DetectorConfig {
         let mut c = self.clone();
         if c.min_closure_ms <= c.reopen_ms - 1.0 {
