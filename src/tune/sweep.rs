@@ -283,6 +283,16 @@ const BLOCK: usize = 1024;
 /// 38.4-39.4 s, 32 37.4-37.8 s, 64 38.0 s and 125 39.4-40.0 s.
 const LOCKSTEP_MAX: usize = 32;
 
+/// `v` cut into `n` runs of nearly equal length (the longer ones first).
+fn even_chunks<T>(v: &[T], n: usize) -> impl Iterator<Item = &[T]> {
+    let n = n.clamp(1, v.len().max(1));
+    let (size, longer) = (v.len() / n, v.len() % n);
+    (0..n).map(move |k| {
+        let start = k * size + k.min(longer);
+        &v[start..start + size + usize::from(k < longer)]
+    })
+}
+
 /// Moves the closures among a detector's pending events into `out`.
 #[inline]
 fn drain_closures(d: &mut BlinkDetector, out: &mut Vec<Closure>) {
@@ -520,10 +530,12 @@ pub fn run_sweep(
     }
     // ... cut into lockstep chunks, at least four per thread while there
     // are configs enough, so no core idles at the end.
+    // A group is cut into chunks of nearly equal size (31 and 32, not 31 x
+    // 32 and one of 8), so that the cores finish together.
     let per_chunk = (first_of.len() / (4 * rayon::current_num_threads())).clamp(1, LOCKSTEP_MAX);
     let chunks: Vec<&[usize]> = groups
         .iter()
-        .flat_map(|(_, members)| members.chunks(per_chunk))
+        .flat_map(|(_, members)| even_chunks(members, members.len().div_ceil(per_chunk)))
         .collect();
     let evaluated = chunks
         .into_par_iter()
@@ -717,6 +729,23 @@ mod tests {
         assert!(out[0].evaluation.worst_f1 > out[1].evaluation.worst_f1);
         assert_eq!(out[1].evaluation.pooled.true_positives, 0);
         assert!(out[0].evaluation.per_trace[0].matches.is_empty());
+    }
+
+    #[test]
+    fn chunks_are_nearly_equal_and_cover_everything() {
+        let v: Vec<usize> = (0..1000).collect();
+        let chunks: Vec<&[usize]> = even_chunks(&v, 32).collect();
+        assert_eq!(chunks.len(), 32);
+        assert!(chunks.iter().all(|c| c.len() == 31 || c.len() == 32));
+        assert_eq!(chunks.concat(), v);
+        for (len, n) in [(0, 1), (0, 5), (3, 5), (7, 1), (7, 7)] {
+            let v: Vec<usize> = (0..len).collect();
+            let chunks: Vec<&[usize]> = even_chunks(&v, n).collect();
+            assert_eq!(chunks.concat(), v, "{len} in {n}");
+            assert!(chunks
+                .iter()
+                .all(|c| c.len() <= len.div_ceil(n.max(1)).max(1)));
+        }
     }
 
     #[test]
