@@ -19,7 +19,7 @@ use crate::config::Config;
 #[derive(Debug, clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
-    /// The config file; its [adc], [gpio], [camera], [power] and [storage] sections are used.
+    /// The config file; its `[adc]`, `[gpio]`, `[camera]`, `[power]` and `[storage]` sections are used.
     /// Defaults to /etc/augenblick/config.toml when it exists, else the
     /// built-in defaults.
     #[arg(long, value_name = "FILE")]

@@ -7,7 +7,7 @@
 //!
 //! # How it decides
 //!
-//! 1. **Calibration** ([`baseline`]): the first `calibration_ms` (and the
+//! 1. **Calibration** (`baseline`): the first `calibration_ms` (and the
 //!    same after every fault) give a robust baseline and noise (median, MAD).
 //!    Then its samples are judged again with them, so a blink in the
 //!    session's first seconds, or just after a pad came back, is not lost;
@@ -25,7 +25,7 @@
 //! 3. **Verdict, when the burst falls** below the floor plus `off_sigma`: a
 //!    closure needs height (`closure_sigma` or a share of the wearer's
 //!    typical blink, more while the face is busy talking or chewing, see
-//!    [`baseline::Spread`], its resting level set for the sample rate; and,
+//!    `baseline::Spread`, its resting level set for the sample rate; and,
 //!    when bursts come rhythmically as in chewing and talking, a multiple of
 //!    theirs), width (a cable tug is one sample wide at half height, or
 //!    under 25 ms where samples come closer, measured from halfway between
@@ -76,7 +76,7 @@
 //!    order (a fault that begins meanwhile is reported that much later);
 //!    `detected_ms` is unchanged, and a recorder keeps that much more
 //!    pre-roll.
-//! 6. **Faults** ([`faults`]): railed, flat or wild signals emit
+//! 6. **Faults** (`faults`): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
 //!    and the detector calibrates afresh after. A calibration that finds a
 //!    pad still off keeps the fault going, and a `Wild` fault ends after

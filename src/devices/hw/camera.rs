@@ -501,7 +501,7 @@ impl Camera for V4l2Camera {
     }
 
     /// Waits until a frame arrives, up to `until_ms` but at least
-    /// [`MIN_WAIT_MS`]; `None` if none came.
+    /// `MIN_WAIT_MS`; `None` if none came.
     fn next_frame(&mut self, until_ms: f64) -> Result<Option<Frame>, DeviceError> {
         if let Some(frame) = self.pending.take() {
             self.frames += 1;

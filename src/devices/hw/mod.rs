@@ -1,7 +1,7 @@
 //! Real devices on the Pi: ADS1115 over I2C, GPIO button and LED, V4L2 camera.
 //!
 //! Each module opens its device from its config section and maps the
-//! system's errors onto [`DeviceError`](super::DeviceError) messages that
+//! system's errors onto [`DeviceError`] messages that
 //! name the fix (a group to join, a line for `/boot/firmware/config.txt`).
 //!
 //! - [`adc`]: the ADS1115 (ads1x1x driver) in continuous mode, over plain
