@@ -393,6 +393,12 @@ fn detect_says_when_the_blinks_are_clipped() {
         "{err}"
     );
     assert!(stdout(&o).lines().count() > 3, "{}", stdout(&o));
+    // `tune` says it too, of that trace only (labels.csv beside each).
+    let o = augenblick(&[&"tune", &trace, &sound]);
+    succeeds(&o);
+    let err = stderr(&o);
+    assert_eq!(err.matches("again and again").count(), 1, "{err}");
+    assert!(err.contains("high/trace.csv: blinks reach 26400"), "{err}");
 }
 
 /// Configs that cannot differ (a `min_closure_ms` under `reopen_ms` never

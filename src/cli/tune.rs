@@ -284,6 +284,13 @@ fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
             {
                 log::warn!("{}: {text}", p.trace.display());
             }
+            if let Some(top) = clipped_at(&samples) {
+                log::warn!(
+                    "{}: {}",
+                    p.trace.display(),
+                    crate::detector::clipped_warning(top)
+                );
+            }
             Ok(Dataset {
                 name: p.name.clone(),
                 trace_path: p.trace.clone(),
@@ -292,6 +299,19 @@ fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
             })
         })
         .collect()
+}
+
+/// Where the trace's blinks are clipped, as the default detector sees them
+/// at the end (see `Placement::clipped_at`): one replay, a few
+/// milliseconds an hour of signal.
+fn clipped_at(samples: &[crate::trace::Sample]) -> Option<f64> {
+    let mut d = crate::detector::BlinkDetector::new(DetectorConfig::default())
+        .expect("the default config is valid");
+    for s in samples {
+        d.push(s.t_ms, s.emg);
+        while d.poll().is_some() {}
+    }
+    d.placement().and_then(|p| p.clipped_at)
 }
 
 fn names(datasets: &[Dataset]) -> Vec<&str> {
