@@ -674,105 +674,242 @@ pub fn encode(
             height,
             data,
         } => {
-            let rgb = raw_to_rgb(*format, *width, *height, data)?;
-            let mut out = Vec::with_capacity(rgb.len() / 10);
-            image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-                .encode(&rgb, *width, *height, image::ExtendedColorType::Rgb8)
+            let image = RawYcbcr::new(*format, *width, *height, data)?;
+            let mut out = Vec::with_capacity(data.len() / 10);
+            jpeg_encoder::Encoder::new(&mut out, quality.clamp(1, 100))
+                .encode_image(image)
                 .map_err(|e| e.to_string())?;
             Ok(Cow::Owned(out))
         }
     }
 }
 
-/// BT.601 limited-range YCbCr to RGB (what V4L2 cameras deliver by default).
-fn yuv_to_rgb(y: u8, u: u8, v: u8) -> [u8; 3] {
-    let c = (y as i32 - 16).max(0) * 298;
-    let d = u as i32 - 128;
-    let e = v as i32 - 128;
-    let clip = |x: i32| ((x + 128) >> 8).clamp(0, 255) as u8;
-    [
-        clip(c + 409 * e),
-        clip(c - 100 * d - 208 * e),
-        clip(c + 516 * d),
-    ]
+/// The camera's limited range (BT.601, as V4L2 cameras deliver by default:
+/// Y 16-235, Cb and Cr 16-240 about 128) stretched to JFIF's full range, as
+/// tables: a JPEG stores YCbCr, so a raw frame is compressed with no RGB on
+/// the way, and a Pi Zero spends no floating point on it.
+const fn range_table(low: i32, span: i32, centre: i32) -> [u8; 256] {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let num = (i as i32 - low) * 255;
+        // Rounded to the nearest, halves away from zero.
+        let v = centre + (num + if num < 0 { -span / 2 } else { span / 2 }) / span;
+        t[i] = if v < 0 {
+            0
+        } else if v > 255 {
+            255
+        } else {
+            v as u8
+        };
+        i += 1;
+    }
+    t
+}
+const LUMA_FULL: [u8; 256] = range_table(16, 219, 0);
+const CHROMA_FULL: [u8; 256] = range_table(128, 224, 128);
+
+/// A raw frame as the JPEG encoder reads it: row by row, each pixel's Y,
+/// Cb and Cr in full range. Chroma shared by two (YUYV) or four (YU12,
+/// NV12) pixels is given to each; the encoder subsamples it again.
+struct RawYcbcr<'a> {
+    format: RawFormat,
+    width: u16,
+    height: u16,
+    data: &'a [u8],
 }
 
-/// Raw pixels to packed RGB; an error if the buffer does not match its size.
-pub fn raw_to_rgb(
-    format: RawFormat,
-    width: u32,
-    height: u32,
-    data: &[u8],
-) -> Result<Vec<u8>, String> {
-    let (w, h) = (width as usize, height as usize);
-    let need = match format {
-        RawFormat::Yuyv => w * h * 2,
-        RawFormat::Yuv420 | RawFormat::Nv12 => w * h + 2 * (w.div_ceil(2) * h.div_ceil(2)),
-    };
-    if w % 2 == 1 || data.len() < need {
-        return Err(format!(
-            "{format} frame of {} bytes does not fit {width}x{height} ({need} needed)",
-            data.len()
-        ));
-    }
-    let mut rgb = vec![0u8; w * h * 3];
-    let cw = w.div_ceil(2);
-    for row in 0..h {
-        for col in 0..w {
-            let (y, u, v) = match format {
-                RawFormat::Yuyv => {
-                    let base = row * w * 2 + (col / 2) * 4;
-                    (data[row * w * 2 + col * 2], data[base + 1], data[base + 3])
-                }
-                RawFormat::Yuv420 => {
-                    let ci = (row / 2) * cw + col / 2;
-                    let plane = cw * h.div_ceil(2);
-                    (
-                        data[row * w + col],
-                        data[w * h + ci],
-                        data[w * h + plane + ci],
-                    )
-                }
-                RawFormat::Nv12 => {
-                    let ci = (row / 2) * cw * 2 + (col / 2) * 2;
-                    (data[row * w + col], data[w * h + ci], data[w * h + ci + 1])
-                }
-            };
-            rgb[(row * w + col) * 3..][..3].copy_from_slice(&yuv_to_rgb(y, u, v));
+impl<'a> RawYcbcr<'a> {
+    /// An error if the buffer does not match the size, or the size is more
+    /// than a JPEG holds.
+    fn new(format: RawFormat, width: u32, height: u32, data: &'a [u8]) -> Result<Self, String> {
+        let (w, h) = (width as usize, height as usize);
+        let need = match format {
+            RawFormat::Yuyv => w * h * 2,
+            RawFormat::Yuv420 | RawFormat::Nv12 => w * h + 2 * (w.div_ceil(2) * h.div_ceil(2)),
+        };
+        if w % 2 == 1 || data.len() < need {
+            return Err(format!(
+                "{format} frame of {} bytes does not fit {width}x{height} ({need} needed)",
+                data.len()
+            ));
+        }
+        match (u16::try_from(width), u16::try_from(height)) {
+            (Ok(width), Ok(height)) if width > 0 && height > 0 => Ok(RawYcbcr {
+                format,
+                width,
+                height,
+                data,
+            }),
+            _ => Err(format!(
+                "a {format} frame of {width}x{height} cannot be a JPEG (1 to 65535 pixels a side)"
+            )),
         }
     }
-    Ok(rgb)
+}
+
+impl jpeg_encoder::ImageBuffer for RawYcbcr<'_> {
+    fn get_jpeg_color_type(&self) -> jpeg_encoder::JpegColorType {
+        jpeg_encoder::JpegColorType::Ycbcr
+    }
+
+    fn width(&self) -> u16 {
+        self.width
+    }
+
+    fn height(&self) -> u16 {
+        self.height
+    }
+
+    fn fill_buffers(&self, row: u16, buffers: &mut [Vec<u8>; 4]) {
+        let (w, h, row) = (
+            usize::from(self.width),
+            usize::from(self.height),
+            usize::from(row),
+        );
+        let [ys, cbs, crs, _] = buffers;
+        let luma = |y: &u8| LUMA_FULL[usize::from(*y)];
+        // Each chroma sample for the two pixels beside each other that share it.
+        let twice = |c: u8| {
+            let c = CHROMA_FULL[usize::from(c)];
+            [c, c]
+        };
+        cbs.reserve(w);
+        crs.reserve(w);
+        match self.format {
+            RawFormat::Yuyv => {
+                // Y0 U Y1 V: two pixels and their chroma.
+                let line = &self.data[row * w * 2..][..w * 2];
+                ys.extend(line.iter().step_by(2).map(luma));
+                cbs.extend(line.chunks_exact(4).flat_map(|p| twice(p[1])));
+                crs.extend(line.chunks_exact(4).flat_map(|p| twice(p[3])));
+            }
+            RawFormat::Yuv420 => {
+                ys.extend(self.data[row * w..][..w].iter().map(luma));
+                let cw = w.div_ceil(2);
+                let cb = &self.data[w * h + (row / 2) * cw..][..cw];
+                let cr = &self.data[w * h + cw * h.div_ceil(2) + (row / 2) * cw..][..cw];
+                cbs.extend(cb.iter().flat_map(|&c| twice(c)));
+                crs.extend(cr.iter().flat_map(|&c| twice(c)));
+            }
+            RawFormat::Nv12 => {
+                ys.extend(self.data[row * w..][..w].iter().map(luma));
+                let cw = w.div_ceil(2);
+                let uv = &self.data[w * h + (row / 2) * cw * 2..][..cw * 2];
+                cbs.extend(uv.chunks_exact(2).flat_map(|p| twice(p[0])));
+                crs.extend(uv.chunks_exact(2).flat_map(|p| twice(p[1])));
+            }
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn raw_formats_convert_and_bad_sizes_are_errors() {
-        // Mid grey in every layout.
-        let (w, h) = (4u32, 2u32);
-        let yuyv = [126u8, 128, 126, 128].repeat(4);
-        let i420 = [vec![126u8; 8], vec![128u8; 4]].concat();
-        for (f, d) in [
-            (RawFormat::Yuyv, &yuyv),
-            (RawFormat::Yuv420, &i420),
-            (RawFormat::Nv12, &i420),
-        ] {
-            let rgb = raw_to_rgb(f, w, h, d).unwrap();
-            assert!(
-                rgb.iter().all(|&c| (127..=129).contains(&c)),
-                "{f}: {rgb:?}"
-            );
-        }
-        assert!(raw_to_rgb(RawFormat::Yuyv, w, h, &yuyv[..10]).is_err());
-        let raw = FrameData::Raw {
-            format: RawFormat::Yuyv,
-            width: w,
-            height: h,
-            data: yuyv.into(),
+    /// BT.601 limited-range YCbCr to RGB, worked out in floating point: what
+    /// a raw frame's JPEG must decode to.
+    fn reference_rgb(y: u8, u: u8, v: u8) -> [f64; 3] {
+        let (y, u, v) = (
+            1.164 * (f64::from(y) - 16.0),
+            f64::from(u) - 128.0,
+            f64::from(v) - 128.0,
+        );
+        [y + 1.596 * v, y - 0.392 * u - 0.813 * v, y + 2.017 * u].map(|c| c.clamp(0.0, 255.0))
+    }
+
+    /// A 32x16 frame in `format`: four quadrants of 16x8, each one flat
+    /// colour (so no JPEG block holds an edge).
+    fn quadrants(format: RawFormat, colours: [(u8, u8, u8); 4]) -> (u32, u32, Vec<u8>) {
+        let (w, h) = (32usize, 16usize);
+        let at = |col: usize, row: usize| colours[(row / 8) * 2 + col / 16];
+        let data = match format {
+            RawFormat::Yuyv => (0..h)
+                .flat_map(|row| {
+                    (0..w / 2).flat_map(move |pair| {
+                        let (y, u, v) = at(pair * 2, row);
+                        [y, u, y, v]
+                    })
+                })
+                .collect(),
+            RawFormat::Yuv420 | RawFormat::Nv12 => {
+                let luma = (0..h).flat_map(|row| (0..w).map(move |col| at(col, row).0));
+                let cells = || (0..h / 2).flat_map(|r| (0..w / 2).map(move |c| at(c * 2, r * 2)));
+                let chroma: Vec<u8> = if format == RawFormat::Yuv420 {
+                    cells().map(|c| c.1).chain(cells().map(|c| c.2)).collect()
+                } else {
+                    cells().flat_map(|c| [c.1, c.2]).collect()
+                };
+                luma.chain(chroma).collect()
+            }
         };
-        let jpeg = encode(0.0, &raw, 80).unwrap();
-        assert!(crate::session::mjpeg::is_complete(&jpeg));
+        (w as u32, h as u32, data)
+    }
+
+    #[test]
+    fn raw_frames_compress_to_the_colours_the_camera_meant() {
+        // Grey, red, green and blue as a V4L2 camera sends them (limited range).
+        let colours = [
+            (126, 128, 128),
+            (81, 90, 240),
+            (145, 54, 34),
+            (41, 240, 110),
+        ];
+        for format in [RawFormat::Yuyv, RawFormat::Yuv420, RawFormat::Nv12] {
+            for quality in [80, 95] {
+                let (w, h, data) = quadrants(format, colours);
+                let raw = FrameData::Raw {
+                    format,
+                    width: w,
+                    height: h,
+                    data: data.into(),
+                };
+                let jpeg = encode(0.0, &raw, quality).unwrap();
+                assert!(crate::session::mjpeg::is_complete(&jpeg), "{format}");
+                let rgb = image::load_from_memory_with_format(&jpeg, image::ImageFormat::Jpeg)
+                    .unwrap()
+                    .to_rgb8();
+                assert_eq!(rgb.dimensions(), (w, h));
+                for (k, &(y, u, v)) in colours.iter().enumerate() {
+                    // The middle of each quadrant, away from its edges.
+                    let (col, row) = ((k % 2) as u32 * 16 + 8, (k / 2) as u32 * 8 + 4);
+                    let got = rgb.get_pixel(col, row).0;
+                    let want = reference_rgb(y, u, v);
+                    for c in 0..3 {
+                        assert!(
+                            (f64::from(got[c]) - want[c]).abs() <= 6.0,
+                            "{format} q{quality} colour {k}: got {got:?}, want {want:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn raw_frames_that_do_not_fit_their_size_are_errors() {
+        let grey = [126u8, 128, 126, 128].repeat(4);
+        for (format, w, h, data, says) in [
+            (RawFormat::Yuyv, 4, 2, &grey[..10], "does not fit"),
+            (RawFormat::Yuyv, 3, 2, &grey[..], "does not fit"),
+            (RawFormat::Yuv420, 4, 4, &grey[..], "does not fit"),
+            (RawFormat::Yuyv, 0, 2, &grey[..], "cannot be a JPEG"),
+        ] {
+            let raw = FrameData::Raw {
+                format,
+                width: w,
+                height: h,
+                data: data.to_vec().into(),
+            };
+            let e = encode(0.0, &raw, 80).unwrap_err();
+            assert!(e.contains(says), "{format} {w}x{h}: {e}");
+        }
+        let wide = FrameData::Raw {
+            format: RawFormat::Yuyv,
+            width: 65536,
+            height: 1,
+            data: vec![128u8; 65536 * 2].into(),
+        };
+        assert!(encode(0.0, &wide, 80).unwrap_err().contains("65535"));
     }
 }
