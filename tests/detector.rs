@@ -312,6 +312,61 @@ fn a_short_blink_of_two_samples_at_25_hz_is_not_a_spike() {
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
 
+/// A blink whose burst is narrow: at 25 Hz it is one sample wide at half
+/// height (`height`, then a seventh of it, then rest: about 43 ms, under
+/// the 46 ms that make a spike), as a cable tug is.
+fn narrow_blink(s: Signal, height: f64) -> Signal {
+    s.shape(120.0, move |dt| {
+        [height, height / 7.0, 0.0][(dt / 40.0) as usize]
+    })
+}
+
+#[test]
+fn a_narrow_blink_one_sample_wide_is_a_blink_unless_tugs_came_lately() {
+    // Five blinks teach the wearer's typical height (300 counts).
+    let taught = || Signal::new(25.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    // At 25 Hz a narrow blink is one sample wide, like a tug; on a face at
+    // rest with no tug lately, standing like the wearer's blinks, it is a
+    // blink.
+    let s = narrow_blink(taught(), 280.0).rest(1000.0, 0.0);
+    assert_eq!(closures(&s.run(cfg())).len(), 6, "{:?}", s.run(cfg()));
+    // A tug far taller than a blink 10 s before: tugs come in runs, so the
+    // same burst is a spike.
+    let s = taught().spike(1500.0).rest(10_000.0, 0.0);
+    let s = narrow_blink(s, 280.0).rest(1000.0, 0.0);
+    let ev = s.run(cfg());
+    assert_eq!(closures(&ev).len(), 5, "{ev:?}");
+    // ... and over 30 s after it (ordinary blinks meanwhile, 2.24 s apart),
+    // a blink again.
+    let s = taught().spike(1500.0).rest(9_000.0, 0.0).blinks(10, 300.0);
+    let s = narrow_blink(s, 280.0).rest(1000.0, 0.0);
+    assert_eq!(closures(&s.run(cfg())).len(), 16);
+    // Where samples come 10 ms apart the width is measured: a burst 13 ms
+    // wide at half height there is a spike whatever its height (one that
+    // lasts 40 ms over the off level, so not too brief for a muscle).
+    let s = Signal::new(100.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    let s = s.shape(50.0, |dt| {
+        [280.0, 100.0, 60.0, 30.0, 0.0][(dt / 10.0) as usize]
+    });
+    let ev = s.rest(1000.0, 0.0).run(cfg());
+    assert_eq!(closures(&ev).len(), 5, "{ev:?}");
+    // Much taller or smaller than the wearer's blinks (1.8 and 0.5 times:
+    // neither so tall that one sample alone says tug, nor under the bar),
+    // it is a spike.
+    for height in [540.0, 150.0] {
+        let s = narrow_blink(taught(), height).rest(1000.0, 0.0);
+        let ev = s.run(cfg());
+        assert_eq!(closures(&ev).len(), 5, "{height}: {ev:?}");
+        assert!(
+            matches!(
+                ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
+                Some(Event::Retracted { .. })
+            ),
+            "{height}: announced, then taken back: {ev:?}"
+        );
+    }
+}
+
 /// Rest that wavers by about 20 counts, as a walking wearer's does: its
 /// lowest samples (the floor) sit well below its middle (the baseline).
 fn restless(i: f64) -> f64 {

@@ -54,6 +54,13 @@ const SPLIT_RISE_SHARE: f64 = 0.4;
 /// A burst only one sample wide at half height and taller than this many
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
 const LONE_PEAK_TYPICAL: f64 = 2.0;
+/// A burst one sample wide (at 25 Hz) is a blink, not a spike, if no spike
+/// came for this long before it (tugs come in runs; on synth's seeds 10-16,
+/// 10 s let walking's tugs in, 60 s kept some of drift's and pad-off's
+/// narrow blinks out) ...
+const NARROW_BLINK_QUIET_MS: f64 = 30_000.0;
+/// ... and it stands between these shares of the wearer's typical blink.
+const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
 /// A spike with a blink under it: that burst stayed above the off level for
 /// at least this many sample periods ...
 const TUGGED_SAMPLES: f64 = 2.5;
@@ -813,6 +820,27 @@ impl BlinkDetector {
                 || (self.fine_widths
                     && SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
                     && self.beside.width(c.peak_h) < SPIKE_WIDTH_MS));
+        // Where samples come 40 ms apart, a blink whose burst is narrow
+        // (under about 45 ms at half height) is one sample wide, as a tug
+        // is, and no width tells them apart. Tugs come in runs (walking, a
+        // cable caught on a collar); blinks come every few seconds. So a
+        // burst one sample wide that stands like the wearer's typical blink,
+        // on a face at rest, with no spike for `NARROW_BLINK_QUIET_MS`, is
+        // judged as a blink.
+        let narrow_blink = spike
+            && !self.fine_widths
+            && !brief
+            && !lone_peak
+            && c.busy <= 1.0
+            && c.context_h == 0.0
+            && fell - self.last_spike_ms >= NARROW_BLINK_QUIET_MS
+            && self.memory.typical().is_some_and(|typ| {
+                (NARROW_BLINK_TYPICAL.0 * typ..=NARROW_BLINK_TYPICAL.1 * typ).contains(&c.peak_h)
+            });
+        if spike && !narrow_blink {
+            self.last_spike_ms = fell;
+        }
+        let spike = spike && !narrow_blink;
         if spike {
             self.bursts[c.slot].1 = -c.peak_h;
         }

@@ -426,6 +426,8 @@ pub struct BlinkDetector {
     spread: Spread,
     /// When the last burst fell (for the refractory time).
     last_fell_ms: f64,
+    /// When the last spike (a cable tug) fell.
+    last_spike_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
     last_offset_ms: f64,
     /// Recent bursts: when they were announced and how tall they grew
@@ -498,6 +500,7 @@ impl BlinkDetector {
             above_since: f64::NAN,
             spread: Spread::new(),
             last_fell_ms: f64::NEG_INFINITY,
+            last_spike_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
             bursts_next: 0,
