@@ -826,7 +826,8 @@ impl BlinkDetector {
         // cable caught on a collar); blinks come every few seconds. So a
         // burst one sample wide that stands like the wearer's typical blink,
         // on a face at rest, with no spike for `NARROW_BLINK_QUIET_MS`, is
-        // judged as a blink.
+        // judged as a blink; its verdict waits to see whether a spike
+        // follows (the first tug of a run: see `first_tug`).
         let narrow_blink = spike
             && !self.fine_widths
             && !brief
@@ -834,11 +835,15 @@ impl BlinkDetector {
             && c.busy <= 1.0
             && c.context_h == 0.0
             && fell - self.last_spike_ms >= NARROW_BLINK_QUIET_MS
+            && fell - self.last_one_sample_ms >= NARROW_RUN_MS
             && self.memory.typical().is_some_and(|typ| {
                 (NARROW_BLINK_TYPICAL.0 * typ..=NARROW_BLINK_TYPICAL.1 * typ).contains(&c.peak_h)
             });
-        if spike && !narrow_blink {
-            self.last_spike_ms = fell;
+        if spike {
+            self.last_one_sample_ms = fell;
+            if !narrow_blink {
+                self.last_spike_ms = fell;
+            }
         }
         let spike = spike && !narrow_blink;
         if spike {
@@ -912,6 +917,7 @@ impl BlinkDetector {
             FirstBeat {
                 burst_t: self.bursts[c.slot].0,
                 height: self.bursts[c.slot].1,
+                narrow: narrow_blink,
             }
         });
         self.pending = Some(Pending {

@@ -121,7 +121,7 @@ pub use front::{FrontEnd, FrontKey, Prepared};
 use hold::{Plateau, PlateauEye};
 use placement::BlinkMemory;
 pub use rhythm::MAX_VERDICT_DELAY_MS;
-use rhythm::{FirstBeat, Held, RHYTHM_KEPT};
+use rhythm::{FirstBeat, Held, NARROW_RUN_MS, RHYTHM_KEPT};
 
 /// A complete eye closure, as the detector estimates it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -428,6 +428,8 @@ pub struct BlinkDetector {
     last_fell_ms: f64,
     /// When the last spike (a cable tug) fell.
     last_spike_ms: f64,
+    /// When the last burst one sample wide fell, spike or narrow blink.
+    last_one_sample_ms: f64,
     /// Offset of the last closure: the next onset may not precede it.
     last_offset_ms: f64,
     /// Recent bursts: when they were announced and how tall they grew
@@ -501,6 +503,7 @@ impl BlinkDetector {
             spread: Spread::new(),
             last_fell_ms: f64::NEG_INFINITY,
             last_spike_ms: f64::NEG_INFINITY,
+            last_one_sample_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
             bursts_next: 0,

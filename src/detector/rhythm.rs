@@ -52,6 +52,10 @@ pub(super) const FIRST_SYLLABLE_MS: f64 = 1500.0;
 /// ... and it stood less than this many times as tall as their median (or
 /// less than `FIRST_BEAT_TYPICAL` of the wearer's typical blink).
 pub(super) const FIRST_SYLLABLE_RATIO: f64 = 1.2;
+/// A narrow blink followed by a spike this soon was the first tug of a run
+/// (and a one-sample burst this soon after a narrow blink is a spike): the
+/// steps of a walk come 0.45-0.7 s apart.
+pub(super) const NARROW_RUN_MS: f64 = 1500.0;
 /// The longest a closure's event can wait for the verdict on the first
 /// beat, after its burst was announced. The chew test: the next burst
 /// within `FIRST_BEAT_MAX_I1`, the one after within twice the period of
@@ -62,14 +66,17 @@ pub(super) const FIRST_SYLLABLE_RATIO: f64 = 1.2;
 pub const MAX_VERDICT_DELAY_MS: f64 = 2.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
 
 const _: () = assert!(FIRST_SYLLABLE_MS + FIRST_BEAT_WAIT_MS <= MAX_VERDICT_DELAY_MS);
+const _: () = assert!(NARROW_RUN_MS + FIRST_BEAT_WAIT_MS <= MAX_VERDICT_DELAY_MS);
 
 /// A closure judged with no rhythm behind it, as the verdict on the first
 /// beat needs it: when its burst was announced, and its height, as
-/// `bursts` holds them.
+/// `bursts` holds them; and whether it was a narrow blink, one sample wide
+/// (see `NARROW_BLINK_QUIET_MS`), which may have been the first tug of a run.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct FirstBeat {
     pub(super) burst_t: f64,
     pub(super) height: f64,
+    pub(super) narrow: bool,
 }
 
 /// A closure whose event waits for the verdict on the first beat.
@@ -188,6 +195,12 @@ impl BlinkDetector {
     /// while the bursts after it cannot tell yet (and `held_due` says until
     /// when at most).
     fn first_beat(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
+        if f.narrow {
+            match self.first_tug(f, now, closing) {
+                Some(false) => {}
+                tug => return tug,
+            }
+        }
         match self.first_chew(f, now, closing) {
             Some(false) => self.first_syllable(f, now, closing),
             None => {
@@ -199,6 +212,23 @@ impl BlinkDetector {
             }
             chew => chew,
         }
+    }
+
+    /// A narrow blink (one sample wide) was the first tug of a run if a
+    /// spike follows it within `NARROW_RUN_MS`: tugs come a step apart
+    /// while walking, blinks seconds apart.
+    #[cold]
+    #[inline(never)]
+    fn first_tug(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
+        let end = f.burst_t + NARROW_RUN_MS;
+        let spike_after = self
+            .bursts
+            .iter()
+            .any(|&(bt, h)| bt > f.burst_t && bt <= end && h < 0.0);
+        if spike_after {
+            return Some(true);
+        }
+        self.wait_for(end, now, closing)
     }
 
     /// The first syllable of speech: the next three bursts come within
