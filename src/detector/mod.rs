@@ -29,7 +29,9 @@
 //!    when bursts come rhythmically as in chewing and talking, a multiple of
 //!    theirs), width (a cable tug is one sample wide at half height, or
 //!    under 25 ms where samples come closer, measured from halfway between
-//!    the floor and the baseline),
+//!    the floor and the baseline; at 25 Hz a narrow blink is one sample
+//!    wide too, and is taken for a blink when it stands like the wearer's
+//!    blinks and no tug came lately: see `NARROW_BLINK_QUIET_MS`),
 //!    a blink's rise (peak within `rise_ms`), and no swing far below the
 //!    baseline beside it (a pad peeling off). Otherwise
 //!    [`Event::Retracted`]. A burst still up after `blink_ms` is a step of
@@ -67,6 +69,9 @@
 //!      times as tall as their median or well below the wearer's typical
 //!      blink. Not if it came between the beats of a meal (the chews
 //!      after it would pass).
+//!
+//!    - the first tug of a run: a narrow blink (step 3) that a spike
+//!      follows within `NARROW_RUN_MS`.
 //!
 //!    A closure retracted so is taken back from the blink memory, which
 //!    it taught at once. Usually the verdict comes 1.5 s after its
