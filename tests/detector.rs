@@ -367,6 +367,50 @@ fn a_narrow_blink_one_sample_wide_is_a_blink_unless_tugs_came_lately() {
     }
 }
 
+#[test]
+fn a_step_down_while_the_cable_jolts_at_every_step_ends_its_fault_soon() {
+    // Four blinks teach the typical height (200). Then, walking, a pad
+    // shifts and the baseline drops 150 counts: until the baseline follows,
+    // the drop looks like a pad peeling off, a `Wild` fault. The cable is
+    // jolted at every step (one sample, 400 counts over the new level,
+    // every 520 ms), so nearly every flat window holds one tall sample; the
+    // fault must still end once the signal holds its new level, and a blink
+    // among the jolts 8 s later is found.
+    let jolts = |mut s: Signal, n: usize| {
+        for _ in 0..n {
+            s = s.rest(480.0, -150.0).spike(250.0);
+        }
+        s
+    };
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let step_at = s.t();
+    let s = jolts(s, 16);
+    let blink_at = s.t();
+    let s = s.blink_on(-150.0, 200.0).rest(240.0, -150.0).spike(250.0);
+    let ev = jolts(s, 6).rest(500.0, -150.0).run(cfg());
+    let start = ev.iter().find_map(|e| match e {
+        Event::FaultStart { t_ms, .. } => Some(*t_ms),
+        _ => None,
+    });
+    let end = ev.iter().find_map(|e| match e {
+        Event::FaultEnd { t_ms, .. } => Some(*t_ms),
+        _ => None,
+    });
+    let (Some(start), Some(end)) = (start, end) else {
+        panic!("the drop raised no fault, or it never ended: the test would pass for another reason: {ev:?}");
+    };
+    assert!(
+        start >= step_at && end - start < 5000.0,
+        "fault {start}..{end}: {ev:?}"
+    );
+    let found = closures(&ev);
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert!(
+        (found[4].detected_ms - blink_at).abs() <= 100.0,
+        "{found:?}"
+    );
+}
+
 /// Rest that wavers by about 20 counts, as a walking wearer's does: its
 /// lowest samples (the floor) sit well below its middle (the baseline).
 fn restless(i: f64) -> f64 {
