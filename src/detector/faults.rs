@@ -24,6 +24,8 @@
 //! the signal has been sound for `fault_clear_ms`; the detector then
 //! calibrates again.
 
+use std::collections::VecDeque;
+
 use super::baseline::{fmax, fmin};
 use super::{DetectorConfig, FaultKind};
 
@@ -52,6 +54,10 @@ pub(crate) struct FaultWatch {
     /// Last verdicts on the flat window (it is judged when a bucket closes).
     still: bool,
     swinging: bool,
+    /// Inside a `Wild` fault: the samples of the last `flat_ms` (time,
+    /// value), for a range that one sample alone cannot widen (see
+    /// [`Self::wild_range`]).
+    wild_recent: VecDeque<(f64, f64)>,
 }
 
 impl FaultWatch {
@@ -74,6 +80,7 @@ impl FaultWatch {
             sound_since: f64::NAN,
             still: false,
             swinging: false,
+            wild_recent: VecDeque::new(),
         }
     }
 
@@ -193,6 +200,7 @@ impl FaultWatch {
     pub(crate) fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {
         self.active = Some(kind);
         self.sound_since = f64::NAN;
+        self.wild_recent.clear();
         Some(kind)
     }
 
@@ -207,6 +215,11 @@ impl FaultWatch {
         railed_since: f64,
     ) -> Option<FaultKind> {
         let kind = self.active?;
+        let flat_range = if kind == FaultKind::Wild {
+            self.wild_range(t_ms, x, flat_range, sigma)
+        } else {
+            flat_range
+        };
         if let Some(r) = flat_range {
             self.still = r <= self.flat_sigma * sigma;
             self.swinging = r > 2.0 * self.wild_sigma * sigma;
@@ -230,6 +243,51 @@ impl FaultWatch {
             return Some(kind);
         }
         None
+    }
+
+    /// A `Wild` fault clears once the signal stops swinging: the flat
+    /// window's range stays under twice `wild_sigma`. A cable jolted at
+    /// every step of a walk puts one tall sample in nearly every window,
+    /// and a fault begun by a step of the baseline (its drop looks wild
+    /// until the baseline follows) then lasted until `WILD_RESET_MS`. So
+    /// the range is taken without the window's highest and lowest sample
+    /// (when it holds four or more): a pad peeling off swings for many
+    /// samples, a jolt is one. Given when a bucket closed (`flat_range`
+    /// is known), else `None`.
+    #[cold]
+    #[inline(never)]
+    fn wild_range(&mut self, t: f64, x: f64, flat_range: Option<f64>, sigma: f64) -> Option<f64> {
+        // Bounded by time, and by count whatever the times say.
+        const KEPT: usize = 2048;
+        self.wild_recent.push_back((t, x));
+        while self
+            .wild_recent
+            .front()
+            .is_some_and(|&(t0, _)| t - t0 > self.flat_ms)
+            || self.wild_recent.len() > KEPT
+        {
+            self.wild_recent.pop_front();
+        }
+        let full = flat_range?;
+        // Only a window wide enough to keep the fault going needs a second look.
+        if full <= 2.0 * self.wild_sigma * sigma || self.wild_recent.len() < 4 {
+            return Some(full);
+        }
+        // The two highest and the two lowest, in one pass.
+        let (mut hi, mut lo) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
+        for &(_, v) in &self.wild_recent {
+            if v > hi[0] {
+                hi = [v, hi[0]];
+            } else if v > hi[1] {
+                hi[1] = v;
+            }
+            if v < lo[0] {
+                lo = [v, lo[0]];
+            } else if v < lo[1] {
+                lo[1] = v;
+            }
+        }
+        Some(full.min(hi[1] - lo[1]))
     }
 
     /// Forgets the fault and its timers.

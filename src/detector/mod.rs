@@ -416,10 +416,6 @@ pub struct BlinkDetector {
     /// When the fault in force (or the last one) began; NaN before any:
     /// only the session's first calibration follows no fault.
     fault_since: f64,
-    /// Inside a `Wild` fault: the samples of the last `flat_ms` (time,
-    /// value), for a range that one sample alone cannot widen (see
-    /// `push_in_fault`).
-    wild_recent: VecDeque<(f64, f64)>,
     level: Level,
     faults: FaultWatch,
     memory: BlinkMemory,
@@ -505,7 +501,6 @@ impl BlinkDetector {
             recheck_least: 0.0,
             recheck_last_t: f64::NEG_INFINITY,
             fault_since: f64::NAN,
-            wild_recent: VecDeque::new(),
             candidate: None,
             beside: Box::new(Beside::new()),
             pending: None,
@@ -727,11 +722,6 @@ impl BlinkDetector {
     #[cold]
     #[inline(never)]
     fn push_in_fault(&mut self, t: f64, x: f64, flat_range: Option<f64>, railed_since: f64) {
-        let flat_range = if self.faults.active == Some(FaultKind::Wild) {
-            self.wild_range(t, x, flat_range)
-        } else {
-            flat_range
-        };
         let cleared = self
             .faults
             .clears(t, x, flat_range, self.level.sigma(), railed_since);
@@ -754,51 +744,6 @@ impl BlinkDetector {
             self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
             self.state = State::Calibrating;
         }
-    }
-
-    /// A `Wild` fault clears once the signal stops swinging: the flat
-    /// window's range stays under twice `wild_sigma`. A cable jolted at
-    /// every step of a walk puts one tall sample in nearly every window,
-    /// and a fault begun by a step of the baseline (its drop looks wild
-    /// until the baseline follows) then lasted until `WILD_RESET_MS`. So
-    /// the range is taken without the window's highest and lowest sample
-    /// (when it holds four or more): a pad peeling off swings for many
-    /// samples, a jolt is one. Given when a bucket closed (`flat_range`
-    /// is known), else `None`.
-    #[cold]
-    #[inline(never)]
-    fn wild_range(&mut self, t: f64, x: f64, flat_range: Option<f64>) -> Option<f64> {
-        // Bounded by time, and by count whatever the times say.
-        const KEPT: usize = 2048;
-        self.wild_recent.push_back((t, x));
-        while self
-            .wild_recent
-            .front()
-            .is_some_and(|&(t0, _)| t - t0 > self.cfg.flat_ms)
-            || self.wild_recent.len() > KEPT
-        {
-            self.wild_recent.pop_front();
-        }
-        let full = flat_range?;
-        // Only a window wide enough to keep the fault going needs a second look.
-        if full <= 2.0 * self.cfg.wild_sigma * self.level.sigma() || self.wild_recent.len() < 4 {
-            return Some(full);
-        }
-        // The two highest and the two lowest, in one pass.
-        let (mut hi, mut lo) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
-        for &(_, v) in self.wild_recent.iter() {
-            if v > hi[0] {
-                hi = [v, hi[0]];
-            } else if v > hi[1] {
-                hi[1] = v;
-            }
-            if v < lo[0] {
-                lo = [v, lo[0]];
-            } else if v < lo[1] {
-                lo[1] = v;
-            }
-        }
-        Some(full.min(hi[1] - lo[1]))
     }
 
     /// Emits the pending closure with its offset no later than `limit`.
@@ -867,7 +812,6 @@ impl BlinkDetector {
         self.calibration = None;
         self.state = State::Fault;
         self.fault_since = t;
-        self.wild_recent.clear();
         self.emit(Event::FaultStart { kind, t_ms: t });
     }
 
