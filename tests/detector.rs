@@ -368,6 +368,73 @@ fn a_narrow_blink_one_sample_wide_is_a_blink_unless_tugs_came_lately() {
 }
 
 #[test]
+fn a_flicker_of_noise_under_the_bar_does_not_keep_a_narrow_blink_out() {
+    // Tugs come in runs, so a one-sample burst soon after a spike is a
+    // spike too. A flicker that passed the onset bar but stood well under
+    // any blink's bar (60 counts; the typical blink is 300) is no tug: 10 s
+    // later a narrow blink is still a blink.
+    let taught = Signal::new(25.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    let flicker_at = taught.t();
+    let s = taught.spike(60.0).rest(10_000.0, 0.0);
+    let ev = narrow_blink(s, 280.0).rest(1000.0, 0.0).run(cfg());
+    // The flicker was followed as a burst and judged (else this tests nothing).
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Retracted { onset_ms, .. }
+            if (onset_ms - flicker_at).abs() < 100.0)),
+        "{ev:?}"
+    );
+    assert_eq!(closures(&ev).len(), 6, "{ev:?}");
+}
+
+#[test]
+fn a_step_up_while_the_cable_jolts_at_every_step_is_no_run_of_blinks() {
+    // Four blinks teach the typical height (200). Then, walking, the cable
+    // is jolted at every step (one sample, 400 counts, every 450 ms), and a
+    // pad shifts: the signal steps up 100 counts (many times the noise)
+    // just before a jolt. Each jolt rises before the signal falls back to
+    // the floor it was measured from, so without care one burst follows
+    // another from the old floor for as long as the walk lasts, and the
+    // step passes as a closure between every two jolts. After a blink's
+    // length they are measured from the new floor: spikes, and a blink
+    // among them is found. (The step's first second may still pass as a
+    // closure, and so may the jolt just before it.)
+    let jolts = |mut s: Signal, n: usize, level: f64| {
+        for _ in 0..n {
+            s = s.rest(410.0, level).spike(level + 400.0);
+        }
+        s
+    };
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let walk_at = s.t();
+    let s = jolts(s, 6, 0.0);
+    let step_at = s.t();
+    let s = jolts(s.rest(40.0, 100.0).spike(500.0), 16, 100.0).rest(200.0, 100.0);
+    let blink_at = s.t();
+    let s = s.blink_on(100.0, 200.0).rest(200.0, 100.0).spike(500.0);
+    let ev = jolts(s, 6, 100.0).rest(500.0, 100.0).run(cfg());
+    assert!(
+        !ev.iter().any(|e| matches!(e, Event::FaultStart { .. })),
+        "a step up is no fault: {ev:?}"
+    );
+    let found = closures(&ev);
+    assert_eq!(
+        found.iter().filter(|c| c.detected_ms < walk_at).count(),
+        4,
+        "{found:?}"
+    );
+    let walked: Vec<_> = found
+        .iter()
+        .filter(|c| c.onset_ms > step_at + 1000.0)
+        .collect();
+    assert_eq!(walked.len(), 1, "only the blink: {walked:?}");
+    assert!(
+        (walked[0].detected_ms - blink_at).abs() <= 100.0,
+        "{walked:?}"
+    );
+}
+
+#[test]
 fn a_step_down_while_the_cable_jolts_at_every_step_ends_its_fault_soon() {
     // Four blinks teach the typical height (200). Then, walking, a pad
     // shifts and the baseline drops 150 counts: until the baseline follows,

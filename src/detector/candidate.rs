@@ -55,12 +55,17 @@ const SPLIT_RISE_SHARE: f64 = 0.4;
 /// typical blinks is a cable tug: a blink that narrow is an ordinary one.
 const LONE_PEAK_TYPICAL: f64 = 2.0;
 /// A burst one sample wide (at 25 Hz) is a blink, not a spike, if no spike
-/// came for this long before it (tugs come in runs; on synth's seeds 10-16,
+/// that stood at a blink's bar (a flicker of noise under it is no tug: the
+/// third model's calm wearer lost blinks to them) came for this long before
+/// it (tugs come in runs; on synth's seeds 10-16,
 /// 10 s let walking's tugs in, 60 s kept some of drift's and pad-off's
 /// narrow blinks out) ...
 const NARROW_BLINK_QUIET_MS: f64 = 30_000.0;
 /// ... and it stands between these shares of the wearer's typical blink.
 const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
+/// A burst in a run that never fell back to its floor (see `track`) was
+/// a tug if no other sample of it stood this share of its peak.
+const CHAIN_TUG_SHARE: f64 = 0.5;
 /// A spike with a blink under it: that burst stayed above the off level for
 /// at least this many sample periods ...
 const TUGGED_SAMPLES: f64 = 2.5;
@@ -144,6 +149,9 @@ pub(super) struct Candidate {
     /// the peak it fell from stood.
     pub(super) rise_fall: f64,
     pub(super) rise_fall_t: f64,
+    /// When the run of bursts it belongs to began: a burst that rose out
+    /// of the last one's valley (see `track`) carries its reference on.
+    pub(super) chain_ms: f64,
 }
 
 /// When the line from `(t0, h0)` to `(t1, h1)` crosses `level`.
@@ -353,6 +361,7 @@ impl BlinkDetector {
             hold_max: f64::NEG_INFINITY,
             rise_fall: 0.0,
             rise_fall_t: f64::NAN,
+            chain_ms: t,
         });
         self.state = State::Rising;
         self.emit(Event::Onset {
@@ -370,6 +379,7 @@ impl BlinkDetector {
     pub(super) fn track(&mut self, t: f64, x: f64) {
         let cfg = &self.cfg;
         let (off_sigma, on_sigma, rise_ms) = (cfg.off_sigma, cfg.on_sigma, cfg.rise_ms);
+        let blink_ms = cfg.blink_ms;
         let base = self.level.base;
         let Some(c) = &mut self.candidate else { return };
         let h = x - c.reference;
@@ -454,8 +464,34 @@ impl BlinkDetector {
             && rise >= (on_sigma * s).max(SPLIT_RISE_SHARE * c.peak_h)
         {
             let (reference, prev_t, prev_x) = (c.reference, c.valley_t, c.valley_h + c.reference);
+            let chain = c.chain_ms;
+            // A run of bursts, each rising out of the last one's valley,
+            // for longer than a blink's: the signal never came back down
+            // to the floor they were measured from, and this burst was one
+            // sample tall (every other sample of it stood under half its
+            // peak: at 25 Hz, a tug). The baseline stepped up while a cable
+            // jolted at every step of a walk, and each jolt kept the burst
+            // before it from falling: from here they are measured from the
+            // floor of late. Where samples come close a tug is several
+            // samples wide, and a run of them is judged by their widths.
+            let floor = self.floor();
+            let (reference, chain) = if !self.fine_widths
+                && t - chain > blink_ms
+                && floor > reference + off_sigma * s
+                && self
+                    .candidate
+                    .as_ref()
+                    .is_some_and(|c| c.runner_h < CHAIN_TUG_SHARE * c.peak_h)
+            {
+                (floor, t)
+            } else {
+                (reference, chain)
+            };
             self.decide(prev_t, t);
             self.open(t, x, prev_t, prev_x, reference, s);
+            if let Some(c) = &mut self.candidate {
+                c.chain_ms = chain;
+            }
             return;
         }
         c.pair_h = baseline::fmax(c.pair_h, h + c.last_h);
@@ -841,7 +877,7 @@ impl BlinkDetector {
             });
         if spike {
             self.last_one_sample_ms = fell;
-            if !narrow_blink {
+            if !narrow_blink && c.peak_h >= gate {
                 self.last_spike_ms = fell;
             }
         }

@@ -431,7 +431,8 @@ pub struct BlinkDetector {
     spread: Spread,
     /// When the last burst fell (for the refractory time).
     last_fell_ms: f64,
-    /// When the last spike (a cable tug) fell.
+    /// When the last spike (a cable tug) that stood at a blink's bar fell:
+    /// a flicker of noise under it is no tug.
     last_spike_ms: f64,
     /// When the last burst one sample wide fell, spike or narrow blink.
     last_one_sample_ms: f64,
