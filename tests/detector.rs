@@ -436,24 +436,35 @@ fn a_step_up_while_the_cable_jolts_at_every_step_is_no_run_of_blinks() {
 
 #[test]
 fn a_step_down_while_the_cable_jolts_at_every_step_ends_its_fault_soon() {
-    // Four blinks teach the typical height (200). Then, walking, a pad
-    // shifts and the baseline drops 150 counts: until the baseline follows,
-    // the drop looks like a pad peeling off, a `Wild` fault. The cable is
-    // jolted at every step (one sample, 400 counts over the new level,
-    // every 520 ms), so nearly every flat window holds one tall sample; the
-    // fault must still end once the signal holds its new level, and a blink
-    // among the jolts 8 s later is found.
+    step_down_among_jolts(25.0);
+}
+
+#[test]
+fn a_step_down_among_jolts_four_samples_wide_ends_its_fault_soon() {
+    // At 100 Hz a jolt of 40 ms is four samples wide.
+    step_down_among_jolts(100.0);
+}
+
+/// Four blinks teach the typical height (200). Then, walking, a pad shifts
+/// and the baseline drops 150 counts: until the baseline follows, the drop
+/// looks like a pad peeling off, a `Wild` fault. The cable is jolted at
+/// every step (40 ms flat, 400 counts over the new level, every 520 ms),
+/// so nearly every flat window holds a jolt; the fault must still end once
+/// the signal holds its new level, and a blink among the jolts 8 s later is
+/// found.
+fn step_down_among_jolts(hz: f64) {
+    let jolt = |s: Signal| s.shape(40.0, |_| 250.0);
     let jolts = |mut s: Signal, n: usize| {
         for _ in 0..n {
-            s = s.rest(480.0, -150.0).spike(250.0);
+            s = jolt(s.rest(480.0, -150.0));
         }
         s
     };
-    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 200.0);
+    let s = Signal::new(hz).rest(2000.0, 0.0).blinks(4, 200.0);
     let step_at = s.t();
-    let s = jolts(s, 16);
+    let s = jolts(s, 16).rest(240.0, -150.0);
     let blink_at = s.t();
-    let s = s.blink_on(-150.0, 200.0).rest(240.0, -150.0).spike(250.0);
+    let s = jolt(s.blink_on(-150.0, 200.0).rest(240.0, -150.0));
     let ev = jolts(s, 6).rest(500.0, -150.0).run(cfg());
     let start = ev.iter().find_map(|e| match e {
         Event::FaultStart { t_ms, .. } => Some(*t_ms),
@@ -464,18 +475,48 @@ fn a_step_down_while_the_cable_jolts_at_every_step_ends_its_fault_soon() {
         _ => None,
     });
     let (Some(start), Some(end)) = (start, end) else {
-        panic!("the drop raised no fault, or it never ended: the test would pass for another reason: {ev:?}");
+        panic!("{hz} Hz: the drop raised no fault, or it never ended: the test would pass for another reason: {ev:?}");
     };
     assert!(
         start >= step_at && end - start < 5000.0,
-        "fault {start}..{end}: {ev:?}"
+        "{hz} Hz: fault {start}..{end}: {ev:?}"
     );
     let found = closures(&ev);
-    assert_eq!(found.len(), 5, "{found:?}");
+    assert_eq!(
+        found.len(),
+        5,
+        "{hz} Hz: blink at {blink_at}, fault {start}..{end}: {ev:?}"
+    );
     assert!(
         (found[4].detected_ms - blink_at).abs() <= 100.0,
-        "{found:?}"
+        "{hz} Hz: {found:?}"
     );
+}
+
+#[test]
+fn a_jolt_with_square_edges_is_no_blink_where_samples_come_close() {
+    // At 100 Hz a cable jolt lasting 40 ms is four samples wide, as wide at
+    // half height as a narrow blink: but it rises and falls in one sample.
+    // Standing like the wearer's blinks (300), on a face at rest, it is a
+    // spike; a blink of the same height and width at half height, whose
+    // burst rises and falls over 40 ms each, is a blink.
+    let taught = || Signal::new(100.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    let ev = taught().shape(40.0, |_| 300.0).rest(1000.0, 0.0).run(cfg());
+    assert_eq!(closures(&ev).len(), 5, "{ev:?}");
+    assert!(
+        matches!(
+            ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
+            Some(Event::Retracted { .. })
+        ),
+        "announced, then taken back: {ev:?}"
+    );
+    let ev = taught()
+        .shape(80.0, |dt| {
+            300.0 * (0.5 - 0.5 * (std::f64::consts::TAU * dt / 80.0).cos())
+        })
+        .rest(1000.0, 0.0)
+        .run(cfg());
+    assert_eq!(closures(&ev).len(), 6, "{ev:?}");
 }
 
 /// Rest that wavers by about 20 counts, as a walking wearer's does: its

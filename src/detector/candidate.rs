@@ -63,6 +63,23 @@ const LONE_PEAK_TYPICAL: f64 = 2.0;
 const NARROW_BLINK_QUIET_MS: f64 = 30_000.0;
 /// ... and it stands between these shares of the wearer's typical blink.
 const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
+/// Where samples come this close (ms; about 67 Hz and above), a burst
+/// that rose by `SHARP_EDGE_SHARE` of its height from one sample to the
+/// next, and fell by as much, is a jolt, not a muscle, even when it is as
+/// wide as a narrow blink (a cable jolt lasting 40 ms, flat on top, is 4
+/// samples wide at 100 Hz: the third model's walking wearer at 100 Hz lost
+/// F1 0.41-0.44 to them). A blink's envelope rises and falls over tens of
+/// ms: a raised-cosine burst 80 ms wide changes by at most 0.38 of its
+/// height in 10 ms. At 50 Hz it changes by up to 0.71 in a sample, and
+/// with the noise on top no edge tells it from a jolt two samples wide.
+const SHARP_STEP_MS: f64 = 15.0;
+/// On synth's and the third model's calm and weak wearers at 100 Hz no
+/// blink rose and fell by this share of its height (over its floor) in a
+/// sample (rises up to 0.81, falls up to 0.56); a jolt, with noise on its
+/// flat top, by 0.68 and more ...
+const SHARP_EDGE_SHARE: f64 = 0.6;
+/// ... and its width at half height is under this (ms).
+const SHARP_WIDTH_MS: f64 = 60.0;
 /// A spike with a blink under it: that burst stayed above the off level for
 /// at least this many sample periods ...
 const TUGGED_SAMPLES: f64 = 2.5;
@@ -174,6 +191,11 @@ pub(super) struct Beside {
     pub(super) lift: f64,
     /// When it fell below half its peak since the peak (NaN: not yet).
     pub(super) fell_half_t: f64,
+    /// The largest rise from one new peak to the next (on a steady rise,
+    /// one sample to the next), and the largest fall from one sample to
+    /// the next after a peak: a jolt's edges (see `SHARP_EDGE_SHARE`).
+    pub(super) rise_step: f64,
+    pub(super) fall_step: f64,
 }
 
 impl Beside {
@@ -184,6 +206,8 @@ impl Beside {
             n: 0,
             lift: 0.0,
             fell_half_t: f64::NAN,
+            rise_step: 0.0,
+            fall_step: 0.0,
         }
     }
 
@@ -193,12 +217,18 @@ impl Beside {
         self.n = 0;
         self.lift = lift;
         self.fell_half_t = f64::NAN;
+        self.rise_step = 0.0;
+        self.fall_step = 0.0;
         self.rose(prev_t, prev_h);
         self.rose(t, h);
     }
 
     /// A sample that set a new peak.
     pub(super) fn rose(&mut self, t: f64, h: f64) {
+        if self.n > 0 {
+            let last = self.rise_h[(self.n - 1) % WIDTH_RING];
+            self.rise_step = baseline::fmax(self.rise_step, h - last);
+        }
         let i = self.n % WIDTH_RING;
         self.rise_t[i] = t;
         self.rise_h[i] = h;
@@ -209,6 +239,7 @@ impl Beside {
     /// A sample `(t, h)` after the peak, the one before it `(last_t, last_h)`:
     /// the first below half the peak is where it fell (interpolated).
     pub(super) fn fell(&mut self, peak_h: f64, (last_t, last_h): (f64, f64), (t, h): (f64, f64)) {
+        self.fall_step = baseline::fmax(self.fall_step, last_h - h);
         if !self.fell_half_t.is_nan() {
             return;
         }
@@ -220,6 +251,15 @@ impl Beside {
                 t
             };
         }
+    }
+
+    /// Whether a burst of peak `peak_h` rose and fell like a jolt: by most
+    /// of its height from one sample to the next, both ways, and brief
+    /// (see `SHARP_EDGE_SHARE`).
+    pub(super) fn sharp(&self, peak_h: f64) -> bool {
+        self.rise_step >= SHARP_EDGE_SHARE * peak_h
+            && self.fall_step >= SHARP_EDGE_SHARE * peak_h
+            && self.width(peak_h) <= SHARP_WIDTH_MS
     }
 
     /// Width at half the peak `peak_h` (heights over the reference, taken
@@ -847,7 +887,8 @@ impl BlinkDetector {
                 // 25 Hz a burst this narrow is one sample wide.
                 || (self.fine_widths
                     && SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
-                    && self.beside.width(c.peak_h) < SPIKE_WIDTH_MS));
+                    && (self.beside.width(c.peak_h) < SPIKE_WIDTH_MS
+                        || (step <= SHARP_STEP_MS && self.beside.sharp(c.peak_h)))));
         // Where samples come 40 ms apart, a blink whose burst is narrow
         // (under about 45 ms at half height) is one sample wide, as a tug
         // is, and no width tells them apart. Tugs come in runs (walking, a

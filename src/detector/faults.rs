@@ -55,10 +55,17 @@ pub(crate) struct FaultWatch {
     still: bool,
     swinging: bool,
     /// Inside a `Wild` fault: the samples of the last `flat_ms` (time,
-    /// value), for a range that one sample alone cannot widen (see
-    /// [`Self::wild_range`]).
+    /// value), for a range that one jolt alone cannot widen (see
+    /// [`Self::wild_range`]); and room to sort their values.
     wild_recent: VecDeque<(f64, f64)>,
+    wild_sorted: Vec<f64>,
 }
+
+/// A `Wild` fault's range leaves out this long's worth of the flat
+/// window's highest samples, and as many of its lowest (at least one
+/// each): a cable jolt lasts up to about 40 ms (one sample at 25 Hz, four
+/// at 100 Hz), and comes at most once in a window.
+const JOLT_MS: f64 = 50.0;
 
 impl FaultWatch {
     pub(crate) fn new(cfg: &DetectorConfig) -> Self {
@@ -81,6 +88,7 @@ impl FaultWatch {
             still: false,
             swinging: false,
             wild_recent: VecDeque::new(),
+            wild_sorted: Vec::new(),
         }
     }
 
@@ -201,6 +209,7 @@ impl FaultWatch {
         self.active = Some(kind);
         self.sound_since = f64::NAN;
         self.wild_recent.clear();
+        self.wild_sorted.clear();
         Some(kind)
     }
 
@@ -250,10 +259,11 @@ impl FaultWatch {
     /// every step of a walk puts one tall sample in nearly every window,
     /// and a fault begun by a step of the baseline (its drop looks wild
     /// until the baseline follows) then lasted until `WILD_RESET_MS`. So
-    /// the range is taken without the window's highest and lowest sample
-    /// (when it holds four or more): a pad peeling off swings for many
-    /// samples, a jolt is one. Given when a bucket closed (`flat_range`
-    /// is known), else `None`.
+    /// the range is taken without the window's highest and lowest
+    /// `JOLT_MS` of samples (at least one each, when it holds four or
+    /// more): a pad peeling off swings for much of the window, a jolt is
+    /// brief. Given when a bucket closed (`flat_range` is known), else
+    /// `None`.
     #[cold]
     #[inline(never)]
     fn wild_range(&mut self, t: f64, x: f64, flat_range: Option<f64>, sigma: f64) -> Option<f64> {
@@ -273,21 +283,15 @@ impl FaultWatch {
         if full <= 2.0 * self.wild_sigma * sigma || self.wild_recent.len() < 4 {
             return Some(full);
         }
-        // The two highest and the two lowest, in one pass.
-        let (mut hi, mut lo) = ([f64::NEG_INFINITY; 2], [f64::INFINITY; 2]);
-        for &(_, v) in &self.wild_recent {
-            if v > hi[0] {
-                hi = [v, hi[0]];
-            } else if v > hi[1] {
-                hi[1] = v;
-            }
-            if v < lo[0] {
-                lo = [v, lo[0]];
-            } else if v < lo[1] {
-                lo[1] = v;
-            }
-        }
-        Some(full.min(hi[1] - lo[1]))
+        let n = self.wild_recent.len();
+        let k = ((n as f64 * JOLT_MS / self.flat_ms) as usize).clamp(1, (n - 2) / 2);
+        self.wild_sorted.clear();
+        self.wild_sorted
+            .extend(self.wild_recent.iter().map(|&(_, v)| v));
+        let sorted = &mut self.wild_sorted;
+        let (_, &mut lo, _) = sorted.select_nth_unstable_by(k, f64::total_cmp);
+        let (_, &mut hi, _) = sorted.select_nth_unstable_by(n - 1 - k, f64::total_cmp);
+        Some(full.min(hi - lo))
     }
 
     /// Forgets the fault and its timers.
