@@ -519,6 +519,27 @@ fn a_jolt_with_square_edges_is_no_blink_where_samples_come_close() {
     assert_eq!(closures(&ev).len(), 6, "{ev:?}");
 }
 
+#[test]
+fn square_jolts_at_50_hz_are_spikes_in_a_run_and_a_lone_one_a_narrow_blink() {
+    // At 50 Hz a 40 ms jolt is two samples wide, as wide as a narrow blink
+    // at half height, and a narrow blink's edges are nearly as steep as a
+    // jolt's: square edges there are judged as one sample wide is at 25 Hz.
+    // Jolts at every step, from half to nearly twice the wearer's blinks
+    // (300; so the tall ones stand over the bar the rhythm of the small
+    // ones sets), are spikes; one alone on a face at rest, standing like
+    // the wearer's blinks, no tug for 30 s, is a blink.
+    let taught = || Signal::new(50.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    let jolt = |s: Signal, h: f64| s.shape(40.0, move |_| h);
+    let mut walk = taught();
+    for h in [150.0, 150.0, 550.0].repeat(4) {
+        walk = jolt(walk.rest(480.0, 0.0), h);
+    }
+    let ev = walk.rest(1000.0, 0.0).run(cfg());
+    assert_eq!(closures(&ev).len(), 5, "{ev:?}");
+    let ev = jolt(taught(), 300.0).rest(2000.0, 0.0).run(cfg());
+    assert_eq!(closures(&ev).len(), 6, "{ev:?}");
+}
+
 /// Rest that wavers by about 20 counts, as a walking wearer's does: its
 /// lowest samples (the floor) sit well below its middle (the baseline).
 fn restless(i: f64) -> f64 {

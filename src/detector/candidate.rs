@@ -63,15 +63,19 @@ const LONE_PEAK_TYPICAL: f64 = 2.0;
 const NARROW_BLINK_QUIET_MS: f64 = 30_000.0;
 /// ... and it stands between these shares of the wearer's typical blink.
 const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
-/// Where samples come this close (ms; about 67 Hz and above), a burst
-/// that rose by `SHARP_EDGE_SHARE` of its height from one sample to the
-/// next, and fell by as much, is a jolt, not a muscle, even when it is as
+/// Where samples come close (50 Hz and above), a burst that rose by
+/// `SHARP_EDGE_SHARE` of its height from one sample to the next, and fell
+/// by as much, has square edges: a jolt, not a muscle, even when it is as
 /// wide as a narrow blink (a cable jolt lasting 40 ms, flat on top, is 4
-/// samples wide at 100 Hz: the third model's walking wearer at 100 Hz lost
-/// F1 0.41-0.44 to them). A blink's envelope rises and falls over tens of
-/// ms: a raised-cosine burst 80 ms wide changes by at most 0.38 of its
-/// height in 10 ms. At 50 Hz it changes by up to 0.71 in a sample, and
-/// with the noise on top no edge tells it from a jolt two samples wide.
+/// samples wide at 100 Hz: the third model's walking wearer lost F1
+/// 0.41-0.48 at 50 and 100 Hz to them). A blink's envelope rises and falls
+/// over tens of ms: a raised-cosine burst 80 ms wide changes by at most
+/// 0.38 of its height in 10 ms. Where samples come further apart than this
+/// (ms), it changes by up to 0.71 in a sample (at 50 Hz), and with the
+/// noise on top a narrow blink may look as square as a jolt two samples
+/// wide: there a square burst is judged as one a sample wide is at 25 Hz
+/// (a blink if it stands like the wearer's and no tug came lately: see
+/// `NARROW_BLINK_QUIET_MS`).
 const SHARP_STEP_MS: f64 = 15.0;
 /// On synth's and the third model's calm and weak wearers at 100 Hz no
 /// blink rose and fell by this share of its height (over its floor) in a
@@ -879,16 +883,17 @@ impl BlinkDetector {
         // face, so the rhythm test must not count them (it would raise the
         // bar for the next blink), but the erratic test still does.
         let brief = fell - c.rose_ms < self.cfg.spike_ms;
-        let spike = !c.long
-            && (width < SPIKE_SAMPLES * step
-                || lone_peak
-                || brief
-                // Where samples come this close (50 Hz and above): at
-                // 25 Hz a burst this narrow is one sample wide.
-                || (self.fine_widths
-                    && SPIKE_SAMPLES * step < SPIKE_WIDTH_MS
-                    && (self.beside.width(c.peak_h) < SPIKE_WIDTH_MS
-                        || (step <= SHARP_STEP_MS && self.beside.sharp(c.peak_h)))));
+        let fine = self.fine_widths && SPIKE_SAMPLES * step < SPIKE_WIDTH_MS;
+        // Where samples come this close (50 Hz and above): at 25 Hz a
+        // burst this narrow is one sample wide.
+        let fine_narrow = fine && self.beside.width(c.peak_h) < SPIKE_WIDTH_MS;
+        // Square edges (see `SHARP_STEP_MS`): a jolt; at 50 Hz perhaps a
+        // narrow blink, judged as one sample wide is at 25 Hz (below).
+        let square = fine && self.beside.sharp(c.peak_h);
+        let one_sample = width < SPIKE_SAMPLES * step;
+        let spike = !c.long && (one_sample || lone_peak || brief || fine_narrow || square);
+        let coarse =
+            !self.fine_widths || (square && step > SHARP_STEP_MS && !fine_narrow && !one_sample);
         // Where samples come 40 ms apart, a blink whose burst is narrow
         // (under about 45 ms at half height) is one sample wide, as a tug
         // is, and no width tells them apart. Tugs come in runs (walking, a
@@ -898,7 +903,7 @@ impl BlinkDetector {
         // judged as a blink; its verdict waits to see whether a spike
         // follows (the first tug of a run: see `first_tug`).
         let narrow_blink = spike
-            && !self.fine_widths
+            && coarse
             && !brief
             && !lone_peak
             && c.busy <= 1.0
@@ -924,8 +929,10 @@ impl BlinkDetector {
         // judged by that burst. That burst may stand over half the tug: a
         // burst that narrow is then no neighbour of the tug's sample, but a
         // blink just after it. A peeling pad's swings come in bursts far
-        // taller than a blink: they stay spikes.
+        // taller than a blink: they stay spikes. So does a jolt with square
+        // edges and a flat top: its other samples are the jolt's own.
         let tugged = spike
+            && !(square && c.runner_h >= 0.5 * c.peak_h)
             && !brief
             && c.runner_h >= gate
             && fell - c.rose_ms >= (TUGGED_SAMPLES * step).max(TUGGED_MS)

@@ -29,8 +29,10 @@
 //!    when bursts come rhythmically as in chewing and talking, a multiple of
 //!    theirs), width (a cable tug is one sample wide at half height, or
 //!    under 25 ms where samples come closer, measured from halfway between
-//!    the floor and the baseline; at 25 Hz a narrow blink is one sample
-//!    wide too, and is taken for a blink when it stands like the wearer's
+//!    the floor and the baseline, or with square edges, risen and fallen
+//!    by most of its height in one sample each way, see `SHARP_STEP_MS`;
+//!    at 25 Hz a narrow blink is one sample wide too, and at 50 Hz may be
+//!    as square, and is taken for a blink when it stands like the wearer's
 //!    blinks and no tug came lately: see `NARROW_BLINK_QUIET_MS`),
 //!    a blink's rise (peak within `rise_ms`), and no swing far below the
 //!    baseline beside it (a pad peeling off). Otherwise
