@@ -495,13 +495,48 @@ fn step_down_among_jolts(hz: f64) {
 
 #[test]
 fn a_jolt_with_square_edges_is_no_blink_where_samples_come_close() {
-    // At 100 Hz a cable jolt lasting 40 ms is four samples wide, as wide at
-    // half height as a narrow blink: but it rises and falls in one sample.
-    // Standing like the wearer's blinks (300), on a face at rest, it is a
-    // spike; a blink of the same height and width at half height, whose
-    // burst rises and falls over 40 ms each, is a blink.
-    let taught = || Signal::new(100.0).rest(2000.0, 0.0).blinks(5, 300.0);
-    let ev = taught().shape(40.0, |_| 300.0).rest(1000.0, 0.0).run(cfg());
+    // At 100 Hz a cable jolt lasting 40 ms is four samples wide (34 at
+    // 860 Hz), as wide at half height as a narrow blink: but it rises and
+    // falls in one sample. Standing like the wearer's blinks (300), on a
+    // face at rest, it is a spike; a blink of the same height and width at
+    // half height, whose burst rises and falls over 40 ms each, is a blink.
+    // At 860 Hz the onset test looks at the signal smoothed over 15 ms, so
+    // the jolt's candidate starts a few samples into it: its edge is
+    // remembered from before.
+    for hz in [100.0, 860.0] {
+        let taught = || Signal::new(hz).rest(2000.0, 0.0).blinks(5, 300.0);
+        let ev = taught().shape(40.0, |_| 300.0).rest(1000.0, 0.0).run(cfg());
+        assert_eq!(closures(&ev).len(), 5, "{hz} Hz: {ev:?}");
+        assert!(
+            matches!(
+                ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
+                Some(Event::Retracted { .. })
+            ),
+            "{hz} Hz: announced, then taken back: {ev:?}"
+        );
+        let ev = taught()
+            .shape(80.0, |dt| {
+                300.0 * (0.5 - 0.5 * (std::f64::consts::TAU * dt / 80.0).cos())
+            })
+            .rest(1000.0, 0.0)
+            .run(cfg());
+        assert_eq!(closures(&ev).len(), 6, "{hz} Hz: {ev:?}");
+    }
+}
+
+#[test]
+fn a_square_jolt_whose_onset_came_late_at_860_hz_is_a_spike() {
+    // At 860 Hz the onset test looks at the signal smoothed over 15 ms: on
+    // a noisy signal a jolt's candidate starts a few samples into it, and
+    // its square edge lies before the candidate's first sample. It is
+    // remembered from the samples before (the front end's `edge`).
+    let wobble =
+        |s: Signal, ms: f64| s.shape(ms, |dt| 14.0 * (dt * 1.7).sin() + 10.0 * (dt * 0.61).cos());
+    let mut s = wobble(Signal::new(860.0), 2000.0);
+    for _ in 0..5 {
+        s = wobble(s.blink_on(0.0, 300.0), 2000.0);
+    }
+    let ev = wobble(s.shape(40.0, |_| 300.0), 1000.0).run(cfg());
     assert_eq!(closures(&ev).len(), 5, "{ev:?}");
     assert!(
         matches!(
@@ -510,13 +545,6 @@ fn a_jolt_with_square_edges_is_no_blink_where_samples_come_close() {
         ),
         "announced, then taken back: {ev:?}"
     );
-    let ev = taught()
-        .shape(80.0, |dt| {
-            300.0 * (0.5 - 0.5 * (std::f64::consts::TAU * dt / 80.0).cos())
-        })
-        .rest(1000.0, 0.0)
-        .run(cfg());
-    assert_eq!(closures(&ev).len(), 6, "{ev:?}");
 }
 
 #[test]

@@ -159,9 +159,12 @@ impl BlinkDetector {
     fn replay_calibration(&mut self, now: f64) {
         let samples = std::mem::take(&mut self.calibrating);
         self.calibrated_ms = now;
+        // The edge is followed afresh through the samples replayed.
+        self.edge = (0.0, f64::NEG_INFINITY);
         for p in &samples {
             self.last_t = p.t;
             self.window_floor = p.window_floor;
+            self.follow_edge(p);
             if p.t >= self.due {
                 self.on_due(p.t);
             }

@@ -200,6 +200,9 @@ pub(super) struct Beside {
     /// the next after a peak: a jolt's edges (see `SHARP_EDGE_SHARE`).
     pub(super) rise_step: f64,
     pub(super) fall_step: f64,
+    /// When the rise before the candidate's first sample came, if it was
+    /// the largest (see `Prepared::edge`; NaN: it was not).
+    pub(super) edge_t: f64,
 }
 
 impl Beside {
@@ -212,6 +215,7 @@ impl Beside {
             fell_half_t: f64::NAN,
             rise_step: 0.0,
             fall_step: 0.0,
+            edge_t: f64::NAN,
         }
     }
 
@@ -223,6 +227,7 @@ impl Beside {
         self.fell_half_t = f64::NAN;
         self.rise_step = 0.0;
         self.fall_step = 0.0;
+        self.edge_t = f64::NAN;
         self.rose(prev_t, prev_h);
         self.rose(t, h);
     }
@@ -261,9 +266,16 @@ impl Beside {
     /// of its height from one sample to the next, both ways, and brief
     /// (see `SHARP_EDGE_SHARE`).
     pub(super) fn sharp(&self, peak_h: f64) -> bool {
+        // A rise that came before the candidate's first sample: its
+        // width runs from there.
+        let width = if self.edge_t.is_nan() {
+            self.width(peak_h)
+        } else {
+            self.fell_half_t - self.edge_t
+        };
         self.rise_step >= SHARP_EDGE_SHARE * peak_h
             && self.fall_step >= SHARP_EDGE_SHARE * peak_h
-            && self.width(peak_h) <= SHARP_WIDTH_MS
+            && width <= SHARP_WIDTH_MS
     }
 
     /// Width at half the peak `peak_h` (heights over the reference, taken
@@ -354,6 +366,12 @@ impl BlinkDetector {
         if self.fine_widths {
             self.beside
                 .restart(self.spike_lift(floor), (prev_t, prev_x - floor), (t, h));
+            // The onset test looked at the smoothed signal: the burst's
+            // first rise may lie a few samples back.
+            if self.edge.0 > self.beside.rise_step {
+                self.beside.rise_step = self.edge.0;
+                self.beside.edge_t = self.edge.1;
+            }
         }
         self.candidate = Some(Candidate {
             onset_ms: onset,

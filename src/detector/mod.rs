@@ -403,6 +403,12 @@ pub struct BlinkDetector {
     last_t: f64,
     /// The floor window's minimum, as of the last sample.
     window_floor: f64,
+    /// Where widths are measured: the largest rise from one sample to the
+    /// next over about the last [`front::SMOOTH_MS`], and when it came (the
+    /// sample after it). The onset test looks at the smoothed signal, so a
+    /// burst's candidate starts a few samples into it, and a jolt's square
+    /// edge lies behind it (see `Beside::sharp`).
+    edge: (f64, f64),
     /// [`DetectorConfig::ground`].
     ground: f64,
     calibration: Option<Calibration>,
@@ -498,6 +504,7 @@ impl BlinkDetector {
             started: false,
             last_t: f64::NEG_INFINITY,
             window_floor: f64::INFINITY,
+            edge: (0.0, f64::NEG_INFINITY),
             calibration: None,
             recheck: None,
             recheck_above: f64::INFINITY,
@@ -558,6 +565,7 @@ impl BlinkDetector {
         }
         self.last_t = t;
         self.window_floor = p.window_floor;
+        self.follow_edge(p);
         if t >= self.due {
             self.on_due(t);
         }
@@ -692,6 +700,18 @@ impl BlinkDetector {
     #[inline]
     fn flat_threshold(&self) -> f64 {
         self.cfg.flat_sigma * self.level.sigma()
+    }
+
+    /// Follows the largest recent rise (see `edge`), where widths are
+    /// measured; at 25 Hz nothing.
+    #[inline(always)]
+    fn follow_edge(&mut self, p: &Prepared) {
+        if self.fine_widths {
+            let rise = p.x - p.prev_x;
+            if rise >= self.edge.0 || p.t - self.edge.1 > front::SMOOTH_MS {
+                self.edge = (rise, p.t);
+            }
+        }
     }
 
     /// The very first sample: start calibrating.
