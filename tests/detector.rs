@@ -312,6 +312,19 @@ fn a_short_blink_of_two_samples_at_25_hz_is_not_a_spike() {
     assert_eq!(closures(&s.run(cfg())).len(), 1);
 }
 
+/// The last burst was announced and then taken back (a spike), after
+/// `found` closures.
+fn ends_taken_back(ev: &[Event], found: usize, what: &str) {
+    assert_eq!(closures(ev).len(), found, "{what}: {ev:?}");
+    assert!(
+        matches!(
+            ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
+            Some(Event::Retracted { .. })
+        ),
+        "{what}: announced, then taken back: {ev:?}"
+    );
+}
+
 /// A blink whose burst is narrow: at 25 Hz it is one sample wide at half
 /// height (`height`, then a seventh of it, then rest: about 43 ms, under
 /// the 46 ms that make a spike), as a cable tug is.
@@ -355,15 +368,7 @@ fn a_narrow_blink_one_sample_wide_is_a_blink_unless_tugs_came_lately() {
     // it is a spike.
     for height in [540.0, 150.0] {
         let s = narrow_blink(taught(), height).rest(1000.0, 0.0);
-        let ev = s.run(cfg());
-        assert_eq!(closures(&ev).len(), 5, "{height}: {ev:?}");
-        assert!(
-            matches!(
-                ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
-                Some(Event::Retracted { .. })
-            ),
-            "{height}: announced, then taken back: {ev:?}"
-        );
+        ends_taken_back(&s.run(cfg()), 5, &format!("height {height}"));
     }
 }
 
@@ -506,14 +511,7 @@ fn a_jolt_with_square_edges_is_no_blink_where_samples_come_close() {
     for hz in [100.0, 860.0] {
         let taught = || Signal::new(hz).rest(2000.0, 0.0).blinks(5, 300.0);
         let ev = taught().shape(40.0, |_| 300.0).rest(1000.0, 0.0).run(cfg());
-        assert_eq!(closures(&ev).len(), 5, "{hz} Hz: {ev:?}");
-        assert!(
-            matches!(
-                ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
-                Some(Event::Retracted { .. })
-            ),
-            "{hz} Hz: announced, then taken back: {ev:?}"
-        );
+        ends_taken_back(&ev, 5, &format!("{hz} Hz"));
         let ev = taught()
             .shape(80.0, |dt| {
                 300.0 * (0.5 - 0.5 * (std::f64::consts::TAU * dt / 80.0).cos())
@@ -537,14 +535,7 @@ fn a_square_jolt_whose_onset_came_late_at_860_hz_is_a_spike() {
         s = wobble(s.blink_on(0.0, 300.0), 2000.0);
     }
     let ev = wobble(s.shape(40.0, |_| 300.0), 1000.0).run(cfg());
-    assert_eq!(closures(&ev).len(), 5, "{ev:?}");
-    assert!(
-        matches!(
-            ev.iter().rev().find(|e| !matches!(e, Event::Closure(_))),
-            Some(Event::Retracted { .. })
-        ),
-        "announced, then taken back: {ev:?}"
-    );
+    ends_taken_back(&ev, 5, "860 Hz");
 }
 
 #[test]
