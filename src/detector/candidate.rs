@@ -84,6 +84,9 @@ const SHARP_STEP_MS: f64 = 15.0;
 const SHARP_EDGE_SHARE: f64 = 0.6;
 /// ... and its width at half height is under this (ms).
 const SHARP_WIDTH_MS: f64 = 60.0;
+/// A square burst whose other samples stood this share of its peak has a
+/// flat top: a jolt lasting several samples, no tug on a blink.
+const FLAT_TOP_SHARE: f64 = 0.5;
 /// A spike with a blink under it: that burst stayed above the off level for
 /// at least this many sample periods ...
 const TUGGED_SAMPLES: f64 = 2.5;
@@ -201,7 +204,7 @@ pub(super) struct Beside {
     pub(super) rise_step: f64,
     pub(super) fall_step: f64,
     /// When the rise before the candidate's first sample came, if it was
-    /// the largest (see `Prepared::edge`; NaN: it was not).
+    /// the largest (see `BlinkDetector::edge`; NaN: it was not).
     pub(super) edge_t: f64,
 }
 
@@ -950,7 +953,7 @@ impl BlinkDetector {
         // taller than a blink: they stay spikes. So does a jolt with square
         // edges and a flat top: its other samples are the jolt's own.
         let tugged = spike
-            && !(square && c.runner_h >= 0.5 * c.peak_h)
+            && !(square && c.runner_h >= FLAT_TOP_SHARE * c.peak_h)
             && !brief
             && c.runner_h >= gate
             && fell - c.rose_ms >= (TUGGED_SAMPLES * step).max(TUGGED_MS)
