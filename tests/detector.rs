@@ -1482,6 +1482,36 @@ fn a_weak_blink_held_for_a_few_samples_is_found_and_a_lone_sample_as_tall_is_not
 }
 
 #[test]
+fn a_wearer_whose_blinks_barely_clear_the_noise_takes_no_lone_sample_for_a_narrow_blink() {
+    let sigma = Signal::new(25.0).rest(2000.0, 0.0).noise_after(cfg());
+    // Five blinks 3.8 noise units tall, held for three samples, teach the
+    // typical blink of a poorly placed pad.
+    let h = 3.8 * sigma;
+    let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+    for _ in 0..5 {
+        s = s.rest(120.0, h).rest(2000.0, 0.0);
+    }
+    let taught = closures(&s.run(cfg())).len();
+    assert_eq!(taught, 5, "sigma {sigma}");
+    // Then one sample as tall, on a face at rest with no tug for long: for
+    // a wearer with blinks this low, a noise peak; not a narrow blink.
+    // (Its neighbours are set at rest, without noise, so that it is one
+    // sample wide at half height, as such a peak is after the envelope's
+    // smoothing.)
+    let lone_at = s.t();
+    let ev = s
+        .spike(0.0)
+        .spike(h)
+        .spike(0.0)
+        .rest(1500.0, 0.0)
+        .run(cfg());
+    assert!(
+        closures(&ev).iter().all(|c| c.detected_ms < lone_at),
+        "sigma {sigma}: {ev:?}"
+    );
+}
+
+#[test]
 fn swings_far_beyond_any_blink_one_after_another_are_no_blinks() {
     // Four blinks teach the typical height (200); then a pad peels: bursts
     // five times as tall, 500 ms apart. The first may pass; the next do not.

@@ -63,6 +63,12 @@ const LONE_PEAK_TYPICAL: f64 = 2.0;
 const NARROW_BLINK_QUIET_MS: f64 = 30_000.0;
 /// ... and it stands between these shares of the wearer's typical blink.
 const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
+/// ... and at least this many noise units over its floor. A wearer whose
+/// blinks barely clear the noise has noise peaks one sample wide that stand
+/// like their blinks: one sample tells nothing there (synth's weak wearer,
+/// seed 10, lost 4 points of its frames to them once flickers no longer
+/// kept the rule off).
+const NARROW_BLINK_SIGMA: f64 = 6.0;
 /// Where samples come close (50 Hz and above), a burst that rose by
 /// `SHARP_EDGE_SHARE` of its height from one sample to the next, and fell
 /// by as much, has square edges: a jolt, not a muscle, even when it is as
@@ -929,6 +935,7 @@ impl BlinkDetector {
             && !lone_peak
             && c.busy <= 1.0
             && c.context_h == 0.0
+            && c.peak_h >= NARROW_BLINK_SIGMA * c.sigma
             && fell - self.last_spike_ms >= NARROW_BLINK_QUIET_MS
             && fell - self.last_one_sample_ms >= NARROW_RUN_MS
             && self.memory.typical().is_some_and(|typ| {
