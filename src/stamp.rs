@@ -45,12 +45,18 @@ pub fn band_height(height: u32) -> u32 {
 pub fn draw_luma(y: &mut [u8], width: u32, height: u32, stride: usize, t_ms: u32) {
     let band = band_height(height) as usize;
     let cells = bits(t_ms);
-    for row in 0..band {
-        let line = &mut y[row * stride..row * stride + width as usize];
-        for (x, px) in line.iter_mut().enumerate() {
-            let cell = (x as u64 * CELLS as u64 / width as u64) as usize;
-            *px = if cells[cell] { LIGHT } else { DARK };
-        }
+    let w = width as usize;
+    if band == 0 {
+        return;
+    }
+    let (first, rest) = y.split_at_mut(stride);
+    for (x, px) in first[..w].iter_mut().enumerate() {
+        let cell = (x as u64 * CELLS as u64 / width as u64) as usize;
+        *px = if cells[cell] { LIGHT } else { DARK };
+    }
+    // Every row of the band is the same.
+    for row in 1..band {
+        rest[(row - 1) * stride..][..w].copy_from_slice(&first[..w]);
     }
 }
 

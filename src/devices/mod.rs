@@ -108,6 +108,54 @@ impl FrameData {
     }
 }
 
+/// Frame buffers handed out again once everyone has let go of them, as a
+/// V4L2 driver queues its buffers again: a raw 640x480 frame is 614 kB, and
+/// a fresh allocation each time costs the kernel a page fault every 4 kB of
+/// it (a sixth of a simulated raw session's time went to that and to
+/// copying).
+#[derive(Debug, Clone, Default)]
+pub struct FramePool {
+    bufs: Vec<Arc<Vec<u8>>>,
+}
+
+/// At most this many buffers are kept for reuse: more than a pre-roll
+/// of raw frames under its byte budget (`recording.preroll_max_bytes`) and
+/// the writer's queue hold. Past it, buffers come and go as before.
+const FRAME_POOL_MAX: usize = 128;
+
+impl FramePool {
+    /// A buffer no frame holds any more or a new one, filled by `fill`:
+    /// it holds the bytes of the frame it last carried (or none), and
+    /// `fill` sets all of them.
+    pub fn fill<E>(
+        &mut self,
+        fill: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+    ) -> Result<Arc<Vec<u8>>, E> {
+        for buf in &mut self.bufs {
+            if let Some(v) = Arc::get_mut(buf) {
+                fill(v)?;
+                return Ok(Arc::clone(buf));
+            }
+        }
+        let mut v = Vec::new();
+        fill(&mut v)?;
+        let buf = Arc::new(v);
+        if self.bufs.len() < FRAME_POOL_MAX {
+            self.bufs.push(Arc::clone(&buf));
+        }
+        Ok(buf)
+    }
+
+    /// Buffers kept for reuse, free or not.
+    pub fn len(&self) -> usize {
+        self.bufs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.bufs.is_empty()
+    }
+}
+
 /// One captured frame.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frame {

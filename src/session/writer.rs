@@ -709,6 +709,16 @@ const fn range_table(low: i32, span: i32, centre: i32) -> [u8; 256] {
 const LUMA_FULL: [u8; 256] = range_table(16, 219, 0);
 const CHROMA_FULL: [u8; 256] = range_table(128, 224, 128);
 
+#[inline]
+fn luma_full(y: u8) -> u8 {
+    LUMA_FULL[usize::from(y)]
+}
+
+#[inline]
+fn chroma_full(c: u8) -> u8 {
+    CHROMA_FULL[usize::from(c)]
+}
+
 /// A raw frame as the JPEG encoder reads it: row by row, each pixel's Y,
 /// Cb and Cr in full range. Chroma shared by two (YUYV) or four (YU12,
 /// NV12) pixels is given to each; the encoder subsamples it again.
@@ -768,36 +778,60 @@ impl jpeg_encoder::ImageBuffer for RawYcbcr<'_> {
             usize::from(row),
         );
         let [ys, cbs, crs, _] = buffers;
-        let luma = |y: &u8| LUMA_FULL[usize::from(*y)];
-        // Each chroma sample for the two pixels beside each other that share it.
-        let twice = |c: u8| {
-            let c = CHROMA_FULL[usize::from(c)];
-            [c, c]
+        // Written in place, a pair of pixels at a time (growing the rows
+        // pixel by pixel took as long as the rest of this).
+        let grow = |buf: &mut Vec<u8>| {
+            let at = buf.len();
+            buf.resize(at + w, 0);
+            at
         };
-        cbs.reserve(w);
-        crs.reserve(w);
+        let (y0, cb0, cr0) = (grow(ys), grow(cbs), grow(crs));
+        let ys = ys[y0..].chunks_exact_mut(2);
+        let cbs = cbs[cb0..].chunks_exact_mut(2);
+        let crs = crs[cr0..].chunks_exact_mut(2);
+        // Each chroma sample for the two pixels beside each other that share it.
+        let twice = |out: &mut [u8], c: u8| {
+            let c = chroma_full(c);
+            out[0] = c;
+            out[1] = c;
+        };
+        let luma = |out: std::slice::ChunksExactMut<u8>, src: &[u8]| {
+            for (o, p) in out.zip(src.chunks_exact(2)) {
+                o[0] = luma_full(p[0]);
+                o[1] = luma_full(p[1]);
+            }
+        };
         match self.format {
             RawFormat::Yuyv => {
                 // Y0 U Y1 V: two pixels and their chroma.
-                let line = &self.data[row * w * 2..][..w * 2];
-                ys.extend(line.iter().step_by(2).map(luma));
-                cbs.extend(line.chunks_exact(4).flat_map(|p| twice(p[1])));
-                crs.extend(line.chunks_exact(4).flat_map(|p| twice(p[3])));
+                let line = self.data[row * w * 2..][..w * 2].chunks_exact(4);
+                for (((y, cb), cr), p) in ys.zip(cbs).zip(crs).zip(line) {
+                    y[0] = luma_full(p[0]);
+                    y[1] = luma_full(p[2]);
+                    twice(cb, p[1]);
+                    twice(cr, p[3]);
+                }
             }
             RawFormat::Yuv420 => {
-                ys.extend(self.data[row * w..][..w].iter().map(luma));
+                luma(ys, &self.data[row * w..][..w]);
                 let cw = w.div_ceil(2);
                 let cb = &self.data[w * h + (row / 2) * cw..][..cw];
                 let cr = &self.data[w * h + cw * h.div_ceil(2) + (row / 2) * cw..][..cw];
-                cbs.extend(cb.iter().flat_map(|&c| twice(c)));
-                crs.extend(cr.iter().flat_map(|&c| twice(c)));
+                for (o, &c) in cbs.zip(cb) {
+                    twice(o, c);
+                }
+                for (o, &c) in crs.zip(cr) {
+                    twice(o, c);
+                }
             }
             RawFormat::Nv12 => {
-                ys.extend(self.data[row * w..][..w].iter().map(luma));
+                luma(ys, &self.data[row * w..][..w]);
                 let cw = w.div_ceil(2);
-                let uv = &self.data[w * h + (row / 2) * cw * 2..][..cw * 2];
-                cbs.extend(uv.chunks_exact(2).flat_map(|p| twice(p[0])));
-                crs.extend(uv.chunks_exact(2).flat_map(|p| twice(p[1])));
+                let uv = self.data[w * h + (row / 2) * cw * 2..][..cw * 2].chunks_exact(2);
+                for ((cb, cr), p) in cbs.zip(crs).zip(uv) {
+                    twice(cb, p[0]);
+                    twice(cr, p[1]);
+                }
             }
         }
     }

@@ -9,7 +9,7 @@
 //! `libcamerify`, and the writer compresses the kept ones.
 
 use crate::devices::sim::GrayJpegEncoder;
-use crate::devices::{Camera, CameraMode, DeviceError, Frame, FrameData, RawFormat};
+use crate::devices::{Camera, CameraMode, DeviceError, Frame, FrameData, FramePool, RawFormat};
 use crate::stamp;
 
 /// A stretch of time during which the camera fails every frame.
@@ -26,6 +26,9 @@ pub struct SimCamera {
     next: u64,
     approx_bytes: usize,
     faults: Vec<SimCameraFault>,
+    /// Raw mode: the frames' buffers, and the luma plane drawn first.
+    pool: FramePool,
+    luma: Vec<u8>,
 }
 
 /// JPEG quality of the simulated camera's frames (a typical MJPEG webcam's).
@@ -49,6 +52,8 @@ impl SimCamera {
             next: 0,
             approx_bytes,
             faults: Vec::new(),
+            pool: FramePool::default(),
+            luma: Vec::new(),
         }
     }
 
@@ -95,16 +100,25 @@ impl Camera for SimCamera {
         }
         let (width, height) = (self.mode.width, self.mode.height);
         let data = if self.mode.raw.is_some() {
-            let y = render_luma(t_ms, width, height);
-            let mut data = Vec::with_capacity(y.len() * 2);
-            for px in y.chunks_exact(2) {
-                data.extend_from_slice(&[px[0], 128, px[1], 128]);
-            }
+            let (w, h) = (width as usize, height as usize);
+            self.luma.resize(w * h, 0);
+            render_luma_into(t_ms, width, height, &mut self.luma);
+            let luma = &self.luma;
+            let filled = self.pool.fill(|data| {
+                // YUYV: Y0 U Y1 V, the chroma grey.
+                data.resize(w * h * 2, 0);
+                for (out, px) in data.chunks_exact_mut(4).zip(luma.chunks_exact(2)) {
+                    let pair = u32::from(px[0]) | u32::from(px[1]) << 16 | 0x8000_8000;
+                    out.copy_from_slice(&pair.to_le_bytes());
+                }
+                Ok::<(), std::convert::Infallible>(())
+            });
+            let data = filled.unwrap_or_else(|never| match never {});
             FrameData::Raw {
                 format: RawFormat::Yuyv,
                 width,
                 height,
-                data: data.into(),
+                data,
             }
         } else {
             FrameData::Synthetic {
@@ -120,8 +134,14 @@ impl Camera for SimCamera {
 /// The simulated picture at `t_ms`: a grey scene with a bar sweeping across
 /// it (so motion shows in a film) and the time stamp in the top band.
 pub fn render_luma(t_ms: f64, width: u32, height: u32) -> Vec<u8> {
+    let mut y = vec![0u8; width as usize * height as usize];
+    render_luma_into(t_ms, width, height, &mut y);
+    y
+}
+
+/// [`render_luma`] into `y` (`width` x `height` bytes).
+fn render_luma_into(t_ms: f64, width: u32, height: u32, y: &mut [u8]) {
     let (w, h) = (width as usize, height as usize);
-    let mut y = vec![0u8; w * h];
     // A gradient in steps of 8 rows: flat 8x8 blocks are cheap to encode.
     for (row, line) in y.chunks_exact_mut(w).enumerate() {
         line.fill(60 + ((row / 8 * 8) * 80 / h.max(1)) as u8);
@@ -132,8 +152,7 @@ pub fn render_luma(t_ms: f64, width: u32, height: u32) -> Vec<u8> {
         line[bar_x..end].fill(200);
     }
     let stamp_ms = t_ms.round().clamp(0.0, u32::MAX as f64) as u32;
-    stamp::draw_luma(&mut y, width, height, w, stamp_ms);
-    y
+    stamp::draw_luma(y, width, height, w, stamp_ms);
 }
 
 /// The simulated picture at `t_ms` as a (greyscale) JPEG, exactly as the
