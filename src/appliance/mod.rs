@@ -16,14 +16,17 @@
 //!
 //! - [`Mode::Virtual`]: one thread steps through time in order (each sample
 //!   tick: button, then the frames captured up to it, then the sample) on a
-//!   clock that jumps, writing synchronously. Same inputs, same session,
-//!   byte for byte (apart from `started_at` and the folder name).
+//!   clock that jumps, writing in order on that thread; kept frames are
+//!   compressed ahead on the other cores ([`ahead`]), which changes no byte.
+//!   Same inputs, same session, byte for byte (apart from `started_at` and
+//!   the folder name).
 //! - [`Mode::Threaded`] (real devices, `--realtime`): the sampler thread reads
 //!   the ADC on absolute deadlines and the camera thread pulls frames; both
 //!   hand over with `try_send` on bounded channels, so neither ever waits for
 //!   the other or for the disk (drops are counted). The writer thread
 //!   encodes raw frames and writes; kept frames go to it with `try_send` too.
 
+mod ahead;
 pub mod jitter;
 pub mod led;
 pub mod power;
@@ -441,8 +444,9 @@ fn raise_priority() -> bool {
 
 /// Where the writer runs.
 enum Sink {
-    /// In the caller's thread (virtual mode: deterministic).
-    Direct(Box<SessionWriter>),
+    /// In the caller's thread (virtual mode: deterministic), kept frames
+    /// compressed ahead on other cores if there are any.
+    Direct(Box<SessionWriter>, Option<ahead::Ahead>),
     /// On its own thread behind a bounded queue.
     Thread {
         tx: Sender<WriterCmd>,
@@ -577,7 +581,16 @@ impl Appliance {
         let dir = writer.dir().to_path_buf();
         log::info!("session started: {}", dir.display());
         let sink = match self.mode {
-            Mode::Virtual => Sink::Direct(Box::new(writer)),
+            Mode::Virtual => {
+                let workers = thread::available_parallelism().map_or(1, |n| n.get());
+                // The simulation keeps one core; one worker on a single core
+                // would only take turns with it.
+                let ahead = ahead::Ahead::new(
+                    if workers > 1 { workers } else { 0 },
+                    self.cfg.recording.jpeg_quality,
+                );
+                Sink::Direct(Box::new(writer), ahead)
+            }
             Mode::Threaded => {
                 let (tx, rx) = bounded::<WriterCmd>(self.cfg.recording.writer_queue_frames);
                 let full = Arc::new(AtomicBool::new(false));
@@ -621,7 +634,8 @@ impl Appliance {
     /// threaded mode, everything else waits for room.
     fn send(sink: &mut Sink, cmd: WriterCmd, queue_drops: &mut u64) {
         match sink {
-            Sink::Direct(w) => w.apply(cmd),
+            Sink::Direct(w, Some(ahead)) => ahead.send(w, cmd),
+            Sink::Direct(w, None) => w.apply(cmd),
             Sink::Thread { tx, .. } => {
                 if matches!(cmd, WriterCmd::Frame(_)) {
                     if let Err(TrySendError::Full(_)) = tx.try_send(cmd) {
@@ -692,7 +706,12 @@ impl Appliance {
         stats.frames_dropped_queue = self.queue_drops.max(stats.frames_dropped_queue);
         let duration = (t_ms - a.start_ms).max(a.last_sample_ms);
         let writer = match a.sink {
-            Sink::Direct(w) => w,
+            Sink::Direct(mut w, ahead) => {
+                if let Some(mut ahead) = ahead {
+                    ahead.flush(&mut w);
+                }
+                w
+            }
             Sink::Thread { tx, handle, .. } => {
                 drop(tx);
                 handle.join().map_err(|_| ApplianceError::Thread)?
@@ -865,7 +884,7 @@ impl Appliance {
     fn on_tick(&mut self, t_ms: f64) -> Result<(), ApplianceError> {
         if let Some(a) = &mut self.active {
             let full = match &a.sink {
-                Sink::Direct(w) => w.disk_full(),
+                Sink::Direct(w, _) => w.disk_full(),
                 Sink::Thread { full, .. } => full.load(Ordering::Relaxed),
             };
             if full != a.paused {
