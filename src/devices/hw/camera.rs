@@ -33,7 +33,7 @@ use v4l::video::Capture;
 use v4l::{Device, Format, Fraction};
 
 use crate::devices::config::CameraConfig;
-use crate::devices::{Camera, CameraMode, DeviceError, Frame, FrameData, RawFormat};
+use crate::devices::{Camera, CameraMode, DeviceError, Frame, FrameData, FramePool, RawFormat};
 
 const DEVICE: &str = "camera";
 /// Buffers the driver fills while we copy one out: 133 ms of slack at 30 fps.
@@ -143,6 +143,20 @@ pub fn pack_raw(
     stride: u32,
     data: &[u8],
 ) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    pack_raw_into(format, width, height, stride, data, &mut out)?;
+    Ok(out)
+}
+
+/// [`pack_raw`] into `out` (its old bytes replaced).
+pub fn pack_raw_into(
+    format: RawFormat,
+    width: u32,
+    height: u32,
+    stride: u32,
+    data: &[u8],
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     let (w, h, stride) = (width as usize, height as usize, stride as usize);
     let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
     // (row bytes, rows, source stride) of each plane.
@@ -178,10 +192,12 @@ pub fn pack_raw(
             data.len()
         ));
     }
+    out.clear();
     if planes.iter().all(|&(row, _, s)| row == s) {
-        return Ok(data[..packed_len(format, width, height)].to_vec());
+        out.extend_from_slice(&data[..packed_len(format, width, height)]);
+        return Ok(());
     }
-    let mut out = Vec::with_capacity(packed_len(format, width, height));
+    out.reserve(packed_len(format, width, height));
     let mut offset = 0;
     for (row, rows, s) in planes {
         for r in 0..rows {
@@ -190,7 +206,7 @@ pub fn pack_raw(
         }
         offset += rows * s;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// CLOCK_MONOTONIC now, in nanoseconds.
@@ -390,6 +406,51 @@ pub struct V4l2Camera {
     /// Frames handed out, and times the camera was lost.
     pub frames: u64,
     pub losses: u64,
+    /// The frames' buffers, handed out again once let go.
+    pool: FramePool,
+}
+
+/// Builds a frame from a buffer's bytes (in a buffer of `pool`): JPEG as it
+/// is, raw packed.
+fn make_frame(
+    pool: &mut FramePool,
+    epoch_ns: i128,
+    negotiated: &Negotiated,
+    bytes: &[u8],
+    meta: &v4l::buffer::Metadata,
+    read_ms: f64,
+) -> Result<Frame, DeviceError> {
+    #[allow(clippy::useless_conversion)]
+    let t_ms = frame_time_ms(
+        meta.flags.bits(),
+        // time_t is 32 bits on ARMv6 (armhf), 64 on aarch64.
+        i64::from(meta.timestamp.sec),
+        i64::from(meta.timestamp.usec),
+        epoch_ns,
+        read_ms,
+    );
+    let mode = &negotiated.mode;
+    let data = match mode.raw {
+        None => FrameData::Jpeg(pool.fill(|v| {
+            v.clear();
+            v.extend_from_slice(bytes);
+            Ok::<(), DeviceError>(())
+        })?),
+        Some(format) => FrameData::Raw {
+            format,
+            width: mode.width,
+            height: mode.height,
+            data: pool.fill(|v| {
+                pack_raw_into(format, mode.width, mode.height, negotiated.stride, bytes, v).map_err(
+                    |e| DeviceError::Transient {
+                        device: DEVICE,
+                        message: e,
+                    },
+                )
+            })?,
+        },
+    };
+    Ok(Frame { t_ms, data })
 }
 
 impl V4l2Camera {
@@ -413,6 +474,7 @@ impl V4l2Camera {
             last_error: String::new(),
             frames: 0,
             losses: 0,
+            pool: FramePool::default(),
         };
         cam.reopen()?;
         Ok(cam)
@@ -431,45 +493,17 @@ impl V4l2Camera {
         let (open, first, meta) = open(&self.config)?;
         self.mode = open.negotiated.mode.clone();
         let read_ms = self.now_ms();
-        let frame = self.frame(&open.negotiated, &first, &meta, read_ms)?;
+        let frame = make_frame(
+            &mut self.pool,
+            self.epoch_ns,
+            &open.negotiated,
+            &first,
+            &meta,
+            read_ms,
+        )?;
         self.pending = Some(frame);
         self.open = Some(open);
         Ok(())
-    }
-
-    /// Builds a frame from a buffer's bytes: JPEG as it is, raw packed.
-    fn frame(
-        &self,
-        negotiated: &Negotiated,
-        bytes: &[u8],
-        meta: &v4l::buffer::Metadata,
-        read_ms: f64,
-    ) -> Result<Frame, DeviceError> {
-        #[allow(clippy::useless_conversion)]
-        let t_ms = frame_time_ms(
-            meta.flags.bits(),
-            // time_t is 32 bits on ARMv6 (armhf), 64 on aarch64.
-            i64::from(meta.timestamp.sec),
-            i64::from(meta.timestamp.usec),
-            self.epoch_ns,
-            read_ms,
-        );
-        let mode = &negotiated.mode;
-        let data = match mode.raw {
-            None => FrameData::Jpeg(bytes.to_vec().into()),
-            Some(format) => FrameData::Raw {
-                format,
-                width: mode.width,
-                height: mode.height,
-                data: pack_raw(format, mode.width, mode.height, negotiated.stride, bytes)
-                    .map_err(|e| DeviceError::Transient {
-                        device: DEVICE,
-                        message: e,
-                    })?
-                    .into(),
-            },
-        };
-        Ok(Frame { t_ms, data })
     }
 
     /// Closes the camera after a failure; the next calls reopen it with backoff.
@@ -545,25 +579,25 @@ impl Camera for V4l2Camera {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(None),
             Err(e) => return Err(self.lose(format!("poll failed: {e}"))),
         }
+        // The frame is built straight from the driver's mapped buffer: one
+        // copy, into a buffer of the pool.
+        let (pool, epoch_ns) = (&mut self.pool, self.epoch_ns);
+        let negotiated = &open.negotiated;
         let result = open.stream.next().map(|(buf, meta)| {
+            let read_ms = (monotonic_ns() - epoch_ns) as f64 / 1e6;
+            if meta.flags.bits() & 0x40 != 0 {
+                // V4L2_BUF_FLAG_ERROR: the driver says the data is bad.
+                return Err(DeviceError::Transient {
+                    device: DEVICE,
+                    message: "the driver flagged a corrupt frame".into(),
+                });
+            }
             let used = (meta.bytesused as usize).min(buf.len());
-            (buf[..used].to_vec(), *meta)
+            make_frame(pool, epoch_ns, negotiated, &buf[..used], meta, read_ms)
         });
         match result {
-            Ok((bytes, meta)) => {
-                let read_ms = self.now_ms();
-                let negotiated = self.open.as_ref().map(|o| o.negotiated.clone());
-                let Some(negotiated) = negotiated else {
-                    return Ok(None);
-                };
-                if meta.flags.bits() & 0x40 != 0 {
-                    // V4L2_BUF_FLAG_ERROR: the driver says the data is bad.
-                    return Err(DeviceError::Transient {
-                        device: DEVICE,
-                        message: "the driver flagged a corrupt frame".into(),
-                    });
-                }
-                let frame = self.frame(&negotiated, &bytes, &meta, read_ms)?;
+            Ok(frame) => {
+                let frame = frame?;
                 self.frames += 1;
                 Ok(Some(frame))
             }
