@@ -215,3 +215,46 @@ pub mod sim;
 
 #[cfg(feature = "hw")]
 pub mod hw;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fill(pool: &mut FramePool, byte: u8) -> Arc<Vec<u8>> {
+        pool.fill(|v| {
+            v.clear();
+            v.resize(1000, byte);
+            Ok::<(), ()>(())
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn a_frame_buffer_let_go_is_handed_out_again_and_one_held_is_not() {
+        let mut pool = FramePool::default();
+        let a = fill(&mut pool, 1);
+        let first = a.as_ptr();
+        drop(a);
+        let b = fill(&mut pool, 2);
+        assert_eq!(b.as_ptr(), first, "the same allocation again");
+        assert_eq!(pool.len(), 1);
+        // `b` is held (in the pre-roll, say): the next frame gets another
+        // buffer, and `b`'s bytes stay as they were.
+        let c = fill(&mut pool, 3);
+        assert_ne!(c.as_ptr(), b.as_ptr());
+        assert!(b.iter().all(|&x| x == 2) && c.iter().all(|&x| x == 3));
+        assert_eq!(pool.len(), 2);
+        // A failed fill hands nothing out and loses no buffer.
+        drop(c);
+        assert!(pool.fill(|_| Err("torn")).is_err());
+        assert_eq!(pool.len(), 2);
+    }
+
+    #[test]
+    fn the_pool_keeps_no_more_than_its_limit() {
+        let mut pool = FramePool::default();
+        let held: Vec<_> = (0..FRAME_POOL_MAX + 10).map(|_| fill(&mut pool, 0)).collect();
+        assert_eq!(held.len(), FRAME_POOL_MAX + 10);
+        assert_eq!(pool.len(), FRAME_POOL_MAX);
+    }
+}
