@@ -253,7 +253,9 @@ mod tests {
     #[test]
     fn the_pool_keeps_no_more_than_its_limit() {
         let mut pool = FramePool::default();
-        let held: Vec<_> = (0..FRAME_POOL_MAX + 10).map(|_| fill(&mut pool, 0)).collect();
+        let held: Vec<_> = (0..FRAME_POOL_MAX + 10)
+            .map(|_| fill(&mut pool, 0))
+            .collect();
         assert_eq!(held.len(), FRAME_POOL_MAX + 10);
         assert_eq!(pool.len(), FRAME_POOL_MAX);
     }
