@@ -26,7 +26,7 @@
 //!   the other or for the disk (drops are counted). The writer thread
 //!   encodes raw frames and writes; kept frames go to it with `try_send` too.
 
-mod ahead;
+pub mod ahead;
 pub mod jitter;
 pub mod led;
 pub mod power;
