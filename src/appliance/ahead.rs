@@ -9,10 +9,15 @@
 //! frame as the camera JPEG it now is (the same bytes it would have made).
 //!
 //! What the writer applies, and when, depends only on the order of the
-//! commands (it waits once more than [`AHEAD`] frames are queued), never on
-//! how fast the workers are: the session stays deterministic. The writer's
-//! disk state (a full disk) is seen up to [`AHEAD`] frames late, as the
-//! threaded writer's is.
+//! commands, never on how fast the workers are: the session stays
+//! deterministic. It waits for the oldest frame once more than [`AHEAD`]
+//! frames are queued, and for everything before a tick of session time
+//! (`WriterCmd::Tick`, every 100 ms) once the next tick is queued, so its
+//! state (a full disk, and whether space came back, which only a tick
+//! finds out) is at most two ticks late, as the threaded writer's may be.
+//! Without that, a session paused by a full disk queued no more frames,
+//! and the ticks that would have found space again waited behind the last
+//! ones for ever.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -28,6 +33,14 @@ use crate::session::writer::{encode, SessionWriter, WriterCmd};
 /// the simulation goes on, and no more raw frames are held than this.
 pub const AHEAD: usize = 8;
 
+/// Ticks of session time (`WriterCmd::Tick`, every 100 ms) queued before
+/// the writer waits for what came before the oldest.
+const TICKS_AHEAD: usize = 1;
+
+/// Commands queued before the writer takes them all, ticks or not (a
+/// bound on memory whatever the commands are).
+const MAX_QUEUED: usize = 256;
+
 /// See the module docs.
 pub struct Ahead {
     jobs: Option<Sender<(u64, Frame)>>,
@@ -37,6 +50,7 @@ pub struct Ahead {
     /// (shared, so cheap) in case the workers are gone.
     queue: VecDeque<Queued>,
     frames_queued: usize,
+    ticks_queued: usize,
     /// Compressed frames not applied yet, by job number.
     finished: HashMap<u64, Frame>,
     next: u64,
@@ -63,7 +77,13 @@ impl Ahead {
                 .name(format!("encoder-{i}"))
                 .spawn(move || {
                     for (id, frame) in rx {
-                        if tx.send((id, compressed(frame, quality))).is_err() {
+                        // A worker that died would leave the writer
+                        // waiting for its frame for ever: a panic gives the
+                        // frame back as it was (the writer then meets it).
+                        let kept = frame.clone();
+                        let out = std::panic::catch_unwind(move || compressed(frame, quality))
+                            .unwrap_or(kept);
+                        if tx.send((id, out)).is_err() {
                             break;
                         }
                     }
@@ -82,6 +102,7 @@ impl Ahead {
             workers: handles,
             queue: VecDeque::new(),
             frames_queued: 0,
+            ticks_queued: 0,
             finished: HashMap::new(),
             next: 0,
         })
@@ -101,7 +122,16 @@ impl Ahead {
                 self.queue.push_back(Queued::Frame(id, frame));
                 self.frames_queued += 1;
             }
-            cmd => self.queue.push_back(Queued::Cmd(cmd)),
+            cmd => {
+                if matches!(cmd, WriterCmd::Tick { .. }) {
+                    self.ticks_queued += 1;
+                }
+                self.queue.push_back(Queued::Cmd(cmd));
+                if self.queue.len() > MAX_QUEUED {
+                    self.apply(writer, 0);
+                    return;
+                }
+            }
         }
         self.apply(writer, AHEAD);
     }
@@ -118,11 +148,20 @@ impl Ahead {
         loop {
             match self.queue.front() {
                 None => return,
-                Some(Queued::Frame(..)) if self.frames_queued <= keep => return,
+                Some(Queued::Frame(..))
+                    if self.frames_queued <= keep && self.ticks_queued <= TICKS_AHEAD =>
+                {
+                    return
+                }
                 _ => {}
             }
             match self.queue.pop_front() {
-                Some(Queued::Cmd(cmd)) => writer.apply(cmd),
+                Some(Queued::Cmd(cmd)) => {
+                    if matches!(cmd, WriterCmd::Tick { .. }) {
+                        self.ticks_queued -= 1;
+                    }
+                    writer.apply(cmd)
+                }
                 Some(Queued::Frame(id, frame)) => {
                     self.frames_queued -= 1;
                     let frame = self.wait(id).unwrap_or(frame);
@@ -324,6 +363,32 @@ mod tests {
         for ((name, x), (_, y)) in fa.iter().zip(&fb) {
             assert!(x == y, "{name} differs");
         }
+    }
+
+    #[test]
+    fn a_tick_of_session_time_lets_the_writer_catch_up() {
+        // A session paused by a full disk queues no more frames: the ticks
+        // (which find space again) must not wait behind the last ones.
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = writer(dir.path());
+        let mut ahead = Ahead::new(2, 85).unwrap();
+        let mut cam = SimCamera::new(64, 48, 30.0, true);
+        ahead.send(&mut w, WriterCmd::Open { clip: 1 });
+        for _ in 0..3 {
+            let f = cam.next_frame(f64::MAX).unwrap().unwrap();
+            ahead.send(&mut w, WriterCmd::Frame(f));
+        }
+        assert_eq!((ahead.frames_queued, ahead.queue.len()), (3, 3));
+        let tick = |t_ms| WriterCmd::Tick {
+            t_ms,
+            stats: Box::new(SessionStats::default()),
+        };
+        ahead.send(&mut w, tick(100.0));
+        assert_eq!((ahead.frames_queued, ahead.queue.len()), (3, 4));
+        // The next tick: everything up to the first one is written (and
+        // the second, with no frame before it).
+        ahead.send(&mut w, tick(200.0));
+        assert_eq!((ahead.frames_queued, ahead.queue.len()), (0, 0));
     }
 
     #[test]
