@@ -1296,6 +1296,27 @@ fn while_talking_a_burst_half_as_tall_as_the_wearers_blinks_is_no_blink() {
 }
 
 #[test]
+fn blinks_a_little_over_a_second_apart_are_no_meal() {
+    // Four blinks teach the typical height (300). Then the wearer blinks
+    // five times 1.2 s apart, each as tall as the others: gaps like that
+    // come now and then among spontaneous blinks (synth's drift, seed 12,
+    // lost four in a row to them), and no one chews that slowly (chewing
+    // runs at about 1-2 Hz). All five are blinks.
+    let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 300.0);
+    let run_at = s.t();
+    let mut s = s;
+    for _ in 0..5 {
+        s = s.blink(300.0).rest(960.0, 0.0);
+    }
+    let found = closures(&s.rest(3000.0, 0.0).run(cfg()));
+    let run: Vec<_> = found
+        .iter()
+        .filter(|c| c.onset_ms >= run_at - 100.0)
+        .collect();
+    assert_eq!(run.len(), 5, "{found:?}");
+}
+
+#[test]
 fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     // No blinks to learn from first: chewing as tall as a blink, one chew a
     // second. Once three came on the beat, the rest are chews; the first
