@@ -143,7 +143,7 @@ impl Ahead {
 
     /// Applies commands from the front: every command up to the first
     /// frame, and frames (waiting for them) while more than `keep` are
-    /// queued.
+    /// queued or more than `TICKS_AHEAD` ticks wait behind them.
     fn apply(&mut self, writer: &mut SessionWriter, keep: usize) {
         loop {
             match self.queue.front() {

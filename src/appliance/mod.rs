@@ -583,8 +583,9 @@ impl Appliance {
         let sink = match self.mode {
             Mode::Virtual => {
                 let workers = thread::available_parallelism().map_or(1, |n| n.get());
-                // The simulation keeps one core; one worker on a single core
-                // would only take turns with it.
+                // A worker a core (the simulation's thread mostly waits on
+                // them while a pre-roll's frames are compressed); on a
+                // single core a worker would only take turns with it.
                 let ahead = ahead::Ahead::new(
                     if workers > 1 { workers } else { 0 },
                     self.cfg.recording.jpeg_quality,

@@ -410,6 +410,11 @@ pub struct V4l2Camera {
     pool: FramePool,
 }
 
+/// Milliseconds of CLOCK_MONOTONIC since `epoch_ns` (the session clock).
+fn ms_since(epoch_ns: i128) -> f64 {
+    (monotonic_ns() - epoch_ns) as f64 / 1e6
+}
+
 /// Builds a frame from a buffer's bytes (in a buffer of `pool`): JPEG as it
 /// is, raw packed.
 fn make_frame(
@@ -486,7 +491,7 @@ impl V4l2Camera {
     }
 
     fn now_ms(&self) -> f64 {
-        (monotonic_ns() - self.epoch_ns) as f64 / 1e6
+        ms_since(self.epoch_ns)
     }
 
     fn reopen(&mut self) -> Result<(), DeviceError> {
@@ -584,7 +589,7 @@ impl Camera for V4l2Camera {
         let (pool, epoch_ns) = (&mut self.pool, self.epoch_ns);
         let negotiated = &open.negotiated;
         let result = open.stream.next().map(|(buf, meta)| {
-            let read_ms = (monotonic_ns() - epoch_ns) as f64 / 1e6;
+            let read_ms = ms_since(epoch_ns);
             if meta.flags.bits() & 0x40 != 0 {
                 // V4L2_BUF_FLAG_ERROR: the driver says the data is bad.
                 return Err(DeviceError::Transient {
