@@ -101,6 +101,17 @@ impl Signal {
         }
         self
     }
+    /// A still stretch of `ms` at `level`, moving by one count (the ADC's
+    /// step) from sample to sample, and no more.
+    fn quiet(mut self, ms: f64, level: f64) -> Self {
+        let n = (ms * self.hz / 1000.0).round() as usize;
+        for k in 0..n {
+            let t = self.t();
+            self.samples
+                .push((t, (BASE + level).round() as i32 + (k % 2) as i32));
+        }
+        self
+    }
     /// One sample of `height`.
     fn spike(mut self, height: f64) -> Self {
         let t = self.t();
@@ -1577,6 +1588,49 @@ fn a_flat_signal_is_a_fault_with_no_closures_inside_and_relearning_after() {
     );
     // After the fault: 500 ms to clear, 1500 ms to calibrate, then the blink.
     assert_eq!(closures(&ev).len(), 1, "{ev:?}");
+}
+
+/// The baseline lags a drifting offset (sweat, a pad settling), so the
+/// samples lie a couple of noise units off it and the noise learned from
+/// them comes out several times too wide. A still stretch after it is then
+/// flat by that noise, though it moves as much as a flat pad never does.
+/// No fault: the wearer would see the LED call the pads off, and lose the
+/// blinks in the fault and in the calibration after it. The detector
+/// calibrates afresh instead, and goes on finding blinks.
+#[test]
+fn a_still_stretch_after_a_drift_is_no_pad_off() {
+    // 1.25 counts a second down for 30 s: the baseline (4 s) lags 5 counts,
+    // two and a half times the fixture's noise.
+    let drift = Signal::new(25.0)
+        .rest(3000.0, 0.0)
+        .shape(30_000.0, |dt| -0.00125 * dt);
+    let rest = Signal::new(25.0).rest(33_000.0, 0.0);
+    let (inflated, true_noise) = (drift.noise_after(cfg()), rest.noise_after(cfg()));
+    assert!(
+        inflated > 2.0 * true_noise,
+        "the drift inflates the noise: {inflated} against {true_noise}"
+    );
+    // Then a second of stillness, one count up and down, and blinks.
+    let mut s = drift.quiet(1000.0, -37.5).rest(2000.0, -37.5);
+    let mut blinks_at = Vec::new();
+    for _ in 0..3 {
+        blinks_at.push(s.t());
+        s = s.blink_on(-37.5, 60.0).rest(1500.0, -37.5);
+    }
+    let ev = s.run(cfg());
+    assert_eq!(faults(&ev), vec![], "{ev:?}");
+    let found: Vec<f64> = closures(&ev).iter().map(|c| c.onset_ms).collect();
+    assert_eq!(found.len(), 3, "blinks at {blinks_at:?}, found {found:?}");
+    // A pad off after the same drift is still a fault.
+    let off = Signal::new(25.0)
+        .rest(3000.0, 0.0)
+        .shape(30_000.0, |dt| -0.00125 * dt)
+        .stuck(3000.0, 962)
+        .rest(3000.0, -37.5);
+    assert_eq!(
+        faults(&off.run(cfg())),
+        vec![(true, FaultKind::Flat), (false, FaultKind::Flat)]
+    );
 }
 
 #[test]

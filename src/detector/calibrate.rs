@@ -18,7 +18,8 @@ const CALIBRATION_KEPT: usize = 4096;
 /// at the 80 ms latency bound).
 const PAIR_START_SHARE: f64 = 0.5;
 
-/// A calibration after a fault that finds a noise of a count or two (the
+/// A calibration after a fault (or a quiet stretch: see
+/// `faults::QUIET_SPREAD_SHARE`) that finds a noise of a count or two (the
 /// ADS1115's own quantisation) and less than this share of the noise
 /// before it found a signal that is still not moving: a pad still off.
 /// The fault goes on. Learning that stillness as the new rest would judge
@@ -69,13 +70,15 @@ impl BlinkDetector {
                     return;
                 }
                 if let Some((base, sigma)) = cal.estimate(self.ground) {
-                    if !self.fault_since.is_nan()
+                    if self.calibrated_ms.is_finite()
                         && sigma <= STILL_COUNTS
                         && sigma < STILL_RECALIBRATION * self.level.sigma()
                     {
-                        // After a fault, a signal this much quieter than
-                        // before is a pad still off, not a new rest: the
-                        // fault goes on, judged by the noise it began with.
+                        // After a fault or a quiet stretch (any
+                        // calibration but the session's first), a signal
+                        // this much quieter than before is a pad still off,
+                        // not a new rest: the fault goes on (or begins),
+                        // judged by the noise learned before.
                         self.faults.start(FaultKind::Flat);
                         self.begin_fault(FaultKind::Flat, t);
                         return;

@@ -5,7 +5,11 @@
 //!   supply is below the ADC's range saturates lower), or a flat signal
 //!   stuck far from the baseline ("stuck at max").
 //! - **Flat**: the signal stops moving: its range over `flat_ms` is below
-//!   `flat_sigma` of the learned noise (a pad off, a cable out).
+//!   `flat_sigma` of the learned noise (a pad off, a cable out), and below a
+//!   tenth of how busy the signal was just before. A window flat by the
+//!   first measure alone is a quiet stretch judged by a noise learned too
+//!   wide: the detector calibrates afresh, with no fault (see
+//!   [`QUIET_SPREAD_SHARE`]).
 //! - **Wild**: the signal swings far *below* its baseline again and again.
 //!   Muscle activity only ever adds to a rectified envelope, so smiles,
 //!   chewing and blinks never do that; a loose electrode does.
@@ -59,7 +63,30 @@ pub(crate) struct FaultWatch {
     /// [`Self::wild_range`]); and room to sort their values.
     wild_recent: VecDeque<(f64, f64)>,
     wild_sorted: Vec<f64>,
+    /// The flat window's range at the last verdict that found it still.
+    still_range: f64,
+    /// A `Flat` verdict is due, not yet begun: the caller tells a pad off
+    /// from a quiet stretch (see [`QUIET_SPREAD_SHARE`]).
+    pub(crate) flat_due: bool,
 }
+
+/// A window flat by the learned noise is a pad off only if its range is also
+/// under this share of the signal's spread over its floor (the busy face's
+/// measure, `baseline::Spread`, which follows the last second or so).
+/// Otherwise it is a quiet stretch, and the noise it was judged by is too
+/// wide. That noise is how far the samples lie from the baseline, and while
+/// the baseline lags a drifting offset that is several times the noise about
+/// the signal's own level (the spread, measured from the floor, follows the
+/// signal). Synth's drift (seeds 11-14, 25 Hz) had 8 such `Flat` faults in
+/// 12 minutes, the third model's one in 6; each lost the blinks in it and in
+/// the calibration after it, and told the wearer the pads were off. Those
+/// stretches ranged over 8-23 counts, 0.18-0.73 of the spread (the learned
+/// noise 57-90); synth's pads off over 0-2 counts, where the spread was
+/// 30-160. A quiet stretch makes the detector calibrate afresh, which mends
+/// the noise, with no fault. (Leaving it alone instead left the inflated
+/// noise in place: synth weak 0.795 -> 0.787 and mixed 0.830 -> 0.820 on
+/// the tuned seeds, where the false fault's recalibration had helped.)
+pub(crate) const QUIET_SPREAD_SHARE: f64 = 0.1;
 
 /// A `Wild` fault's range leaves out this long's worth of the flat
 /// window's highest samples, and as many of its lowest (at least one
@@ -89,6 +116,8 @@ impl FaultWatch {
             swinging: false,
             wild_recent: VecDeque::new(),
             wild_sorted: Vec::new(),
+            still_range: f64::NAN,
+            flat_due: false,
         }
     }
 
@@ -158,7 +187,7 @@ impl FaultWatch {
         let most = self.flat_sigma * sigma;
         let still = (newest <= most) & (flat <= most);
         if still || ((self.still || !self.flat_since.is_nan()) && (newest > most || flat > most)) {
-            self.judge_flat(still, t_ms);
+            self.judge_flat(still, t_ms, flat);
         }
         if self.active.is_some() {
             return None;
@@ -166,12 +195,11 @@ impl FaultWatch {
         // A NaN `since` (not flat) fails this comparison.
         if t_ms - self.flat_since >= self.flat_ms {
             // Stuck far from the resting level is a rail we were not told of.
-            let kind = if (x - base).abs() > 10.0 * sigma {
-                FaultKind::Railed
-            } else {
-                FaultKind::Flat
-            };
-            return self.start(kind);
+            if (x - base).abs() > 10.0 * sigma {
+                return self.start(FaultKind::Railed);
+            }
+            self.flat_due = true;
+            return Some(FaultKind::Flat);
         }
         if wild {
             // Far below the baseline for long, and at the ground: no pad
@@ -193,9 +221,10 @@ impl FaultWatch {
 
     /// Takes a verdict on the flat window: still (flat) or not.
     #[inline(never)]
-    fn judge_flat(&mut self, still: bool, t_ms: f64) {
+    fn judge_flat(&mut self, still: bool, t_ms: f64, range: f64) {
         self.still = still;
         if self.still {
+            self.still_range = range;
             if self.flat_since.is_nan() {
                 // The window already covers flat_ms of stillness.
                 self.flat_since = t_ms - self.flat_ms;
@@ -203,6 +232,19 @@ impl FaultWatch {
         } else {
             self.flat_since = f64::NAN;
         }
+    }
+
+    /// The range of the window last found still (see
+    /// [`QUIET_SPREAD_SHARE`]).
+    pub(crate) fn still_range(&self) -> f64 {
+        self.still_range
+    }
+
+    /// A due `Flat` verdict was a quiet stretch: no fault, and stillness is
+    /// judged afresh.
+    pub(crate) fn quiet_stretch(&mut self) {
+        self.flat_since = f64::NAN;
+        self.still = false;
     }
 
     pub(crate) fn start(&mut self, kind: FaultKind) -> Option<FaultKind> {

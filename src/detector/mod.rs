@@ -85,9 +85,11 @@
 //!    pre-roll.
 //! 6. **Faults** (`faults`): railed, flat or wild signals emit
 //!    [`Event::FaultStart`]/[`Event::FaultEnd`]; nothing is detected inside,
-//!    and the detector calibrates afresh after. A calibration that finds a
-//!    pad still off keeps the fault going, and a `Wild` fault ends after
-//!    `WILD_RESET_MS` whatever its noise says (see `push_calibrating`).
+//!    and the detector calibrates afresh after (and after a quiet stretch
+//!    that only looked flat by a noise learned too wide, with no fault). A
+//!    calibration that finds a pad still off keeps the fault going, and a
+//!    `Wild` fault ends after `WILD_RESET_MS` whatever its noise says (see
+//!    `push_calibrating`).
 //!
 //! Per sample the work is a few comparisons and multiply-adds: no
 //! allocation, no sorting, no division outside the rare decisions.
@@ -831,6 +833,17 @@ impl BlinkDetector {
         self.retract(t);
         if self.pending.is_some() {
             self.emit_pending(t);
+        }
+        if std::mem::take(&mut self.faults.flat_due) {
+            if self.faults.still_range() > faults::QUIET_SPREAD_SHARE * self.spread.sd() {
+                // Not a pad off but a quiet stretch: the learned noise is
+                // too wide. Calibrate afresh, waiting for a drift to settle.
+                self.faults.quiet_stretch();
+                self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
+                self.state = State::Calibrating;
+                return;
+            }
+            self.faults.start(kind);
         }
         self.calibration = None;
         self.state = State::Fault;
