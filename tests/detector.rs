@@ -451,23 +451,25 @@ fn a_step_up_while_the_cable_jolts_at_every_step_is_no_run_of_blinks() {
 }
 
 #[test]
-fn a_step_down_while_the_cable_jolts_at_every_step_ends_its_fault_soon() {
+fn a_step_down_while_the_cable_jolts_at_every_step_is_no_fault() {
     step_down_among_jolts(25.0);
 }
 
 #[test]
-fn a_step_down_among_jolts_four_samples_wide_ends_its_fault_soon() {
+fn a_step_down_among_jolts_four_samples_wide_is_no_fault() {
     // At 100 Hz a jolt of 40 ms is four samples wide.
     step_down_among_jolts(100.0);
 }
 
 /// Four blinks teach the typical height (200). Then, walking, a pad shifts
 /// and the baseline drops 150 counts: until the baseline follows, the drop
-/// looks like a pad peeling off, a `Wild` fault. The cable is jolted at
-/// every step (40 ms flat, 400 counts over the new level, every 520 ms),
-/// so nearly every flat window holds a jolt; the fault must still end once
-/// the signal holds its new level, and a blink among the jolts 8 s later is
-/// found.
+/// lies deep below it, like a pad peeling off. The cable is jolted at every
+/// step (40 ms flat, 400 counts over the new level, every 520 ms), so nearly
+/// every flat window holds a jolt. The signal stays down but for the jolts:
+/// a step of the baseline, not a pad swinging loose, so no fault (the
+/// baseline moves to the new level), and a blink among the jolts 8 s later
+/// is found. (Before steps down were told from a pad swinging, this raised
+/// a `Wild` fault, and the test asked that it end within 5 s.)
 fn step_down_among_jolts(hz: f64) {
     let jolt = |s: Signal| s.shape(40.0, |_| 250.0);
     let jolts = |mut s: Signal, n: usize| {
@@ -482,27 +484,9 @@ fn step_down_among_jolts(hz: f64) {
     let blink_at = s.t();
     let s = jolt(s.blink_on(-150.0, 200.0).rest(240.0, -150.0));
     let ev = jolts(s, 6).rest(500.0, -150.0).run(cfg());
-    let start = ev.iter().find_map(|e| match e {
-        Event::FaultStart { t_ms, .. } => Some(*t_ms),
-        _ => None,
-    });
-    let end = ev.iter().find_map(|e| match e {
-        Event::FaultEnd { t_ms, .. } => Some(*t_ms),
-        _ => None,
-    });
-    let (Some(start), Some(end)) = (start, end) else {
-        panic!("{hz} Hz: the drop raised no fault, or it never ended: the test would pass for another reason: {ev:?}");
-    };
-    assert!(
-        start >= step_at && end - start < 5000.0,
-        "{hz} Hz: fault {start}..{end}: {ev:?}"
-    );
+    assert_eq!(faults(&ev), vec![], "{hz} Hz: step at {step_at}: {ev:?}");
     let found = closures(&ev);
-    assert_eq!(
-        found.len(),
-        5,
-        "{hz} Hz: blink at {blink_at}, fault {start}..{end}: {ev:?}"
-    );
+    assert_eq!(found.len(), 5, "{hz} Hz: blink at {blink_at}: {ev:?}");
     assert!(
         (found[4].detected_ms - blink_at).abs() <= 100.0,
         "{hz} Hz: {found:?}"

@@ -834,6 +834,10 @@ impl BlinkDetector {
         if self.pending.is_some() {
             self.emit_pending(t);
         }
+        if std::mem::take(&mut self.faults.step_due) {
+            self.level.reseed(self.faults.step_level);
+            return;
+        }
         if std::mem::take(&mut self.faults.flat_due) {
             if self.faults.still_range() > faults::QUIET_SPREAD_SHARE * self.spread.sd() {
                 // Not a pad off but a quiet stretch: the learned noise is
