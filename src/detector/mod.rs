@@ -830,13 +830,15 @@ impl BlinkDetector {
     #[cold]
     #[inline(never)]
     fn begin_fault(&mut self, kind: FaultKind, t: f64) {
+        if std::mem::take(&mut self.faults.step_due) {
+            // A step down of the baseline, no fault: a burst under way (a
+            // blink on the new level) goes on.
+            self.level.reseed(self.faults.step_level);
+            return;
+        }
         self.retract(t);
         if self.pending.is_some() {
             self.emit_pending(t);
-        }
-        if std::mem::take(&mut self.faults.step_due) {
-            self.level.reseed(self.faults.step_level);
-            return;
         }
         if std::mem::take(&mut self.faults.flat_due) {
             if self.faults.still_range() > faults::QUIET_SPREAD_SHARE * self.spread.sd() {
