@@ -714,3 +714,25 @@ fn a_drift_or_a_walk_raises_no_fault_and_a_pad_off_still_does() {
         }
     }
 }
+
+/// The second model's faces with their pads on (every scene but pad_off,
+/// 16 seeds x 3 minutes, 25 Hz) raise no fault. Before quiet stretches
+/// and steps down were told from pads off (2026-12-01, night), they raised
+/// 33: `Flat` on quiet stretches of calm, talking, chewing, walking, drift
+/// and long closures, `Wild` at smiles, walks and long closures.
+#[test]
+fn the_second_models_faces_with_their_pads_on_raise_no_fault() {
+    let mut raised = Vec::new();
+    for scene in physio::Scene::ALL {
+        if scene.name() == "pad_off" {
+            continue;
+        }
+        for seed in 0..16 {
+            let tr = physio::generate(scene, 25.0, 180.0, seed);
+            for (t, kind) in fault_starts(&tr.samples) {
+                raised.push(format!("{} seed {seed}: {kind} at {t:.0} ms", scene.name()));
+            }
+        }
+    }
+    assert!(raised.is_empty(), "{raised:#?}");
+}
