@@ -68,15 +68,8 @@ pub(crate) struct FaultWatch {
     wild_sorted: Vec<f64>,
     /// The flat window's range at the last verdict that found it still.
     still_range: f64,
-    /// A `Flat` verdict is due, not yet begun: the caller tells a pad off
-    /// from a quiet stretch (see [`QUIET_SPREAD_SHARE`]).
-    pub(crate) flat_due: bool,
     /// Time the signal spent near or above the baseline since it went deep.
     wild_up_ms: f64,
-    /// A step down of the baseline is due, to `step_level` (see
-    /// [`STEP_SIGMA`]).
-    pub(crate) step_due: bool,
-    pub(crate) step_level: f64,
 }
 
 /// A signal deep below its baseline for `wild_ms` is a pad swinging loose
@@ -109,6 +102,20 @@ const STEP_SIGMA: f64 = 2.0;
 /// the tuned seeds, where the false fault's recalibration had helped.)
 pub(crate) const QUIET_SPREAD_SHARE: f64 = 0.1;
 
+/// What [`FaultWatch::signal`] found.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Verdict {
+    /// A fault began.
+    Fault(FaultKind),
+    /// The flat window has been still for `flat_ms`, last over `range`:
+    /// a pad off ([`FaultWatch::start`] `Flat`) or a quiet stretch
+    /// ([`FaultWatch::quiet_stretch`]), as the caller judges (see
+    /// [`QUIET_SPREAD_SHARE`]).
+    Still { range: f64 },
+    /// The baseline stepped down to `level` (see [`STEP_SIGMA`]).
+    StepDown { level: f64 },
+}
+
 /// A `Wild` fault's range leaves out this long's worth of the flat
 /// window's highest samples, and as many of its lowest (at least one
 /// each): a cable jolt lasts up to about 40 ms (one sample at 25 Hz, four
@@ -138,10 +145,7 @@ impl FaultWatch {
             wild_recent: VecDeque::new(),
             wild_sorted: Vec::new(),
             still_range: f64::NAN,
-            flat_due: false,
             wild_up_ms: 0.0,
-            step_due: false,
-            step_level: f64::NAN,
         }
     }
 
@@ -185,7 +189,7 @@ impl FaultWatch {
         sigma: f64,
         newest: f64,
         flat: f64,
-    ) -> Option<FaultKind> {
+    ) -> Option<Verdict> {
         let a = fmin(dt_ms * self.wild_per_ms, 1.0);
         self.below += a * (fmax(base - x, 0.0) - self.below);
         // Wild for long enough (judged after the flat window, below): only
@@ -217,22 +221,23 @@ impl FaultWatch {
         if t_ms - self.flat_since >= self.flat_ms {
             // Stuck far from the resting level is a rail we were not told of.
             if (x - base).abs() > 10.0 * sigma {
-                return self.start(FaultKind::Railed);
+                return self.start(FaultKind::Railed).map(Verdict::Fault);
             }
-            self.flat_due = true;
-            return Some(FaultKind::Flat);
+            return Some(Verdict::Still {
+                range: self.still_range,
+            });
         }
         if wild {
             // Far below the baseline for long, and at the ground: no pad
             // swinging but a signal that fell there (a cable out, the
             // sensor's supply gone). It stays railed while it stays there.
             if x <= self.ground {
-                return self.start(FaultKind::Railed);
+                return self.start(FaultKind::Railed).map(Verdict::Fault);
             }
             if self.wild_up_ms <= JOLT_MS {
-                return self.step_down(x, base);
+                return Some(self.step_down(x, base));
             }
-            return self.start(FaultKind::Wild);
+            return self.start(FaultKind::Wild).map(Verdict::Fault);
         }
         None
     }
@@ -259,16 +264,15 @@ impl FaultWatch {
     }
 
     /// Deep below the baseline for `wild_ms` without coming back up: the
-    /// baseline stepped down. No fault: the caller moves the baseline to
-    /// `step_level`.
+    /// baseline stepped down. No fault: the caller moves the baseline to the
+    /// level it names.
     #[cold]
     #[inline(never)]
-    fn step_down(&mut self, x: f64, base: f64) -> Option<FaultKind> {
-        self.step_level = fmin(x, base - self.below);
-        self.step_due = true;
+    fn step_down(&mut self, x: f64, base: f64) -> Verdict {
+        let level = fmin(x, base - self.below);
         self.wild_since = f64::NAN;
         self.below = 0.0;
-        Some(FaultKind::Wild)
+        Verdict::StepDown { level }
     }
 
     /// Takes a verdict on the flat window: still (flat) or not.
@@ -286,13 +290,7 @@ impl FaultWatch {
         }
     }
 
-    /// The range of the window last found still (see
-    /// [`QUIET_SPREAD_SHARE`]).
-    pub(crate) fn still_range(&self) -> f64 {
-        self.still_range
-    }
-
-    /// A due `Flat` verdict was a quiet stretch: no fault, and stillness is
+    /// A [`Verdict::Still`] was a quiet stretch: no fault, and stillness is
     /// judged afresh.
     pub(crate) fn quiet_stretch(&mut self) {
         self.flat_since = f64::NAN;

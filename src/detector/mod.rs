@@ -592,7 +592,7 @@ impl BlinkDetector {
         }
         let dt_c = baseline::fmin(p.dt, MAX_STEP_MS);
         let sigma = self.level.sigma();
-        if let Some(kind) = self.faults.signal(
+        if let Some(verdict) = self.faults.signal(
             t,
             dt_c,
             x,
@@ -601,7 +601,7 @@ impl BlinkDetector {
             p.newest_range,
             p.flat_range,
         ) {
-            self.begin_fault(kind, t);
+            self.take_verdict(verdict, t);
             return;
         }
         self.push_sound(t, x, p.smooth_x, dt_c, sigma, p.prev_t, p.prev_x);
@@ -827,29 +827,39 @@ impl BlinkDetector {
         }
     }
 
+    /// Acts on what the fault watch found: a fault, a still window (a pad
+    /// off, or a quiet stretch judged by a noise learned too wide: see
+    /// `faults::QUIET_SPREAD_SHARE`), or a step down of the baseline.
     #[cold]
     #[inline(never)]
-    fn begin_fault(&mut self, kind: FaultKind, t: f64) {
-        if std::mem::take(&mut self.faults.step_due) {
-            // A step down of the baseline, no fault: a burst under way (a
-            // blink on the new level) goes on.
-            self.level.reseed(self.faults.step_level);
-            return;
-        }
-        self.retract(t);
-        if self.pending.is_some() {
-            self.emit_pending(t);
-        }
-        if std::mem::take(&mut self.faults.flat_due) {
-            if self.faults.still_range() > faults::QUIET_SPREAD_SHARE * self.spread.sd() {
-                // Not a pad off but a quiet stretch: the learned noise is
-                // too wide. Calibrate afresh, waiting for a drift to settle.
+    fn take_verdict(&mut self, verdict: faults::Verdict, t: f64) {
+        match verdict {
+            faults::Verdict::Fault(kind) => self.begin_fault(kind, t),
+            // No fault: a burst under way (a blink on the new level) goes on.
+            faults::Verdict::StepDown { level } => self.level.reseed(level),
+            faults::Verdict::Still { range }
+                if range > faults::QUIET_SPREAD_SHARE * self.spread.sd() =>
+            {
+                // Calibrate afresh, waiting for a drift to settle.
+                self.retract(t);
+                if self.pending.is_some() {
+                    self.emit_pending(t);
+                }
                 self.faults.quiet_stretch();
                 self.calibration = Some(Calibration::new(t, self.cfg.calibration_ms, true));
                 self.state = State::Calibrating;
-                return;
             }
-            self.faults.start(kind);
+            faults::Verdict::Still { .. } => {
+                self.faults.start(FaultKind::Flat);
+                self.begin_fault(FaultKind::Flat, t);
+            }
+        }
+    }
+
+    fn begin_fault(&mut self, kind: FaultKind, t: f64) {
+        self.retract(t);
+        if self.pending.is_some() {
+            self.emit_pending(t);
         }
         self.calibration = None;
         self.state = State::Fault;
