@@ -34,6 +34,12 @@ fn installs_onto_an_sd_card_and_is_idempotent() {
     std::fs::write(boot.join("config.txt"), original).unwrap();
     let binary = dir.path().join("augenblick");
     std::fs::write(&binary, b"#!/bin/sh\necho stand-in\n").unwrap();
+    // The aarch64 build: the film program beside it goes along.
+    std::fs::write(
+        dir.path().join("augenblick-film"),
+        b"#!/bin/sh\necho film\n",
+    )
+    .unwrap();
 
     install(&root, &boot, &binary, &[]);
     let first: Vec<u8> = std::fs::read(boot.join("config.txt")).unwrap();
@@ -60,6 +66,9 @@ fn installs_onto_an_sd_card_and_is_idempotent() {
     let bin = root.join("usr/local/bin/augenblick");
     use std::os::unix::fs::PermissionsExt;
     assert!(std::fs::metadata(&bin).unwrap().permissions().mode() & 0o111 != 0);
+    let film = root.join("usr/local/bin/augenblick-film");
+    assert_eq!(std::fs::read(&film).unwrap(), b"#!/bin/sh\necho film\n");
+    assert!(std::fs::metadata(&film).unwrap().permissions().mode() & 0o111 != 0);
     for f in [
         "etc/systemd/system/augenblick.service",
         "etc/sysusers.d/augenblick.conf",
@@ -108,6 +117,8 @@ fn an_edited_config_is_kept() {
         "[adc]\nchannel = 1\n"
     );
     assert!(root.join("etc/augenblick/config.toml.new").is_file());
+    // The ARMv6 capture build has no film program; none is installed.
+    assert!(!root.join("usr/local/bin/augenblick-film").exists());
 }
 
 #[test]

@@ -254,6 +254,44 @@ mod run {
 #[cfg(feature = "film")]
 pub use run::{film, sheet};
 
+/// The program that runs `film` and `sheet`, installed beside `augenblick`.
+///
+/// FFmpeg's libraries (and the hundred-odd libraries they pull in) take
+/// about 25 MB of a process's memory once mapped. A session never needs
+/// them, so `augenblick` itself does not link them: `augenblick film` and
+/// `augenblick sheet` hand over to this program, which does.
+pub const FILM_PROGRAM: &str = "augenblick-film";
+
+/// Runs `augenblick film` or `augenblick sheet` in [`FILM_PROGRAM`], found
+/// beside this program, with the same arguments; it takes this process's
+/// place (its output, exit status and terminal are the user's).
+#[cfg(feature = "film")]
+pub fn hand_over() -> anyhow::Result<()> {
+    use std::os::unix::process::CommandExt;
+
+    use anyhow::Context;
+
+    let me = std::env::current_exe().context("finding this program's path")?;
+    let film = me.with_file_name(FILM_PROGRAM);
+    if !film.is_file() {
+        anyhow::bail!(
+            "{} not found: the film export and contact sheets run in `{FILM_PROGRAM}`, \
+             which is installed beside `augenblick` (so that a session never maps FFmpeg's \
+             libraries). `cargo build --release` builds both; `cargo install --path .` \
+             installs both",
+            film.display()
+        );
+    }
+    let mut args = std::env::args_os();
+    // `ps` shows the command the user typed.
+    let arg0 = args.next().unwrap_or_else(|| "augenblick".into());
+    let err = std::process::Command::new(&film)
+        .arg0(arg0)
+        .args(args)
+        .exec();
+    Err(err).with_context(|| format!("running {}", film.display()))
+}
+
 #[cfg(not(feature = "film"))]
 pub fn film(_args: FilmArgs) -> anyhow::Result<()> {
     anyhow::bail!(

@@ -43,6 +43,44 @@ pub enum Command {
     Check(check::Args),
 }
 
+/// A program's `main`: parses the command line, sets up logging, runs
+/// `dispatch` and reports its error once.
+pub fn main(dispatch: fn(Cli) -> anyhow::Result<()>) -> std::process::ExitCode {
+    use std::process::ExitCode;
+
+    let cli = Cli::parse();
+    let logger = env_logger::Builder::new()
+        .filter_level(cli.log_level())
+        .parse_env("RUST_LOG")
+        .format_target(false)
+        .build();
+    let level = logger.filter();
+    // Log lines suspend the progress bars while they print.
+    if indicatif_log_bridge::LogWrapper::new(progress().clone(), logger)
+        .try_init()
+        .is_ok()
+    {
+        log::set_max_level(level);
+    }
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`augenblick detect T.csv | head`): what it
+        // wanted was written; nothing to report.
+        Err(err)
+            if err.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 /// Where progress bars draw. Log lines go through it too (see `main`), so a
 /// warning printed during a long export or sweep clears the bar, takes its
 /// own line, and the bar is drawn again below it.
@@ -73,9 +111,27 @@ impl Cli {
             Command::Tune(a) => tune::run(a),
             Command::Synth(a) => synth::run(a),
             Command::Run(a) => run::run(a),
+            #[cfg(feature = "film")]
+            Command::Film(_) | Command::Sheet(_) => film::hand_over(),
+            #[cfg(not(feature = "film"))]
             Command::Film(a) => film::film(a),
+            #[cfg(not(feature = "film"))]
             Command::Sheet(a) => film::sheet(a),
             Command::Check(a) => check::run(a),
+        }
+    }
+
+    /// Runs `film` or `sheet` here: this is `augenblick-film`
+    /// ([`film::FILM_PROGRAM`]), the one program that links FFmpeg.
+    #[cfg(feature = "film")]
+    pub fn dispatch_film(self) -> anyhow::Result<()> {
+        match self.command {
+            Command::Film(a) => film::film(a),
+            Command::Sheet(a) => film::sheet(a),
+            _ => anyhow::bail!(
+                "{} runs `film` and `sheet` only; use `augenblick` for the rest",
+                film::FILM_PROGRAM
+            ),
         }
     }
 }
