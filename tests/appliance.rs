@@ -638,8 +638,9 @@ fn real_time_mode_records_a_session() {
 
 /// Where the held-out check's losses come from (`cargo test --test appliance
 /// window_losses -- --ignored --nocapture`; `WINDOW_SEEDS=10..13` for every
-/// scene but pad-off on seeds never tuned on): each kept frame from open eyes beyond
-/// 100 ms, and each missed ms of closed time, put down to one cause.
+/// scene but pad-off on seeds never tuned on, `WINDOW_SCENES=smiling,walking`
+/// for only those): each kept frame from open eyes beyond 100 ms, and each
+/// missed ms of closed time, put down to one cause.
 #[test]
 #[ignore = "a report, not a check"]
 fn window_losses_broken_down() {
@@ -648,9 +649,13 @@ fn window_losses_broken_down() {
     // `augenblick synth`'s traces, then the second model's (tests/physio):
     // the seeds the detector was tuned on, or with `WINDOW_SEEDS=10..13`
     // every scene but the pad coming off on seeds never tuned on.
-    let scenes = physio::Scene::ALL
-        .into_iter()
-        .filter(|&scene| scene != physio::Scene::PadOff);
+    let only = std::env::var("WINDOW_SCENES").ok();
+    let scenes = physio::Scene::ALL.into_iter().filter(move |&scene| {
+        scene != physio::Scene::PadOff
+            && only
+                .as_deref()
+                .is_none_or(|o| o.split(',').any(|n| n.trim() == scene.name()))
+    });
     let held_out = physio::seeds_from_env("WINDOW_SEEDS");
     let synth_runs: Vec<(&str, u64)> = match &held_out {
         None => vec![
