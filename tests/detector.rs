@@ -1373,6 +1373,51 @@ fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
 }
 
 #[test]
+fn a_narrow_blink_on_the_beat_of_a_meal_is_no_chew() {
+    // One chew a second, 280 ms long and 200 counts tall: a chew is a long
+    // contraction. On the seventh beat, in a chew's place, a blink whose
+    // burst is under 1.4 samples wide at half height (50 ms: its neighbours
+    // at a fifth of its peak), and at least as tall as the chews: no chew.
+    // As tall but as wide as a chew, or as narrow but lower than the
+    // chews, it is one more chew.
+    let chew = |s: Signal| s.hump(280.0, 200.0).rest(720.0, 0.0);
+    let narrow = |h: f64| {
+        move |s: Signal| {
+            s.shape(160.0, move |dt| {
+                [h / 5.0, h, h / 5.0, 0.0][(dt / 40.0) as usize]
+            })
+            .rest(840.0, 0.0)
+        }
+    };
+    let wide = |s: Signal| s.hump(280.0, 240.0).rest(720.0, 0.0);
+    let beat_at = 2000.0 + 6.0 * 1000.0 + 40.0;
+    for (name, burst, blink) in [
+        (
+            "narrow and tall",
+            Box::new(narrow(240.0)) as Box<dyn Fn(Signal) -> Signal>,
+            true,
+        ),
+        ("wide", Box::new(wide), false),
+        ("narrow and low", Box::new(narrow(120.0)), false),
+    ] {
+        let mut s = Signal::new(25.0).rest(2000.0, 0.0);
+        for _ in 0..6 {
+            s = chew(s);
+        }
+        s = burst(s);
+        for _ in 0..4 {
+            s = chew(s);
+        }
+        let found = closures(&s.run(cfg()));
+        let at_beat = found
+            .iter()
+            .any(|c| (c.detected_ms - beat_at).abs() <= 80.0);
+        assert_eq!(at_beat, blink, "{name}: {found:?}");
+        assert_eq!(found.len(), usize::from(blink), "{name}: {found:?}");
+    }
+}
+
+#[test]
 fn the_second_chew_of_a_meal_is_a_chew_though_a_blink_follows_it() {
     // Chews 800 ms apart. The second has one burst behind it, too little
     // for a rhythm, so its verdict waits for the bursts after it; but a

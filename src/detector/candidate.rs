@@ -69,6 +69,16 @@ const NARROW_BLINK_TYPICAL: (f64, f64) = (0.6, 1.6);
 /// seed 10, lost 4 points of its frames to them once flickers no longer
 /// kept the rule off).
 const NARROW_BLINK_SIGMA: f64 = 6.0;
+/// Where samples come far apart (25 Hz), a burst amid a rhythm (chewing,
+/// speech) that is narrower at half height than this share of the
+/// rhythm's bursts (the median of the three before it), and at least as
+/// tall as them, is no beat of it: a chew is a longer contraction than a
+/// blink. It faces the bar of a burst with no rhythm behind it. At 25 Hz a
+/// burst wider than two samples reads two samples wide, as most chews do:
+/// the share asks for under 1.4 samples. Where samples come closer, widths
+/// are measured finely, and the models' chews vary in width too much for
+/// it (see the notebook, "A narrow burst amid a meal").
+const NARROW_IN_RHYTHM_SHARE: f64 = 0.7;
 /// Where samples come close (50 Hz and above), a burst that rose by
 /// `SHARP_EDGE_SHARE` of its height from one sample to the next, and fell
 /// by as much, has square edges: a jolt, not a muscle, even when it is as
@@ -362,6 +372,7 @@ impl BlinkDetector {
         let (context_h, _) = self.rhythm_context(t);
         let slot = self.bursts_next;
         self.bursts[slot] = (t, 0.0);
+        self.burst_widths[slot] = f64::NAN;
         self.plateaus &= !(1 << slot);
         self.bursts_next = (slot + 1) % RHYTHM_KEPT;
 
@@ -879,7 +890,6 @@ impl BlinkDetector {
         self.last_fell_ms = fell;
         self.memory.forget_if_stale(t);
         self.refresh_pair_bar();
-        let gate = self.gate(&c);
         // The width is measured from halfway up to the baseline: the floor
         // (the lowest of the recent samples) sits well under it on a restless
         // signal, and from there the ordinary samples beside a cable tug
@@ -888,6 +898,14 @@ impl BlinkDetector {
         // blinks became spikes).
         let lift = self.spike_lift(c.reference);
         let (width, step) = Self::half_width(&c, lift);
+        let gate = if self.narrow_in_rhythm(&c, width) {
+            self.gate(&Candidate {
+                context_h: 0.0,
+                ..c
+            })
+        } else {
+            self.gate(&c)
+        };
         // A tall burst's envelope takes a while to fall to the off level;
         // the muscle let go when it dropped well below its peak. A long
         // closure's tonic squeeze is far below its first burst: for it, the
@@ -1041,6 +1059,35 @@ impl BlinkDetector {
             self.settle_held(t, false);
         }
         self.refresh_due();
+    }
+
+    /// A burst amid a rhythm, narrower than its bursts (see
+    /// `NARROW_IN_RHYTHM_SHARE`); where samples come far apart, records
+    /// the burst's `width` for the bursts after it.
+    fn narrow_in_rhythm(&mut self, c: &Candidate, width: f64) -> bool {
+        if self.fine_widths {
+            return false;
+        }
+        self.burst_widths[c.slot] = width;
+        if c.context_h <= 0.0 || c.peak_h < c.context_h {
+            return false;
+        }
+        // The widths of the three latest bursts before it that were judged
+        // and were no spikes.
+        let mut w = [0.0; 3];
+        let mut n = 0;
+        for k in 1..RHYTHM_KEPT {
+            let i = (c.slot + RHYTHM_KEPT - k) % RHYTHM_KEPT;
+            let x = self.burst_widths[i];
+            if !x.is_nan() && self.bursts[i].1 > 0.0 {
+                w[n] = x;
+                n += 1;
+                if n == w.len() {
+                    return width < NARROW_IN_RHYTHM_SHARE * rhythm::median3(w[0], w[1], w[2]);
+                }
+            }
+        }
+        false
     }
 
     /// The candidate was a step of the baseline that stayed: drops it, and

@@ -451,6 +451,10 @@ pub struct BlinkDetector {
     /// Recent bursts: when they were announced and how tall they grew
     /// (negative: a spike, which is no part of a rhythm).
     bursts: [(f64, f64); RHYTHM_KEPT],
+    /// Their widths at half height where samples come far apart (ms, as
+    /// `decide` measures them; NaN until judged, and at 50 Hz and above):
+    /// see `NARROW_IN_RHYTHM_SHARE`.
+    burst_widths: [f64; RHYTHM_KEPT],
     bursts_next: usize,
     /// Bit k set: the burst in slot k of `bursts` rose and stayed (a smile,
     /// a step), so it was no beat.
@@ -523,6 +527,7 @@ impl BlinkDetector {
             last_one_sample_ms: f64::NEG_INFINITY,
             last_offset_ms: f64::NEG_INFINITY,
             bursts: [(f64::NEG_INFINITY, 0.0); RHYTHM_KEPT],
+            burst_widths: [f64::NAN; RHYTHM_KEPT],
             bursts_next: 0,
             plateaus: 0,
             state: State::Calibrating,

@@ -90,7 +90,7 @@ pub(super) struct Held {
 }
 
 /// The median of three heights (never NaN).
-fn median3(a: f64, b: f64, c: f64) -> f64 {
+pub(super) fn median3(a: f64, b: f64, c: f64) -> f64 {
     baseline::fmax(
         baseline::fmin(a, b),
         baseline::fmin(baseline::fmax(a, b), c),
