@@ -27,7 +27,8 @@
 //!    typical blink, more while the face is busy talking or chewing, see
 //!    `baseline::Spread`, its resting level set for the sample rate; and,
 //!    when bursts come rhythmically as in chewing and talking, a multiple of
-//!    theirs), width (a cable tug is one sample wide at half height, or
+//!    theirs, unless at 25 Hz it is far narrower than they are and as tall:
+//!    see `NARROW_IN_RHYTHM_SHARE`), width (a cable tug is one sample wide at half height, or
 //!    under 25 ms where samples come closer, measured from halfway between
 //!    the floor and the baseline, or with square edges, risen and fallen
 //!    by most of its height in one sample each way, see `SHARP_STEP_MS`;
