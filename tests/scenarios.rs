@@ -736,3 +736,23 @@ fn the_second_models_faces_with_their_pads_on_raise_no_fault() {
     }
     assert!(raised.is_empty(), "{raised:#?}");
 }
+
+#[test]
+fn jolts_of_a_walk_whose_neighbours_are_noise_are_no_blinks() {
+    // The first minute of the third model's walking, seed 1, at 25 Hz
+    // (`scripts/third-model BIN OUT 1 25`, tests/data/third-model-walking):
+    // a 40 ms jolt every 450-600 ms, one sample wide, its neighbours only
+    // noise (about a fifth of its height). They read 46-54 ms wide, just
+    // over a spike's 1.15 samples, and five passed as blinks; in a run of
+    // tugs the neighbours are taken a noise unit lower
+    // (`RUN_NEIGHBOUR_SIGMA`), and one passes.
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/third-model-walking");
+    let samples = augenblick::trace::read_trace(dir.join("trace.csv")).unwrap();
+    let labels = augenblick::trace::read_labels(dir.join("labels.csv")).unwrap();
+    let closures = detect_all(&config(), samples.iter().copied()).unwrap();
+    let span = (0.0, samples.last().unwrap().t_ms);
+    let s = score(&closures, &labels, span, &ScoreOptions::default());
+    assert!(s.false_positives <= 2, "jolts taken for blinks: {s:?}");
+    assert!(s.true_positives >= 11, "blinks lost among the jolts: {s:?}");
+}

@@ -28,9 +28,11 @@
 //!    `baseline::Spread`, its resting level set for the sample rate; and,
 //!    when bursts come rhythmically as in chewing and talking, a multiple of
 //!    theirs, unless at 25 Hz it is far narrower than they are and as tall:
-//!    see `NARROW_IN_RHYTHM_SHARE`), width (a cable tug is one sample wide at half height, or
-//!    under 25 ms where samples come closer, measured from halfway between
-//!    the floor and the baseline, or with square edges, risen and fallen
+//!    see `NARROW_IN_RHYTHM_SHARE`), width (a cable tug is one sample
+//!    wide at half height, or under 25 ms where samples come closer,
+//!    measured from halfway between the floor and the baseline; at 25 Hz
+//!    amid a run of tugs its neighbours count a noise unit lower, see
+//!    `RUN_NEIGHBOUR_SIGMA`; or with square edges, risen and fallen
 //!    by most of its height in one sample each way, see `SHARP_STEP_MS`;
 //!    at 25 Hz a narrow blink is one sample wide too, and at 50 Hz may be
 //!    as square, and is taken for a blink when it stands like the wearer's
