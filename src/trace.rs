@@ -26,7 +26,7 @@ pub struct Sample {
 }
 
 /// One labelled eye closure: the truth a detector is scored against.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Label {
     pub onset_ms: f64,
     pub offset_ms: f64,

@@ -637,3 +637,94 @@ fn every_synth_scenario_is_scored_in_one_go() {
     }
     assert!(out.contains("(pooled)"));
 }
+
+#[test]
+fn mistakes_are_listed_by_time() {
+    let tmp = TempDir::new().unwrap();
+    let data = support::blinks(60.0, 25.0, 3);
+    // Labels the trace does not bear out: two blinks left unlabelled (false
+    // positives), and closures invented in the quiet between two (misses).
+    let mut labels = data.labels.clone();
+    let unlabelled = [labels.remove(5), labels.remove(2)];
+    // (In the quiet between two of the detector's closures: noise can
+    // pass for a small blink now and then.)
+    let found = augenblick::tune::sweep::run_detector(
+        &augenblick::detector::DetectorConfig::default(),
+        &data.samples,
+    )
+    .unwrap();
+    let invented: Vec<augenblick::trace::Label> = found
+        .windows(2)
+        .filter(|w| w[1].onset_ms - w[0].offset_ms > 3000.0)
+        .take(2)
+        .map(|w| {
+            let mid = (w[0].offset_ms + w[1].onset_ms) / 2.0;
+            augenblick::trace::Label {
+                onset_ms: mid.round(),
+                offset_ms: mid.round() + 200.0,
+            }
+        })
+        .collect();
+    assert_eq!(invented.len(), 2, "no quiet stretch for a made-up closure");
+    labels.extend(&invented);
+    labels.sort_by(|a, b| a.onset_ms.total_cmp(&b.onset_ms));
+    let (trace, labels_csv) = support::write(
+        &tmp.path().join("calm"),
+        &support::Labelled {
+            samples: data.samples.clone(),
+            labels,
+        },
+    );
+
+    let o = augenblick(&[&"tune", &trace, &"-l", &labels_csv, &"--json"]);
+    succeeds(&o);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("valid JSON");
+    let s = &v["evaluation"]["per_trace"][0];
+    let m = &v["mistakes"][0];
+    assert_eq!(m["trace"], "calm");
+    let fps = m["false_positives"].as_array().unwrap();
+    let missed = m["missed"].as_array().unwrap();
+    assert_eq!(fps.len() as u64, s["false_positives"].as_u64().unwrap());
+    assert_eq!(missed.len() as u64, s["false_negatives"].as_u64().unwrap());
+    let onset = |x: &serde_json::Value| x["onset_ms"].as_f64().unwrap();
+    for l in &invented {
+        assert!(
+            missed.iter().any(|x| (onset(x) - l.onset_ms).abs() < 0.5),
+            "the made-up closure at {} ms is not among the misses: {missed:?}",
+            l.onset_ms
+        );
+    }
+    for l in &unlabelled {
+        assert!(
+            fps.iter().any(|x| (onset(x) - l.onset_ms).abs() < 150.0
+                && x["detected_ms"].as_f64().unwrap() >= onset(x)),
+            "the unlabelled blink at {} ms is not among the false positives: {fps:?}",
+            l.onset_ms
+        );
+    }
+
+    let o = augenblick(&[&"tune", &trace, &"-l", &labels_csv, &"--mistakes"]);
+    succeeds(&o);
+    let out = stdout(&o);
+    for l in &invented {
+        let line = format!("missed         {:.0}-{:.0} ms", l.onset_ms, l.offset_ms);
+        assert!(out.contains(&line), "no {line:?} in {out}");
+    }
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim_start().starts_with("false positive"))
+            .count(),
+        fps.len(),
+        "{out}"
+    );
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels_csv,
+        &"--mistakes",
+        &"--sweep",
+        &"on_sigma=4,5",
+    ]);
+    assert!(!o.status.success(), "--mistakes with a sweep was taken");
+}

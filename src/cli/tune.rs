@@ -15,7 +15,8 @@ use crate::trace::{median_interval_ms, read_labels, read_trace};
 use crate::tune::metrics::{score, Score, ScoreOptions};
 use crate::tune::plot::{self, Frame, View};
 use crate::tune::sweep::{
-    self, axes_from_toml, rank, run_sweep, Axis, Dataset, Evaluation, Grid, Objective, Outcome,
+    self, axes_from_toml, rank, run_sweep, Axis, Dataset, Evaluation, Grid, Mistakes, Objective,
+    Outcome,
 };
 
 /// Score the detector against labels, sweep its parameters, draw plots.
@@ -73,9 +74,16 @@ pub struct Args {
     /// --config` and `tune --config`).
     #[arg(long, value_name = "FILE")]
     pub write_best: Option<PathBuf>,
-    /// Print JSON on stdout instead of tables.
+    /// Print JSON on stdout instead of tables. Without a sweep it lists
+    /// each trace's mistakes too (`mistakes`: false positives with their
+    /// times, peak and score; missed labels).
     #[arg(long)]
     pub json: bool,
+    /// After the table, list each trace's mistakes by time: every false
+    /// positive (onset, offset, decision, peak) and every missed label.
+    /// Without a sweep only.
+    #[arg(long, conflicts_with_all = ["sweep", "sweep_file"])]
+    pub mistakes: bool,
     /// Draw the trace (PNG or SVG by extension) with the detector's baseline,
     /// thresholds, detections, labels and faults. With several traces, one
     /// file each, named `FILE-TRACENAME.png`. After a sweep, the best config.
@@ -134,15 +142,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let datasets = load(&pairs)?;
 
     let config = if axes.is_empty() {
-        let e = sweep::evaluate(&base, &datasets, &opts)?;
+        let (e, mistakes) = sweep::evaluate_with_mistakes(&base, &datasets, &opts)?;
         if args.json {
             print_json(&JsonRun {
                 config: &base,
                 traces: names(&datasets),
                 evaluation: &e,
+                mistakes: datasets
+                    .iter()
+                    .zip(&mistakes)
+                    .map(|(d, m)| JsonMistakes {
+                        trace: &d.name,
+                        mistakes: m,
+                    })
+                    .collect(),
             })?;
         } else {
             print_scores(&datasets, &e);
+            if args.mistakes {
+                print_mistakes(&datasets, &mistakes);
+            }
         }
         base
     } else {
@@ -431,6 +450,14 @@ struct JsonRun<'a> {
     config: &'a DetectorConfig,
     traces: Vec<&'a str>,
     evaluation: &'a Evaluation,
+    mistakes: Vec<JsonMistakes<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonMistakes<'a> {
+    trace: &'a str,
+    #[serde(flatten)]
+    mistakes: &'a Mistakes,
 }
 
 #[derive(Serialize)]
@@ -459,6 +486,54 @@ fn fmt_ms(v: Option<f64>) -> String {
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
+}
+
+/// `1200-1450 ms`.
+fn span(from_ms: f64, to_ms: f64) -> String {
+    format!("{from_ms:.0}-{to_ms:.0} ms")
+}
+
+/// Each trace's false positives and misses, by time.
+fn print_mistakes(datasets: &[Dataset], mistakes: &[Mistakes]) {
+    for (d, m) in datasets.iter().zip(mistakes) {
+        println!();
+        if m.false_positives.is_empty() && m.missed.is_empty() {
+            println!("{}: no mistakes", d.name);
+            continue;
+        }
+        println!(
+            "{}: {} false positive(s), {} missed",
+            d.name,
+            m.false_positives.len(),
+            m.missed.len()
+        );
+        let mut lines: Vec<(f64, String)> = m
+            .false_positives
+            .iter()
+            .map(|c| {
+                (
+                    c.onset_ms,
+                    format!(
+                        "  false positive {:<22} decided at {:.0} ms, peak {:.0}, score {:.2}",
+                        span(c.onset_ms, c.offset_ms),
+                        c.detected_ms,
+                        c.peak,
+                        c.score
+                    ),
+                )
+            })
+            .chain(m.missed.iter().map(|l| {
+                (
+                    l.onset_ms,
+                    format!("  missed         {}", span(l.onset_ms, l.offset_ms)),
+                )
+            }))
+            .collect();
+        lines.sort_by(|a, b| a.0.total_cmp(&b.0));
+        for (_, line) in lines {
+            println!("{line}");
+        }
+    }
 }
 
 /// One row per trace (and a pooled row for several): every figure.

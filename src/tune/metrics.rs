@@ -91,10 +91,13 @@ pub struct Score {
     /// Time inside the recording windows (eye open or not).
     pub recorded_ms: f64,
     /// The matched pairs, in time order.
+    #[serde(skip)]
     pub matches: Vec<Match>,
     /// Indices of the closures that match no label.
+    #[serde(skip)]
     pub false_positive_list: Vec<usize>,
     /// Indices of the labels that no closure matches.
+    #[serde(skip)]
     pub missed: Vec<usize>,
 }
 

@@ -387,6 +387,35 @@ pub fn evaluate(
     Ok(summarise(per_trace))
 }
 
+/// One trace's mistakes, by time: where a developer looks next.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Mistakes {
+    /// The closures no label matches, in time order.
+    pub false_positives: Vec<Closure>,
+    /// The labels no closure matches, in time order.
+    pub missed: Vec<Label>,
+}
+
+/// As [`evaluate`], and each trace's mistakes (in the datasets' order).
+pub fn evaluate_with_mistakes(
+    cfg: &DetectorConfig,
+    datasets: &[Dataset],
+    opts: &ScoreOptions,
+) -> Result<(Evaluation, Vec<Mistakes>), ConfigError> {
+    let mut per_trace = Vec::with_capacity(datasets.len());
+    let mut mistakes = Vec::with_capacity(datasets.len());
+    for d in datasets {
+        let closures = run_detector(cfg, &d.samples)?;
+        let s = score(&closures, &d.labels, d.span_ms(), opts);
+        mistakes.push(Mistakes {
+            false_positives: s.false_positive_list.iter().map(|&i| closures[i]).collect(),
+            missed: s.missed.iter().map(|&i| d.labels[i]).collect(),
+        });
+        per_trace.push(s);
+    }
+    Ok((summarise(per_trace), mistakes))
+}
+
 /// Scores configs that share one [`FrontKey`] over all datasets, in lockstep
 /// (see [`run_lockstep`]); the same evaluations as [`evaluate`] gives each.
 pub fn evaluate_lockstep(
