@@ -728,3 +728,34 @@ fn mistakes_are_listed_by_time() {
     ]);
     assert!(!o.status.success(), "--mistakes with a sweep was taken");
 }
+
+#[test]
+fn tables_into_a_closed_pipe_end_quietly() {
+    // A reader that left before a line was written (`... | head -0`): every
+    // write fails with a broken pipe, and that is no error and no panic.
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 4);
+    let runs: [&[&dyn AsRef<std::ffi::OsStr>]; 4] = [
+        &[&"tune", &trace, &"-l", &labels],
+        &[&"tune", &trace, &"-l", &labels, &"--mistakes"],
+        &[&"tune", &trace, &"-l", &labels, &"--sweep", &"on_sigma=4,5"],
+        &[&"synth", &"--list"],
+    ];
+    for args in runs {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin!("augenblick"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| a.as_ref().to_string_lossy().into_owned())
+            .collect();
+        assert!(out.status.success(), "{shown:?}: {:?}: {err}", out.status);
+        assert!(!err.contains("panicked"), "{shown:?}: {err}");
+    }
+}

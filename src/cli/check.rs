@@ -1,5 +1,6 @@
 //! `augenblick check`: one line per part of the hardware, with the fix.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -70,8 +71,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         args.only
     };
     let lines = run_checks(&setup, &parts);
+    let mut out = std::io::stdout().lock();
     for line in &lines {
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
     let failed = lines.iter().filter(|l| !l.ok).count();
     if failed > 0 {

@@ -1,5 +1,6 @@
 //! `augenblick run`: the appliance, on real devices or simulated ones.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -256,7 +257,9 @@ fn report(summary: &appliance::Summary, wall: f64) {
             s.frames_dropped_queue + s.frames_dropped_disk,
             s.jitter_p99_ms
         );
-        println!("{}", dir.display());
+        // A reader gone from stdout (`| head -1`) must not cut the report
+        // short: the sessions are on disk whatever happens to the pipe.
+        let _ = writeln!(std::io::stdout().lock(), "{}", dir.display());
     }
     let total: f64 = summary.sessions.iter().map(|(_, i)| i.duration_ms).sum();
     if wall > 0.0 && total > 0.0 {

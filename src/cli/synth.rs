@@ -1,5 +1,6 @@
 //! `augenblick synth`: write a synthetic labelled trace.
 
+use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -43,21 +44,24 @@ pub struct Args {
     pub rate: Option<f64>,
 }
 
-fn list() {
+fn list() -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
     for sc in Scenario::ALL {
-        println!(
+        writeln!(
+            out,
             "{:<14} {:>3} Hz  {}",
             sc.name(),
             sc.native_rate_hz(),
             sc.description()
-        );
+        )?;
     }
+    Ok(())
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let name = args.scenario.as_deref().unwrap_or("list");
     if args.list || name == "list" {
-        list();
+        list()?;
         return Ok(());
     }
     let scenarios: Vec<Scenario> = if name == "all" {

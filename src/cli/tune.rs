@@ -158,9 +158,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     .collect(),
             })?;
         } else {
-            print_scores(&datasets, &e);
+            let mut out = std::io::stdout().lock();
+            print_scores(&mut out, &datasets, &e)?;
             if args.mistakes {
-                print_mistakes(&datasets, &mistakes);
+                print_mistakes(&mut out, &datasets, &mistakes)?;
             }
         }
         base
@@ -392,20 +393,25 @@ fn run_grid(
             best: top,
         })?;
     } else {
-        print_top(&grid.axes, datasets.len(), top, args.objective);
-        println!(
+        let mut out = std::io::stdout().lock();
+        print_top(&mut out, &grid.axes, datasets.len(), top, args.objective)?;
+        writeln!(out,
             "\n{n} configs ({invalid} invalid skipped) over {} trace(s), {samples} samples, in {secs:.1} s ({:.0} M samples/s)",
             datasets.len(),
             n as f64 * samples as f64 / secs / 1e6
-        );
-        println!("\nBest config, per trace:");
-        print_scores(datasets, &top[0].evaluation);
+        )?;
+        writeln!(out, "\nBest config, per trace:")?;
+        print_scores(&mut out, datasets, &top[0].evaluation)?;
     }
     let best = top[0].clone();
     if let Some(path) = &args.write_best {
         write_best(path, &best, &grid.axes, datasets, args.objective)?;
         if !args.json {
-            println!("\nwrote the best config to {}", path.display());
+            writeln!(
+                std::io::stdout().lock(),
+                "\nwrote the best config to {}",
+                path.display()
+            )?;
         }
     }
     Ok(best)
@@ -494,19 +500,24 @@ fn span(from_ms: f64, to_ms: f64) -> String {
 }
 
 /// Each trace's false positives and misses, by time.
-fn print_mistakes(datasets: &[Dataset], mistakes: &[Mistakes]) {
+fn print_mistakes(
+    out: &mut impl Write,
+    datasets: &[Dataset],
+    mistakes: &[Mistakes],
+) -> std::io::Result<()> {
     for (d, m) in datasets.iter().zip(mistakes) {
-        println!();
+        writeln!(out)?;
         if m.false_positives.is_empty() && m.missed.is_empty() {
-            println!("{}: no mistakes", d.name);
+            writeln!(out, "{}: no mistakes", d.name)?;
             continue;
         }
-        println!(
+        writeln!(
+            out,
             "{}: {} false positive(s), {} missed",
             d.name,
             m.false_positives.len(),
             m.missed.len()
-        );
+        )?;
         let mut lines: Vec<(f64, String)> = m
             .false_positives
             .iter()
@@ -531,20 +542,22 @@ fn print_mistakes(datasets: &[Dataset], mistakes: &[Mistakes]) {
             .collect();
         lines.sort_by(|a, b| a.0.total_cmp(&b.0));
         for (_, line) in lines {
-            println!("{line}");
+            writeln!(out, "{line}")?;
         }
     }
+    Ok(())
 }
 
 /// One row per trace (and a pooled row for several): every figure.
-fn print_scores(datasets: &[Dataset], e: &Evaluation) {
+fn print_scores(out: &mut impl Write, datasets: &[Dataset], e: &Evaluation) -> std::io::Result<()> {
     let width = datasets
         .iter()
         .map(|d| d.name.len())
         .max()
         .unwrap_or(5)
         .max(8);
-    println!(
+    writeln!(
+        out,
         "{:<width$} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9} {:>7} {:>6} {:>8} {:>8} {:>8} {:>7} {:>7}",
         "trace",
         "labels",
@@ -560,9 +573,10 @@ fn print_scores(datasets: &[Dataset], e: &Evaluation) {
         "covered",
         "wrong",
         "FP/min"
-    );
-    let row = |name: &str, s: &Score| {
-        println!(
+    )?;
+    let row = |out: &mut dyn Write, name: &str, s: &Score| {
+        writeln!(
+            out,
             "{:<width$} {:>6} {:>6} {:>5} {:>5} {:>5} {:>9.4} {:>7.4} {:>6.4} {:>8} {:>8} {:>8} {:>7} {:>7.2}",
             name,
             s.labels,
@@ -578,26 +592,34 @@ fn print_scores(datasets: &[Dataset], e: &Evaluation) {
             pct(s.closed_covered),
             pct(s.wrongly_recorded),
             s.false_per_min
-        );
+        )
     };
     for (d, s) in datasets.iter().zip(&e.per_trace) {
-        row(&d.name, s);
+        row(out, &d.name, s)?;
     }
     if datasets.len() > 1 {
-        row("(pooled)", &e.pooled);
-        println!(
+        row(out, "(pooled)", &e.pooled)?;
+        writeln!(
+            out,
             "worst F1 {:.4}, mean F1 {:.4} over {} traces",
             e.worst_f1,
             e.mean_f1,
             datasets.len()
-        );
+        )?;
     }
-    println!(
+    writeln!(out,
         "\nlat: decision time after the label's onset. covered: closed-eye time inside the recorded windows.\nwrong: share of the trace recorded with the eye open. FP/min: false triggers per minute."
-    );
+    )?;
+    Ok(())
 }
 
-fn print_top(axes: &[Axis], traces: usize, top: &[Outcome], objective: Objective) {
+fn print_top(
+    out: &mut impl Write,
+    axes: &[Axis],
+    traces: usize,
+    top: &[Outcome],
+    objective: Objective,
+) -> std::io::Result<()> {
     let mut header = format!("{:>4}", "rank");
     for a in axes {
         header += &format!(" {:>w$}", a.name, w = a.name.len().max(6));
@@ -609,8 +631,8 @@ fn print_top(axes: &[Axis], traces: usize, top: &[Outcome], objective: Objective
         " {:>6} {:>9} {:>7} {:>8} {:>8} {:>7} {:>8} {:>7}",
         "F1", "precision", "recall", "lat med", "lat p90", "FP/min", "covered", "wrong"
     );
-    println!("Best {} configs by {:?} F1:", top.len(), objective);
-    println!("{header}");
+    writeln!(out, "Best {} configs by {:?} F1:", top.len(), objective)?;
+    writeln!(out, "{header}")?;
     for (i, o) in top.iter().enumerate() {
         let e = &o.evaluation;
         let p = &e.pooled;
@@ -632,8 +654,9 @@ fn print_top(axes: &[Axis], traces: usize, top: &[Outcome], objective: Objective
             pct(p.closed_covered),
             pct(p.wrongly_recorded)
         );
-        println!("{line}");
+        writeln!(out, "{line}")?;
     }
+    Ok(())
 }
 
 fn draw_plots(
