@@ -75,10 +75,28 @@ pub fn main(dispatch: fn(Cli) -> anyhow::Result<()>) -> std::process::ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", describe(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `: `-joined as `{:#}` does, leaving out a
+/// cause whose text an outer message already quotes (`cannot read: {source}`
+/// errors name their source themselves).
+fn describe(err: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in err.chain() {
+        let s = cause.to_string();
+        if text.contains(&s) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&s);
+    }
+    text
 }
 
 /// Where progress bars draw. Log lines go through it too (see `main`), so a
@@ -133,5 +151,28 @@ impl Cli {
                 film::FILM_PROGRAM
             ),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+    use anyhow::Context;
+
+    #[test]
+    fn a_cause_an_error_quotes_is_said_once() {
+        let missing = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let err: anyhow::Error = crate::trace::TraceError::Io {
+            path: "t.csv".into(),
+            source: missing,
+        }
+        .into();
+        assert_eq!(describe(&err), "t.csv: cannot read: No such file");
+        // Causes nobody quoted are all said, outermost first.
+        let err = Err::<(), _>(std::io::Error::other("disk full"))
+            .context("writing clip 3")
+            .context("recording")
+            .unwrap_err();
+        assert_eq!(describe(&err), "recording: writing clip 3: disk full");
     }
 }
