@@ -47,10 +47,34 @@ pub fn parse_presses(text: &str) -> Result<Vec<ScriptedPress>, String> {
                 )
             })
         };
-        out.push(ScriptedPress {
+        let press = ScriptedPress {
             at_ms: num(at)? * 1000.0,
             hold_ms: hold.map(num).transpose()?.unwrap_or(0.2) * 1000.0,
-        });
+        };
+        if press.hold_ms <= 0.0 {
+            return Err(format!(
+                "`{item}`: a press is held for some time; give a HOLD above 0"
+            ));
+        }
+        // One press that begins before the last is let go would merge
+        // with it: the script would not do what it says.
+        if let Some(last) = out.last() {
+            let ScriptedPress { at_ms, hold_ms } = *last;
+            if press.at_ms < at_ms {
+                return Err(format!(
+                    "`{item}` comes before the press at {} s: list the presses in time order",
+                    at_ms / 1000.0
+                ));
+            }
+            if press.at_ms < at_ms + hold_ms {
+                return Err(format!(
+                    "`{item}` begins while the press at {} s is still held (until {} s): one would merge with the other",
+                    at_ms / 1000.0,
+                    (at_ms + hold_ms) / 1000.0
+                ));
+            }
+        }
+        out.push(press);
     }
     Ok(out)
 }
@@ -77,6 +101,13 @@ mod tests {
         );
         assert!(parse_presses("x").is_err());
         assert!(parse_presses("-1").is_err());
+        // Out of order, overlapping, or held for no time: refused, by name.
+        let e = parse_presses("5,2").unwrap_err();
+        assert!(e.contains("`2`") && e.contains("time order"), "{e}");
+        let e = parse_presses("5:4,8").unwrap_err();
+        assert!(e.contains("`8`") && e.contains("until 9 s"), "{e}");
+        assert!(parse_presses("5:0").unwrap_err().contains("above 0"));
+        assert_eq!(parse_presses("5,5.2,60:4").unwrap().len(), 3);
         let mut b = ScriptedButton::new(p);
         assert!(!b.is_pressed(4999.0).unwrap());
         assert!(b.is_pressed(5000.0).unwrap());
