@@ -191,6 +191,39 @@ fn several_sessions_come_in_time_order() {
 }
 
 #[test]
+fn a_session_named_twice_is_filmed_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let one = session_with(
+        tmp.path(),
+        FixtureSpec {
+            duration_ms: 4_000,
+            clips: 2,
+            torn_clip: false,
+            corrupt_frame: false,
+            name: "once".into(),
+            seed: 3,
+            ..FixtureSpec::default()
+        },
+    );
+    // `sessions/* sessions/once`, or the same folder by another path.
+    let again = tmp.path().join(".").join("once");
+    let out = tmp.path().join("once.mp4");
+    let o = export_film(
+        &[one.dir.as_path(), again.as_path()],
+        &out,
+        &["--preset", "ultrafast"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("given more than once"),
+        "{}",
+        stderr(&o)
+    );
+    let want: Vec<u32> = one.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    assert_eq!(decode(&out).shown(), want);
+}
+
+#[test]
 fn torn_and_corrupt_clips_are_skipped_with_a_warning_naming_them() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path());

@@ -182,6 +182,19 @@ mod run {
             })
             .cloned()
             .collect();
+        // `sessions/* sessions/2026-12-02T10-00-00` names one twice: it is
+        // filmed once.
+        let mut seen = std::collections::HashSet::new();
+        let dirs: Vec<PathBuf> = dirs
+            .into_iter()
+            .filter(|d| {
+                let fresh = seen.insert(d.canonicalize().unwrap_or_else(|_| d.clone()));
+                if !fresh {
+                    log::warn!("{}: given more than once; filmed once", d.display());
+                }
+                fresh
+            })
+            .collect();
         if dirs.is_empty() {
             anyhow::bail!("no session folder given (a session folder holds frames.csv and clips/)");
         }
