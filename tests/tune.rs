@@ -541,17 +541,31 @@ fn plots_are_valid_png_and_svg() {
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     assert!(text.contains("EMG envelope") && text.contains("time (s)"));
 
-    fails_with(
-        &augenblick(&[
-            &"tune",
-            &trace,
-            &"-l",
-            &labels,
-            &"--plot",
-            &tmp.path().join("x.gif"),
-        ]),
-        "name the file `.png` or `.svg`",
-    );
+    // Told before the scoring: no table first.
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--plot",
+        &tmp.path().join("x.gif"),
+    ]);
+    fails_with(&o, "name the file `.png` or `.svg`");
+    assert_eq!(stdout(&o), "");
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--plot",
+        &png,
+        &"--from-ms",
+        &"5000",
+        &"--to-ms",
+        &"1000",
+    ]);
+    fails_with(&o, "--to-ms 1000 must come after --from-ms 5000");
+    assert_eq!(stdout(&o), "");
     fails_with(
         &augenblick(&[
             &"tune",

@@ -124,6 +124,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             bail!("{name} {v}: give a number of milliseconds, 0 or more");
         }
     }
+    // Mistakes in the plot's arguments are told now, not after the scoring.
+    if let Some(path) = &args.plot {
+        plot::check_path(path)?;
+    }
+    if let (Some(from), Some(to)) = (args.from_ms, args.to_ms) {
+        if to <= from {
+            bail!("--to-ms {to} must come after --from-ms {from}");
+        }
+    }
     let base = super::detect::load_config(args.config.as_deref())?;
     let mut axes = Vec::new();
     if let Some(path) = &args.sweep_file {

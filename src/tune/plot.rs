@@ -143,6 +143,22 @@ pub struct Frame {
     pub highlight: Option<(f64, f64)>,
 }
 
+/// Whether `path` names a file [`draw`] can write (`.png` or `.svg`): to
+/// ask before hours of work, not after.
+pub fn check_path(path: &Path) -> Result<(), PlotError> {
+    match path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .as_deref()
+    {
+        Some("png" | "svg") => Ok(()),
+        _ => Err(PlotError::Format {
+            path: path.to_path_buf(),
+        }),
+    }
+}
+
 /// Draws the part of `view` between `from_ms` and `to_ms` into `path`
 /// (`.png` or `.svg`).
 pub fn draw(
