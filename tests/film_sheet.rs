@@ -97,3 +97,30 @@ fn a_folder_that_is_no_session_says_so() {
     assert!(stderr(&o).contains("frames.csv"), "{}", stderr(&o));
     assert!(!tmp.path().join("s.png").exists());
 }
+
+#[test]
+fn a_sheet_named_other_than_png_is_a_png_with_a_warning() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = session(tmp.path());
+    let out = tmp.path().join("sheet.jpg");
+    let o = augenblick([
+        "sheet".as_ref(),
+        fx.dir.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("will be a PNG"), "{}", stderr(&o));
+    let bytes = std::fs::read(&out).unwrap();
+    assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
+    // Named .png (in any case): no warning.
+    let out = tmp.path().join("sheet.PNG");
+    let o = augenblick([
+        "sheet".as_ref(),
+        fx.dir.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("will be a PNG"), "{}", stderr(&o));
+}

@@ -504,6 +504,17 @@ fn bad_sweeps_say_how_to_write_them() {
     );
     let o = augenblick(&[&"tune", &trace, &"-l", &labels, &"--write-best", &"x.toml"]);
     fails_with(&o, "--write-best needs a sweep");
+    let o = augenblick(&[
+        &"tune",
+        &trace,
+        &"-l",
+        &labels,
+        &"--sweep",
+        &"on_sigma=4,5",
+        &"--top",
+        &"0",
+    ]);
+    fails_with(&o, "give a number of configs, 1 or more");
 }
 
 #[test]

@@ -249,6 +249,17 @@ mod run {
     }
 
     pub fn sheet(args: SheetArgs) -> anyhow::Result<()> {
+        let png = args
+            .output
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        if !png {
+            log::warn!(
+                "a contact sheet is a PNG; {} will be a PNG whatever its name",
+                args.output.display()
+            );
+        }
         let session = read::read_session(&args.session).context("reading the session")?;
         let n = sheet::write_sheet(
             &session,

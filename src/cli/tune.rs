@@ -62,7 +62,7 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub sweep_file: Option<PathBuf>,
     /// How many of the best configs a sweep prints.
-    #[arg(long, default_value_t = 10, value_name = "N")]
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = at_least_one)]
     pub top: usize,
     /// What "best" means over several traces: `worst` maximises the lowest
     /// F1 of any trace (no scenario is sacrificed), `mean` the mean F1,
@@ -501,6 +501,14 @@ fn fmt_ms(v: Option<f64>) -> String {
 
 fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
+}
+
+/// `--top`: a count of configs, 1 or more.
+fn at_least_one(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err("give a number of configs, 1 or more".into()),
+    }
 }
 
 /// `1200-1450 ms`.
