@@ -102,25 +102,23 @@ fn a_folder_that_is_no_session_says_so() {
 fn a_sheet_named_other_than_png_is_a_png_with_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let fx = session(tmp.path());
-    let out = tmp.path().join("sheet.jpg");
-    let o = augenblick([
-        "sheet".as_ref(),
-        fx.dir.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("will be a PNG"), "{}", stderr(&o));
-    let bytes = std::fs::read(&out).unwrap();
+    let draw = |name: &str| {
+        let out = tmp.path().join(name);
+        let o = augenblick([
+            "sheet".as_ref(),
+            fx.dir.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        (
+            stderr(&o).contains("will be a PNG"),
+            std::fs::read(&out).unwrap(),
+        )
+    };
+    let (warned, bytes) = draw("sheet.jpg");
+    assert!(warned, "no warning for sheet.jpg");
     assert!(bytes.starts_with(b"\x89PNG"), "not a PNG");
     // Named .png (in any case): no warning.
-    let out = tmp.path().join("sheet.PNG");
-    let o = augenblick([
-        "sheet".as_ref(),
-        fx.dir.as_os_str(),
-        "-o".as_ref(),
-        out.as_os_str(),
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(!stderr(&o).contains("will be a PNG"), "{}", stderr(&o));
+    assert!(!draw("sheet.PNG").0, "a warning for sheet.PNG");
 }

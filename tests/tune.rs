@@ -552,57 +552,26 @@ fn plots_are_valid_png_and_svg() {
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     assert!(text.contains("EMG envelope") && text.contains("time (s)"));
 
+    // A plot of `path` with more arguments.
+    let plot = |path: &Path, more: &[&str]| {
+        let mut args: Vec<&dyn AsRef<std::ffi::OsStr>> =
+            vec![&"tune", &trace, &"-l", &labels, &"--plot", &path];
+        args.extend(more.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+        augenblick(&args)
+    };
     // Told before the scoring: no table first.
-    let o = augenblick(&[
-        &"tune",
-        &trace,
-        &"-l",
-        &labels,
-        &"--plot",
-        &tmp.path().join("x.gif"),
-    ]);
+    let o = plot(&tmp.path().join("x.gif"), &[]);
     fails_with(&o, "name the file `.png` or `.svg`");
     assert_eq!(stdout(&o), "");
-    let o = augenblick(&[
-        &"tune",
-        &trace,
-        &"-l",
-        &labels,
-        &"--plot",
-        &png,
-        &"--from-ms",
-        &"5000",
-        &"--to-ms",
-        &"1000",
-    ]);
+    let o = plot(&png, &["--from-ms", "5000", "--to-ms", "1000"]);
     fails_with(&o, "--to-ms 1000 must come after --from-ms 5000");
     assert_eq!(stdout(&o), "");
     fails_with(
-        &augenblick(&[
-            &"tune",
-            &trace,
-            &"-l",
-            &labels,
-            &"--plot",
-            &png,
-            &"--from-ms",
-            &"5000000",
-            &"--to-ms",
-            &"6000000",
-        ]),
+        &plot(&png, &["--from-ms", "5000000", "--to-ms", "6000000"]),
         "nothing to draw",
     );
     fails_with(
-        &augenblick(&[
-            &"tune",
-            &trace,
-            &"-l",
-            &labels,
-            &"--plot",
-            &png,
-            &"--from-ms",
-            &"5000000",
-        ]),
+        &plot(&png, &["--from-ms", "5000000"]),
         "must come after --from-ms",
     );
 }
