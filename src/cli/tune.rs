@@ -38,7 +38,9 @@ Examples:
   augenblick tune scenarios/ --sweep-file sweep.toml --top 5
   # Look at seconds 60 to 90, and at every mistake
   augenblick tune calm/trace.csv --labels calm/labels.csv --config best.toml \\
-      --plot calm.png --from-ms 60000 --to-ms 90000 --plot-errors mistakes/")]
+      --plot calm.png --from-ms 60000 --to-ms 90000 --plot-errors mistakes/
+  # Each false positive and miss by time, after the table
+  augenblick tune calm/trace.csv --labels calm/labels.csv --mistakes")]
 pub struct Args {
     /// Trace files, or folders of `trace.csv` + `labels.csv` pairs.
     #[arg(value_name = "TRACE")]
