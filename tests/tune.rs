@@ -753,3 +753,38 @@ fn tables_into_a_closed_pipe_end_quietly() {
         assert!(!err.contains("panicked"), "{shown:?}: {err}");
     }
 }
+
+#[test]
+fn detect_draws_a_trace_without_labels() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, _, data) = scenario(tmp.path(), "calm", 11);
+    let png = tmp.path().join("calm.png");
+    let o = augenblick(&[&"detect", &trace, &"--plot", &png]);
+    succeeds(&o);
+    // The closures still go to stdout, as without the plot.
+    let plain = augenblick(&[&"detect", &trace]);
+    assert_eq!(stdout(&o), stdout(&plain));
+    assert!(stdout(&o).lines().count() > data.labels.len() / 2);
+    let img = image::open(&png).expect("a PNG that decodes");
+    assert_eq!((img.width(), img.height()), (1600, 560));
+    let svg = tmp.path().join("window.svg");
+    let o = augenblick(&[
+        &"detect",
+        &trace,
+        &"--plot",
+        &svg,
+        &"--from-ms",
+        &"10000",
+        &"--to-ms",
+        &"20000",
+    ]);
+    succeeds(&o);
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("10.0 s to 20.0 s"), "no window in the title");
+    // Refused before a row is printed.
+    let o = augenblick(&[&"detect", &trace, &"--plot", &tmp.path().join("x.gif")]);
+    fails_with(&o, "name the file `.png` or `.svg`");
+    assert_eq!(stdout(&o), "");
+    let o = augenblick(&[&"detect", &trace, &"--from-ms", &"5"]);
+    assert!(!o.status.success(), "--from-ms without --plot was taken");
+}

@@ -3,17 +3,18 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use crate::detector::{
     clipped_warning, slow_rate_warning, BlinkDetector, DetectorConfig, Event, FaultKind,
 };
-use crate::trace::{median_interval_ms, Ms, TraceReader};
+use crate::trace::{median_interval_ms, read_trace, Ms, TraceReader};
+use crate::tune::plot::{self, Frame, View};
 
 /// Find eye closures in an EMG trace.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml\n  augenblick detect calm.csv --events > events.csv   every decision, as the appliance sees it\n\nWith --events, one row per event, at the sample that produced it:\n  t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault\nevent is onset, tentative, closure, retracted, pause, resume, fault_start or\nfault_end; columns an event has no value for are empty. retracted: onset_ms\nof the closure taken back, detected_ms when; pause: offset_ms, the eye open\nagain from then; resume: onset_ms, shut again from then; fault_start and\nfault_end: onset_ms and offset_ms of the fault, fault its kind.\n\nOn stderr, warnings about the trace itself: how long it was at fault (no\nclosures are looked for there), samples slower than 22 Hz (blinks are missed),\nand blinks that all reach one top (the envelope clipped: the gain too high)."
+    after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml\n  augenblick detect calm.csv --events > events.csv   every decision, as the appliance sees it\n  augenblick detect emg.csv --plot emg.png --from-ms 60000 --to-ms 90000   look at a recorded trace\n\nWith --events, one row per event, at the sample that produced it:\n  t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault\nevent is onset, tentative, closure, retracted, pause, resume, fault_start or\nfault_end; columns an event has no value for are empty. retracted: onset_ms\nof the closure taken back, detected_ms when; pause: offset_ms, the eye open\nagain from then; resume: onset_ms, shut again from then; fault_start and\nfault_end: onset_ms and offset_ms of the fault, fault its kind.\n\nOn stderr, warnings about the trace itself: how long it was at fault (no\nclosures are looked for there), samples slower than 22 Hz (blinks are missed),\nand blinks that all reach one top (the envelope clipped: the gain too high)."
 )]
 pub struct Args {
     /// The trace: CSV with columns `t_ms` and `emg`.
@@ -26,6 +27,17 @@ pub struct Args {
     /// faults (see below).
     #[arg(long)]
     pub events: bool,
+    /// Also draw the trace (PNG or SVG by extension) with the detector's
+    /// baseline, thresholds, closures, decisions and faults: a recorded
+    /// trace with no labels, looked at. `tune --plot` draws the labels too.
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<PathBuf>,
+    /// Start of the plotted window (ms); the trace's start otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub from_ms: Option<f64>,
+    /// End of the plotted window (ms); the trace's end otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub to_ms: Option<f64>,
 }
 
 /// The `--events` header.
@@ -153,7 +165,16 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
-    let mut detector = BlinkDetector::new(cfg)?;
+    // The plot's arguments are checked before the trace is read.
+    if let Some(path) = &args.plot {
+        plot::check_path(path)?;
+    }
+    if let (Some(from), Some(to)) = (args.from_ms, args.to_ms) {
+        if to <= from {
+            bail!("--to-ms {to} must come after --from-ms {from}");
+        }
+    }
+    let mut detector = BlinkDetector::new(cfg.clone())?;
     // Opened (its header read) before anything is printed: a trace that
     // cannot be read leaves stdout empty.
     let samples = TraceReader::open(&args.trace)?;
@@ -214,6 +235,35 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(text) = faults.summary(first, last) {
         log::warn!("{}: {text}", args.trace.display());
     }
+    if let Some(path) = &args.plot {
+        draw(&args, path, &cfg)?;
+    }
+    Ok(())
+}
+
+/// `--plot`: the trace read again (into memory this time) and drawn.
+fn draw(args: &Args, path: &std::path::Path, cfg: &DetectorConfig) -> anyhow::Result<()> {
+    let samples = read_trace(&args.trace)?;
+    let view = View::record(cfg, &samples, &[])?;
+    let (start, end) = view.span_ms();
+    let from = args.from_ms.unwrap_or(start);
+    let to = args.to_ms.unwrap_or(end);
+    if to <= from {
+        bail!("--to-ms {to} must come after --from-ms {from}");
+    }
+    let name = args
+        .trace
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let frame = Frame {
+        width: 1600,
+        height: 560,
+        title: format!("{name}: {:.1} s to {:.1} s", from / 1000.0, to / 1000.0),
+        highlight: None,
+    };
+    plot::draw(path, &view, from, to, &frame)?;
+    eprintln!("drew {}", path.display());
     Ok(())
 }
 
@@ -275,7 +325,7 @@ impl Faults {
         let mut text = format!(
             "the signal was at fault {:.1} s of {:.1} s ({share:.0} %), in {} stretch{} ({}); \
              no closures are looked for inside a fault (a pad off, a cable out, a signal at \
-             a rail or wild). `augenblick tune TRACE --labels LABELS --plot trace.png` draws where",
+             a rail or wild). `augenblick detect TRACE --plot trace.png` draws where",
             total / 1000.0,
             span / 1000.0,
             self.count,
