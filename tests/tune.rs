@@ -551,6 +551,7 @@ fn plots_are_valid_png_and_svg() {
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     assert!(text.contains("EMG envelope") && text.contains("time (s)"));
+    assert!(text.contains("label (eye closed)"));
 
     // A plot of `path` with more arguments.
     let plot = |path: &Path, more: &[&str]| {
@@ -781,6 +782,10 @@ fn detect_draws_a_trace_without_labels() {
     succeeds(&o);
     let text = std::fs::read_to_string(&svg).unwrap();
     assert!(text.contains("10.0 s to 20.0 s"), "no window in the title");
+    assert!(
+        !text.contains("label (eye closed)"),
+        "a key for labels not drawn"
+    );
     // Refused before a row is printed.
     let o = augenblick(&[&"detect", &trace, &"--plot", &tmp.path().join("x.gif")]);
     fails_with(&o, "name the file `.png` or `.svg`");

@@ -232,7 +232,7 @@ fn draw_rows<DB: DrawingBackend>(
     root.fill(&WHITE)?;
     let (w, _) = root.dim_in_pixel();
     let (area, legend) = root.split_horizontally(w.saturating_sub(LEGEND_WIDTH));
-    draw_legend(&legend)?;
+    draw_legend(&legend, !view.labels.is_empty())?;
     let (x0, x1) = (
         from_ms / 1000.0,
         (to_ms / 1000.0).max(from_ms / 1000.0 + 0.001),
@@ -404,8 +404,12 @@ fn draw_rows<DB: DrawingBackend>(
 /// Width of the legend panel right of the chart, in pixels.
 const LEGEND_WIDTH: u32 = 210;
 
-/// The legend in its own panel, so it never hides the signal.
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+/// The legend in its own panel, so it never hides the signal. Labels have
+/// a key only where there are some (`detect --plot` draws none).
+fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    labelled: bool,
+) -> DrawResult<DB> {
     enum Key {
         Line(RGBColor),
         Fill(RGBAColor),
@@ -422,7 +426,10 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> DrawResult<
         ("fault", Key::Fill(FAULT.mix(0.6))),
     ];
     let font = ("sans-serif", 13).into_font().color(&BLACK);
-    for (i, (text, key)) in keys.iter().enumerate() {
+    let keys = keys
+        .iter()
+        .filter(|(text, _)| labelled || !text.starts_with("label"));
+    for (i, (text, key)) in keys.enumerate() {
         let y = 50 + 22 * i as i32;
         let x = 8;
         match key {
