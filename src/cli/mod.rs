@@ -27,7 +27,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 #[allow(clippy::large_enum_variant)] // parsed once; boxing buys nothing
 pub enum Command {
-    /// Find eye closures in an EMG trace; prints CSV on stdout.
+    /// Find eye closures in an EMG trace: CSV on stdout, a plot with --plot.
     Detect(detect::Args),
     /// Score the detector against labels, sweep parameters, draw plots.
     Tune(tune::Args),
