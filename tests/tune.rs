@@ -517,6 +517,21 @@ fn bad_sweeps_say_how_to_write_them() {
     fails_with(&o, "give a number of configs, 1 or more");
 }
 
+/// The SVG that `command --plot svg` draws of seconds 10 to 20.
+fn svg_window(command: &[&dyn AsRef<std::ffi::OsStr>], svg: &Path) -> String {
+    let window: [&dyn AsRef<std::ffi::OsStr>; 6] = [
+        &"--plot",
+        &svg,
+        &"--from-ms",
+        &"10000",
+        &"--to-ms",
+        &"20000",
+    ];
+    let args: Vec<_> = command.iter().chain(&window).copied().collect();
+    succeeds(&augenblick(&args));
+    std::fs::read_to_string(svg).unwrap()
+}
+
 #[test]
 fn plots_are_valid_png_and_svg() {
     let tmp = TempDir::new().unwrap();
@@ -534,21 +549,10 @@ fn plots_are_valid_png_and_svg() {
     colours.dedup();
     assert!(colours.len() > 20, "{} colours", colours.len());
 
-    let svg = tmp.path().join("window.svg");
-    let o = augenblick(&[
-        &"tune",
-        &trace,
-        &"-l",
-        &labels,
-        &"--plot",
-        &svg,
-        &"--from-ms",
-        &"10000",
-        &"--to-ms",
-        &"20000",
-    ]);
-    succeeds(&o);
-    let text = std::fs::read_to_string(&svg).unwrap();
+    let text = svg_window(
+        &[&"tune", &trace, &"-l", &labels],
+        &tmp.path().join("w.svg"),
+    );
     assert!(text.starts_with("<svg") && text.trim_end().ends_with("</svg>"));
     assert!(text.contains("EMG envelope") && text.contains("time (s)"));
     assert!(text.contains("label (eye closed)"));
@@ -768,19 +772,7 @@ fn detect_draws_a_trace_without_labels() {
     assert!(stdout(&o).lines().count() > data.labels.len() / 2);
     let img = image::open(&png).expect("a PNG that decodes");
     assert_eq!((img.width(), img.height()), (1600, 560));
-    let svg = tmp.path().join("window.svg");
-    let o = augenblick(&[
-        &"detect",
-        &trace,
-        &"--plot",
-        &svg,
-        &"--from-ms",
-        &"10000",
-        &"--to-ms",
-        &"20000",
-    ]);
-    succeeds(&o);
-    let text = std::fs::read_to_string(&svg).unwrap();
+    let text = svg_window(&[&"detect", &trace], &tmp.path().join("w.svg"));
     assert!(text.contains("10.0 s to 20.0 s"), "no window in the title");
     assert!(
         !text.contains("label (eye closed)"),

@@ -3,13 +3,13 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::detector::{
     clipped_warning, slow_rate_warning, BlinkDetector, DetectorConfig, Event, FaultKind,
 };
-use crate::trace::{median_interval_ms, read_trace, Ms, TraceReader};
-use crate::tune::plot::{self, Frame, View};
+use crate::trace::{median_interval_ms, read_trace, Ms, Sample, TraceError, TraceReader};
+use crate::tune::plot::View;
 
 /// Find eye closures in an EMG trace.
 #[derive(Debug, clap::Args)]
@@ -166,18 +166,19 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
 pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
     // The plot's arguments are checked before the trace is read.
-    if let Some(path) = &args.plot {
-        plot::check_path(path)?;
-    }
-    if let (Some(from), Some(to)) = (args.from_ms, args.to_ms) {
-        if to <= from {
-            bail!("--to-ms {to} must come after --from-ms {from}");
-        }
-    }
+    super::tune::check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
     let mut detector = BlinkDetector::new(cfg.clone())?;
     // Opened (its header read) before anything is printed: a trace that
-    // cannot be read leaves stdout empty.
-    let samples = TraceReader::open(&args.trace)?;
+    // cannot be read leaves stdout empty. A plot needs the whole trace in
+    // memory: then it is read once, whole, and replayed from there.
+    let whole = match &args.plot {
+        Some(_) => Some(read_trace(&args.trace)?),
+        None => None,
+    };
+    let samples: Box<dyn Iterator<Item = Result<Sample, TraceError>>> = match &whole {
+        Some(samples) => Box::new(samples.iter().copied().map(Ok)),
+        None => Box::new(TraceReader::open(&args.trace)?),
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     if args.events {
@@ -235,35 +236,15 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(text) = faults.summary(first, last) {
         log::warn!("{}: {text}", args.trace.display());
     }
-    if let Some(path) = &args.plot {
-        draw(&args, path, &cfg)?;
+    if let (Some(path), Some(samples)) = (&args.plot, &whole) {
+        let view = View::record(&cfg, samples, &[])?;
+        let name = args
+            .trace
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        super::tune::draw_window(path, &view, &name, args.from_ms, args.to_ms)?;
     }
-    Ok(())
-}
-
-/// `--plot`: the trace read again (into memory this time) and drawn.
-fn draw(args: &Args, path: &std::path::Path, cfg: &DetectorConfig) -> anyhow::Result<()> {
-    let samples = read_trace(&args.trace)?;
-    let view = View::record(cfg, &samples, &[])?;
-    let (start, end) = view.span_ms();
-    let from = args.from_ms.unwrap_or(start);
-    let to = args.to_ms.unwrap_or(end);
-    if to <= from {
-        bail!("--to-ms {to} must come after --from-ms {from}");
-    }
-    let name = args
-        .trace
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let frame = Frame {
-        width: 1600,
-        height: 560,
-        title: format!("{name}: {:.1} s to {:.1} s", from / 1000.0, to / 1000.0),
-        highlight: None,
-    };
-    plot::draw(path, &view, from, to, &frame)?;
-    eprintln!("drew {}", path.display());
     Ok(())
 }
 

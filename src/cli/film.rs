@@ -169,31 +169,25 @@ mod run {
     }
 
     pub fn film(args: FilmArgs) -> anyhow::Result<()> {
-        // `sessions/*` may catch a stray file (a film made earlier, say).
+        // `sessions/*` may catch a stray file (a film made earlier, say);
+        // `sessions/* sessions/2026-12-02T10-00-00` names one twice: it is
+        // filmed once.
+        let mut seen = std::collections::HashSet::new();
         let dirs: Vec<PathBuf> = args
             .sessions
             .iter()
             .filter(|d| {
-                let keep = d.is_dir();
-                if !keep {
+                if !d.is_dir() {
                     log::warn!("{}: not a session folder; left out", d.display());
+                    return false;
                 }
-                keep
-            })
-            .cloned()
-            .collect();
-        // `sessions/* sessions/2026-12-02T10-00-00` names one twice: it is
-        // filmed once.
-        let mut seen = std::collections::HashSet::new();
-        let dirs: Vec<PathBuf> = dirs
-            .into_iter()
-            .filter(|d| {
-                let fresh = seen.insert(d.canonicalize().unwrap_or_else(|_| d.clone()));
+                let fresh = seen.insert(d.canonicalize().unwrap_or_else(|_| d.to_path_buf()));
                 if !fresh {
                     log::warn!("{}: given more than once; filmed once", d.display());
                 }
                 fresh
             })
+            .cloned()
             .collect();
         if dirs.is_empty() {
             anyhow::bail!("no session folder given (a session folder holds frames.csv and clips/)");

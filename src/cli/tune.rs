@@ -127,14 +127,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     // Mistakes in the plot's arguments are told now, not after the scoring.
-    if let Some(path) = &args.plot {
-        plot::check_path(path)?;
-    }
-    if let (Some(from), Some(to)) = (args.from_ms, args.to_ms) {
-        if to <= from {
-            bail!("--to-ms {to} must come after --from-ms {from}");
-        }
-    }
+    check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
     let base = super::detect::load_config(args.config.as_deref())?;
     let mut axes = Vec::new();
     if let Some(path) = &args.sweep_file {
@@ -693,20 +686,7 @@ fn draw_plots(
             } else {
                 path.clone()
             };
-            let (start, end) = view.span_ms();
-            let from = args.from_ms.unwrap_or(start);
-            let to = args.to_ms.unwrap_or(end);
-            if to <= from {
-                bail!("--to-ms {to} must come after --from-ms {from}");
-            }
-            let frame = Frame {
-                width: 1600,
-                height: 560,
-                title: format!("{}: {:.1} s to {:.1} s", d.name, from / 1000.0, to / 1000.0),
-                highlight: None,
-            };
-            plot::draw(&path, &view, from, to, &frame)?;
-            eprintln!("drew {}", path.display());
+            draw_window(&path, &view, &d.name, args.from_ms, args.to_ms)?;
         }
         if let Some(dir) = &args.plot_errors {
             let dir = if several {
@@ -725,6 +705,51 @@ fn draw_plots(
             );
         }
     }
+    Ok(())
+}
+
+/// Refuses a plot file [`plot::draw`] cannot write, or a window that ends
+/// before it starts (`--plot`, `--from-ms`, `--to-ms` of `tune` and
+/// `detect`): before the trace is read, not after.
+pub(super) fn check_plot_args(
+    path: Option<&Path>,
+    from_ms: Option<f64>,
+    to_ms: Option<f64>,
+) -> anyhow::Result<()> {
+    if let Some(path) = path {
+        plot::check_path(path)?;
+    }
+    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+        if to <= from {
+            bail!("--to-ms {to} must come after --from-ms {from}");
+        }
+    }
+    Ok(())
+}
+
+/// Draws `view` into `path`, from `from_ms` to `to_ms` (the trace's span
+/// where not given), titled after the trace `name`.
+pub(super) fn draw_window(
+    path: &Path,
+    view: &View,
+    name: &str,
+    from_ms: Option<f64>,
+    to_ms: Option<f64>,
+) -> anyhow::Result<()> {
+    let (start, end) = view.span_ms();
+    let from = from_ms.unwrap_or(start);
+    let to = to_ms.unwrap_or(end);
+    if to <= from {
+        bail!("--to-ms {to} must come after --from-ms {from}");
+    }
+    let frame = Frame {
+        width: 1600,
+        height: 560,
+        title: format!("{name}: {:.1} s to {:.1} s", from / 1000.0, to / 1000.0),
+        highlight: None,
+    };
+    plot::draw(path, view, from, to, &frame)?;
+    eprintln!("drew {}", path.display());
     Ok(())
 }
 

@@ -904,19 +904,19 @@ impl BlinkDetector {
         // model's walking; from the baseline itself, synth's one-sample
         // blinks became spikes).
         let lift = self.spike_lift(c.reference);
-        let (width, step) = if !self.fine_widths && fell - self.last_one_sample_ms < NARROW_RUN_MS {
-            let lower = RUN_NEIGHBOUR_SIGMA * c.sigma;
-            Self::half_width(
-                &Candidate {
-                    pre_h: c.pre_h - lower,
-                    post_h: c.post_h - lower,
-                    ..c
-                },
-                lift,
-            )
+        let lower = if !self.fine_widths && fell - self.last_one_sample_ms < NARROW_RUN_MS {
+            RUN_NEIGHBOUR_SIGMA * c.sigma
         } else {
-            Self::half_width(&c, lift)
+            0.0
         };
+        let (width, step) = Self::half_width(
+            &Candidate {
+                pre_h: c.pre_h - lower,
+                post_h: c.post_h - lower,
+                ..c
+            },
+            lift,
+        );
         let gate = if self.narrow_in_rhythm(&c, width) {
             self.gate(&Candidate {
                 context_h: 0.0,

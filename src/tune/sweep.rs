@@ -379,12 +379,7 @@ pub fn evaluate(
     datasets: &[Dataset],
     opts: &ScoreOptions,
 ) -> Result<Evaluation, ConfigError> {
-    let mut per_trace = Vec::with_capacity(datasets.len());
-    for d in datasets {
-        let closures = run_detector(cfg, &d.samples)?;
-        per_trace.push(score(&closures, &d.labels, d.span_ms(), opts));
-    }
-    Ok(summarise(per_trace))
+    evaluate_with_mistakes(cfg, datasets, opts).map(|(e, _)| e)
 }
 
 /// One trace's mistakes, by time: where a developer looks next.
