@@ -179,6 +179,40 @@ fn a_trace_without_labels_asks_for_them() {
     );
 }
 
+/// Labels that cannot belong to the trace (all past its end, or none at
+/// all) are still scored, with a word on why the figures look so bad; the
+/// trace's own labels draw none.
+#[test]
+fn labels_outside_the_trace_draw_a_warning() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, labels, _) = scenario(tmp.path(), "calm", 2);
+    let o = augenblick(&[&"tune", &trace, &"--labels", &labels]);
+    succeeds(&o);
+    assert!(!stderr(&o).contains("WARN"), "{}", stderr(&o));
+    let cases = [
+        (
+            "later.csv",
+            "onset_ms,offset_ms\n1000,1200\n90000,90200\n95000,95300\n",
+            "2 of 3 labelled closures lie outside the trace (0.0-60.0 s), e.g. 90000-90200 ms",
+        ),
+        (
+            "none.csv",
+            "onset_ms,offset_ms\n",
+            "no closures are labelled",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let o = augenblick(&[&"tune", &trace, &"--labels", &path]);
+        succeeds(&o);
+        let err = stderr(&o);
+        assert!(err.contains(want), "{name}: {err}");
+        assert!(err.contains(name), "{name}: the file is not named: {err}");
+        assert!(stdout(&o).contains("precision"), "{name}: no table");
+    }
+}
+
 #[test]
 fn a_folder_of_scenarios_is_scored_together() {
     let tmp = TempDir::new().unwrap();

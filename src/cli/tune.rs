@@ -303,6 +303,9 @@ fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
                 bail!("{}: the trace has no samples", p.trace.display());
             }
             let labels = read_labels(&p.labels).context("cannot load the labels")?;
+            if let Some(text) = labels_off_the_trace(&samples, &labels) {
+                log::warn!("{}: {text}", p.labels.display());
+            }
             if let Some(text) = median_interval_ms(samples.iter().map(|s| s.t_ms))
                 .and_then(crate::detector::slow_rate_warning)
             {
@@ -323,6 +326,37 @@ fn load(pairs: &[Pair]) -> anyhow::Result<Vec<Dataset>> {
             })
         })
         .collect()
+}
+
+/// What is odd about labels against their trace, if anything: none at all
+/// (every detection then counts as a false positive), or closures outside
+/// the trace's time span (most likely the labels of another trace, or of a
+/// trace cut short): each is a miss that no config can find.
+fn labels_off_the_trace(
+    samples: &[crate::trace::Sample],
+    labels: &[crate::trace::Label],
+) -> Option<String> {
+    let (first, last) = (samples.first()?.t_ms, samples.last()?.t_ms);
+    if labels.is_empty() {
+        return Some(
+            "no closures are labelled: every detection counts as a false positive".to_string(),
+        );
+    }
+    let outside: Vec<_> = labels
+        .iter()
+        .filter(|l| l.onset_ms >= last || l.offset_ms <= first)
+        .collect();
+    let example = outside.first()?;
+    Some(format!(
+        "{} of {} labelled closures lie outside the trace ({:.1}-{:.1} s), e.g. {:.0}-{:.0} ms; \
+         they count as misses. Are these the labels of this trace?",
+        outside.len(),
+        labels.len(),
+        first / 1000.0,
+        last / 1000.0,
+        example.onset_ms,
+        example.offset_ms,
+    ))
 }
 
 /// Where the trace's blinks are clipped, as the default detector sees them
