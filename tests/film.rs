@@ -156,6 +156,76 @@ fn negative_cut_lasts_the_session_with_frames_at_their_real_times() {
     assert!(black as f64 > 0.8 * n, "{black} black of {n}");
 }
 
+/// `--negative` is the negative cut; `--still` in blinks mode is ignored
+/// with a word, and a still that cannot be read then stops nothing.
+#[test]
+fn negative_shorthand_and_a_still_blinks_mode_ignores() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fx = session_with(
+        tmp.path(),
+        FixtureSpec {
+            duration_ms: 6_000,
+            clips: 2,
+            torn_clip: false,
+            corrupt_frame: false,
+            ..FixtureSpec::default()
+        },
+    );
+    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    // The shorthand makes the same film as the long form: the session in
+    // real time, most of it black.
+    let films: Vec<_> = [&["--negative"][..], &["--mode", "negative"][..]]
+        .iter()
+        .enumerate()
+        .map(|(i, mode)| {
+            let out = tmp.path().join(format!("negative-{i}.mp4"));
+            let mut flags = mode.to_vec();
+            flags.extend(["--preset", "ultrafast"]);
+            let o = export_film(&[fx.dir.as_path()], &out, &flags);
+            assert!(o.status.success(), "{}", stderr(&o));
+            decode(&out)
+        })
+        .collect();
+    assert_eq!(films[0].stamps, films[1].stamps);
+    assert_eq!(films[0].shown(), want);
+    let black = films[0].stamps.iter().filter(|s| s.is_none()).count();
+    assert!(black > films[0].stamps.len() / 2, "{black} black frames");
+
+    let out = tmp.path().join("blinks.mp4");
+    let missing = tmp.path().join("no-such-poster.png");
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &[
+            "--still",
+            missing.to_str().unwrap(),
+            "--preset",
+            "ultrafast",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("--still is for --mode negative"),
+        "{}",
+        stderr(&o)
+    );
+    let film = decode(&out);
+    assert_eq!(film.shown(), want);
+    assert!(
+        film.stamps.iter().all(Option::is_some),
+        "black frames in blinks mode"
+    );
+
+    // Both spellings at once are refused.
+    let o = export_film(
+        &[fx.dir.as_path()],
+        &out,
+        &["--negative", "--mode", "blinks"],
+    );
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
+}
+
 #[test]
 fn several_sessions_come_in_time_order() {
     let tmp = tempfile::tempdir().unwrap();

@@ -36,7 +36,7 @@ pub enum CodecArg {
 #[command(after_help = "\
 Examples:
   augenblick film sessions/2026-11-23T15-43-46 -o blinks.mp4
-  augenblick film sessions/* --mode negative --still poster.png -o negative.mp4
+  augenblick film sessions/* --negative --still poster.png -o negative.mp4
   augenblick film SESSION --separator flash --burn-in --crf 18 -o blinks.mp4
   augenblick film SESSION --codec copy -o blinks.mkv")]
 pub struct FilmArgs {
@@ -46,8 +46,13 @@ pub struct FilmArgs {
     /// The film to write (replaced only once complete).
     #[arg(short, long, value_name = "OUT", default_value = "film.mp4")]
     pub output: PathBuf,
+    /// Which film: the blinks back to back, or the negative cut.
     #[arg(long, value_enum, default_value_t = ModeArg::Blinks)]
     pub mode: ModeArg,
+    /// The negative cut: the same as `--mode negative`.
+    #[arg(long, conflicts_with = "mode")]
+    pub negative: bool,
+    /// How the film is stored: encoded as H.264, or the camera's JPEGs as they are.
     #[arg(long, value_enum, default_value_t = CodecArg::H264)]
     pub codec: CodecArg,
     /// Frame rate, e.g. 30 or 30000/1001 [default: the camera's, from the clips].
@@ -195,6 +200,7 @@ mod run {
         let sessions = read::read_sessions(&dirs).context("reading the sessions")?;
         let mut opts = FilmOptions {
             mode: match args.mode {
+                _ if args.negative => Mode::Negative,
                 ModeArg::Blinks => Mode::Blinks,
                 ModeArg::Negative => Mode::Negative,
             },

@@ -117,6 +117,16 @@ impl Default for FilmOptions {
     }
 }
 
+impl FilmOptions {
+    /// The still to show, if any: only the negative cut shows one (blinks
+    /// mode warns that it ignores it, and must not then fail to read it).
+    fn shown_still(&self) -> Option<&Path> {
+        self.still
+            .as_deref()
+            .filter(|_| self.mode == Mode::Negative)
+    }
+}
+
 /// What an export did.
 #[derive(Debug, Clone, Default)]
 pub struct FilmSummary {
@@ -280,7 +290,7 @@ fn encode(
     (w, h): (u32, u32),
     progress: &mut dyn Progress,
 ) -> Result<FilmSummary, FilmError> {
-    let fill = match &opts.still {
+    let fill = match opts.shown_still() {
         Some(p) => pictures::still(p, w, h).map_err(FilmError::Still)?,
         None => pictures::black(w, h),
     };
@@ -423,7 +433,7 @@ fn copy(
         let img = image::RgbImage::from_pixel(w, h, image::Rgb([luma, luma, luma]));
         read::fixture::encode_jpeg(&img, 90)
     };
-    let fill = match &opts.still {
+    let fill = match opts.shown_still() {
         Some(p) => {
             let img = image::open(p)
                 .map_err(|e| FilmError::Still(format!("{}: {e}", p.display())))?
