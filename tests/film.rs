@@ -226,6 +226,54 @@ fn negative_shorthand_and_a_still_blinks_mode_ignores() {
     assert!(stderr(&o).contains("cannot be used with"), "{}", stderr(&o));
 }
 
+/// Of several folders, one that is no session (a stray folder in
+/// `sessions/`) is left out with a warning, and a session cut off as it
+/// began (an empty frames.csv, never repaired) is one with no frames: the
+/// film is made from the rest. Alone, a folder that is no session is
+/// still an error.
+#[test]
+fn a_bad_folder_among_sessions_is_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let good = session_with(
+        tmp.path(),
+        FixtureSpec {
+            duration_ms: 4_000,
+            clips: 2,
+            torn_clip: false,
+            corrupt_frame: false,
+            ..FixtureSpec::default()
+        },
+    );
+    let stray = tmp.path().join("stray");
+    std::fs::create_dir_all(stray.join("clips")).unwrap();
+    let cut = tmp.path().join("cut-off");
+    std::fs::create_dir_all(cut.join("clips")).unwrap();
+    std::fs::write(cut.join("frames.csv"), "").unwrap();
+    let out = tmp.path().join("film.mp4");
+    let o = export_film(
+        &[stray.as_path(), good.dir.as_path(), cut.as_path()],
+        &out,
+        &["--preset", "ultrafast"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("stray/frames.csv") && err.contains("left out"),
+        "{err}"
+    );
+    assert!(err.contains("cut off as it began"), "{err}");
+    let want: Vec<u32> = good.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    assert_eq!(decode(&out).shown(), want);
+
+    let o = export_film(&[stray.as_path()], &out, &["--preset", "ultrafast"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("is this a session folder?"),
+        "{}",
+        stderr(&o)
+    );
+}
+
 #[test]
 fn several_sessions_come_in_time_order() {
     let tmp = tempfile::tempdir().unwrap();

@@ -150,8 +150,15 @@ pub fn run(
                 String::new()
             } else {
                 format!(" from {}", r.files_cut.join(", "))
-            }
+            },
         );
+        if !r.headers_written.is_empty() {
+            log::warn!(
+                "{}: the power went as it began; {} had no header and now hold one",
+                r.dir.display(),
+                r.headers_written.join(", ")
+            );
+        }
     }
     let Devices {
         mut emg,

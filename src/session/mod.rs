@@ -35,6 +35,10 @@ pub mod repair;
 pub mod storage;
 pub mod writer;
 
+/// `emg.csv`'s header (exactly): the trace format's columns and the
+/// detector's state.
+pub const EMG_HEADER: &str = "t_ms,emg,state";
+
 /// `frames.csv`'s header (exactly).
 pub const FRAMES_HEADER: &str = "t_ms,clip,index";
 

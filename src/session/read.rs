@@ -216,15 +216,25 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
         }
     }
     let text = read_text(&frames_path)?;
-    let rows = parse_csv(
-        &frames_path,
-        &text,
-        &["t_ms", "clip", "index"],
-        &mut warnings,
-    )
-    .ok_or_else(|| ReadError::Header {
-        path: frames_path.clone(),
-    })?;
+    let rows = if text.is_empty() {
+        // The power went as the session began, before the header reached
+        // the disk, and no start of the appliance has repaired it since.
+        warnings.push(Warning {
+            path: frames_path.clone(),
+            message: "empty (the session was cut off as it began): no frames".into(),
+        });
+        Vec::new()
+    } else {
+        parse_csv(
+            &frames_path,
+            &text,
+            &["t_ms", "clip", "index"],
+            &mut warnings,
+        )
+        .ok_or_else(|| ReadError::Header {
+            path: frames_path.clone(),
+        })?
+    };
     let mut by_clip: BTreeMap<u32, Vec<Frame>> = BTreeMap::new();
     for (_, r) in rows {
         let (Ok(clip), Ok(index)) = (u32::try_from(r[1]), u32::try_from(r[2])) else {
@@ -383,11 +393,34 @@ fn session_folders(dir: &Path) -> Vec<PathBuf> {
 
 /// Reads several sessions and puts them in time order (by wall-clock start,
 /// then by folder name).
+///
+/// Of several folders, one that cannot be read (a stray folder beside the
+/// sessions, one cut off before it held anything) is left out with a
+/// warning, so one bad folder in `sessions/*` does not stop a film; if none
+/// can be read, the first one's error.
 pub fn read_sessions(dirs: &[PathBuf]) -> Result<Vec<Session>, ReadError> {
-    let mut sessions = dirs
-        .iter()
-        .map(|d| read_session(d))
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut sessions = Vec::new();
+    let mut errors = Vec::new();
+    for d in dirs {
+        match read_session(d) {
+            Ok(s) => sessions.push(s),
+            Err(e) => errors.push(e),
+        }
+    }
+    if sessions.is_empty() || dirs.len() == 1 {
+        if !errors.is_empty() {
+            return Err(errors.swap_remove(0));
+        }
+    }
+    for e in errors {
+        let mut text = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            text = format!("{text}: {s}");
+            source = s.source();
+        }
+        log::warn!("{text}; left out");
+    }
     sessions.sort_by(|a, b| {
         (a.started_unix_ms.unwrap_or(i64::MAX), a.dir.file_name())
             .cmp(&(b.started_unix_ms.unwrap_or(i64::MAX), b.dir.file_name()))

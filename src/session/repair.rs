@@ -21,7 +21,7 @@ use crate::session::journal::ClipJournal;
 use crate::session::mjpeg::{self, Tail};
 use crate::session::storage::{truncate_file, DiskStorage, Storage};
 use crate::session::writer::blink_row;
-use crate::session::{clip_file_name, clip_journal_name};
+use crate::session::{clip_file_name, clip_journal_name, BLINKS_HEADER, EMG_HEADER, FRAMES_HEADER};
 
 /// What a repair did to one session.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -33,6 +33,9 @@ pub struct Repaired {
     pub files_cut: Vec<String>,
     /// Clips that were open, whose rows were rebuilt from their journal.
     pub clips_recovered: Vec<u32>,
+    /// CSV files that were empty or missing (the power went as the session
+    /// began) and now hold their header.
+    pub headers_written: Vec<String>,
 }
 
 /// Repairs every unfinished session under `sessions_dir`.
@@ -91,10 +94,10 @@ fn rows_per_clip(path: &Path, col: usize) -> std::collections::BTreeMap<u32, usi
     n
 }
 
-/// Appends `rows` to `path` and fsyncs it.
+/// Appends `rows` to `path` (made if missing) and fsyncs it.
 fn append(path: &Path, rows: &str) -> io::Result<()> {
     use std::io::Write;
-    let mut f = OpenOptions::new().append(true).open(path)?;
+    let mut f = OpenOptions::new().append(true).create(true).open(path)?;
     f.write_all(rows.as_bytes())?;
     f.sync_all()
 }
@@ -191,11 +194,23 @@ pub fn repair(dir: &Path) -> io::Result<Repaired> {
         dir: dir.to_path_buf(),
         ..Repaired::default()
     };
-    for name in ["emg.csv", "frames.csv", "blinks.csv"] {
-        let cut = repair_csv(&dir.join(name))?;
+    for (name, header) in [
+        ("emg.csv", EMG_HEADER),
+        ("frames.csv", FRAMES_HEADER),
+        ("blinks.csv", BLINKS_HEADER),
+    ] {
+        let path = dir.join(name);
+        let cut = repair_csv(&path)?;
         if cut > 0 {
             rep.bytes_cut += cut;
             rep.files_cut.push(name.to_string());
+        }
+        // The power went while the session was being set up, before this
+        // file's header was on disk (or before the file was made): the
+        // header, so that the session reads as one that recorded nothing.
+        if fs::metadata(&path).map_or(true, |m| m.len() == 0) {
+            append(&path, &format!("{header}\n"))?;
+            rep.headers_written.push(name.to_string());
         }
     }
     if let Ok(entries) = fs::read_dir(dir.join("clips")) {
@@ -281,6 +296,37 @@ mod tests {
         assert_eq!(info["duration_ms"].as_float(), Some(40.0));
         // Repaired sessions are left alone the next time.
         assert!(repair_all(dir.path()).unwrap().is_empty());
+    }
+
+    /// The power went as the session began: `session.toml` was on disk,
+    /// `emg.csv` had its header, `frames.csv` half of its header, and
+    /// `blinks.csv` was never made. Each CSV gets its header back, and the
+    /// session reads as one that recorded nothing.
+    #[test]
+    fn a_session_cut_as_it_began_gets_its_headers() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        fs::write(s.join("emg.csv"), format!("{EMG_HEADER}\n")).unwrap();
+        fs::write(s.join("frames.csv"), "t_ms,cl").unwrap();
+        let rep = repair(&s).unwrap();
+        assert_eq!(rep.files_cut, ["frames.csv"]);
+        assert_eq!(rep.headers_written, ["frames.csv", "blinks.csv"]);
+        for (name, header) in [
+            ("emg.csv", EMG_HEADER),
+            ("frames.csv", FRAMES_HEADER),
+            ("blinks.csv", BLINKS_HEADER),
+        ] {
+            assert_eq!(
+                fs::read_to_string(s.join(name)).unwrap(),
+                format!("{header}\n"),
+                "{name}"
+            );
+        }
+        let session = crate::session::read::read_session(&s).unwrap();
+        assert!(session.clips.is_empty());
+        assert!(session.warnings.is_empty(), "{:?}", session.warnings);
     }
 
     #[test]

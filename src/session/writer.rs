@@ -31,7 +31,7 @@ use crate::detector::Closure;
 use crate::devices::{Frame, FrameData, RawFormat};
 use crate::session::journal;
 use crate::session::storage::{is_disk_full, AppendFile, Storage};
-use crate::session::{clip_file_name, clip_journal_name, BLINKS_HEADER, FRAMES_HEADER};
+use crate::session::{clip_file_name, clip_journal_name, BLINKS_HEADER, EMG_HEADER, FRAMES_HEADER};
 use crate::trace::Ms;
 
 /// What the devices are, for `session.toml`.
@@ -242,7 +242,7 @@ impl SessionWriter {
             f.sync().map_err(err(&path))?;
             Ok(f)
         };
-        let emg = open("emg.csv", "t_ms,emg,state\n")?;
+        let emg = open("emg.csv", &format!("{EMG_HEADER}\n"))?;
         let frames = open("frames.csv", &format!("{FRAMES_HEADER}\n"))?;
         let blinks = open("blinks.csv", &format!("{BLINKS_HEADER}\n"))?;
         Ok(SessionWriter {
