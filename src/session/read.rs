@@ -407,10 +407,8 @@ pub fn read_sessions(dirs: &[PathBuf]) -> Result<Vec<Session>, ReadError> {
             Err(e) => errors.push(e),
         }
     }
-    if sessions.is_empty() || dirs.len() == 1 {
-        if !errors.is_empty() {
-            return Err(errors.swap_remove(0));
-        }
+    if (sessions.is_empty() || dirs.len() == 1) && !errors.is_empty() {
+        return Err(errors.swap_remove(0));
     }
     for e in errors {
         let mut text = e.to_string();
