@@ -122,3 +122,23 @@ fn a_sheet_named_other_than_png_is_a_png_with_a_warning() {
     // Named .png (in any case): no warning.
     assert!(!draw("sheet.PNG").0, "a warning for sheet.PNG");
 }
+
+/// A session that kept no blink (a quiet face, pads off) has nothing to
+/// draw, and says so in the sheet's words, not the film's.
+#[test]
+fn a_session_without_blinks_has_nothing_to_draw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("quiet");
+    std::fs::create_dir_all(dir.join("clips")).unwrap();
+    std::fs::write(dir.join("frames.csv"), "t_ms,clip,index\n").unwrap();
+    let out = tmp.path().join("s.png");
+    let o = augenblick([
+        "sheet".as_ref(),
+        dir.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("nothing to draw"), "{}", stderr(&o));
+    assert!(!out.exists());
+}

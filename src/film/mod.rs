@@ -62,6 +62,8 @@ pub enum FilmError {
     NoEncoder,
     #[error("the sessions hold no readable frame: nothing to film")]
     NoFrames,
+    #[error("the session holds no blink with a readable frame: nothing to draw")]
+    NoThumbnails,
     #[error("{0}")]
     Options(String),
     #[error("the still picture could not be read: {0}")]

@@ -89,7 +89,7 @@ pub fn write_sheet(session: &Session, out: &Path, opts: SheetOptions) -> Result<
         }
     }
     if thumbs.is_empty() {
-        return Err(FilmError::NoFrames);
+        return Err(FilmError::NoThumbnails);
     }
     let tw = opts.thumb_width.max(16);
     let (w0, h0) = (thumbs[0].1.width(), thumbs[0].1.height());
