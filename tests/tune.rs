@@ -819,3 +819,42 @@ fn detect_draws_a_trace_without_labels() {
     let o = augenblick(&[&"detect", &trace, &"--from-ms", &"5"]);
     assert!(!o.status.success(), "--from-ms without --plot was taken");
 }
+
+/// `detect` given a folder reads the trace in it: a session's `emg.csv`
+/// (the session's own detector state column is ignored) or synth's
+/// `trace.csv`; `tune` given a session's folder says how to look at it.
+#[test]
+fn detect_reads_the_trace_in_a_session_or_synth_folder() {
+    let tmp = TempDir::new().unwrap();
+    let (trace, _, _) = scenario(tmp.path(), "synth", 3);
+    let by_file = augenblick(&[&"detect", &trace]);
+    succeeds(&by_file);
+    assert!(stdout(&by_file).lines().count() > 5, "{}", stdout(&by_file));
+    let by_folder = augenblick(&[&"detect", &tmp.path().join("synth")]);
+    succeeds(&by_folder);
+    assert_eq!(stdout(&by_folder), stdout(&by_file));
+
+    // A session: emg.csv with the state column.
+    let session = tmp.path().join("2026-12-02T06-00-00");
+    std::fs::create_dir_all(&session).unwrap();
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut emg = String::from("t_ms,emg,state\n");
+    for line in text.lines().skip(1) {
+        emg += &format!("{line},open\n");
+    }
+    std::fs::write(session.join("emg.csv"), emg).unwrap();
+    let o = augenblick(&[&"detect", &session]);
+    succeeds(&o);
+    assert_eq!(stdout(&o), stdout(&by_file));
+    fails_with(
+        &augenblick(&[&"tune", &session]),
+        "a session's emg.csv has no labels",
+    );
+
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    fails_with(
+        &augenblick(&[&"detect", &empty]),
+        "neither emg.csv (a session's) nor trace.csv (synth's)",
+    );
+}

@@ -1,7 +1,7 @@
 //! `augenblick detect TRACE`: closures as CSV on stdout.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 
@@ -17,7 +17,8 @@ use crate::tune::plot::View;
     after_help = "Examples:\n  augenblick detect calm.csv > blinks.csv\n  augenblick detect calm.csv --config tuned.toml\n  augenblick detect calm.csv --events > events.csv   every decision, as the appliance sees it\n  augenblick detect emg.csv --plot emg.png --from-ms 60000 --to-ms 90000   look at a recorded trace\n\nWith --events, one row per event, at the sample that produced it:\n  t_ms,event,onset_ms,offset_ms,detected_ms,peak,score,fault\nevent is onset, tentative, closure, retracted, pause, resume, fault_start or\nfault_end; columns an event has no value for are empty. retracted: onset_ms\nof the closure taken back, detected_ms when; pause: offset_ms, the eye open\nagain from then; resume: onset_ms, shut again from then; fault_start and\nfault_end: onset_ms and offset_ms of the fault, fault its kind.\n\nOn stderr, warnings about the trace itself: how long it was at fault (no\nclosures are looked for there), samples slower than 22 Hz (blinks are missed),\nand blinks that all reach one top (the envelope clipped: the gain too high)."
 )]
 pub struct Args {
-    /// The trace: CSV with columns `t_ms` and `emg`.
+    /// The trace: CSV with columns `t_ms` and `emg`; or a folder holding
+    /// one: a session's (its `emg.csv`) or `synth`'s (its `trace.csv`).
     pub trace: PathBuf,
     /// A detector config (TOML, as written by `tune --sweep`); defaults otherwise.
     #[arg(long, short)]
@@ -163,8 +164,27 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
     Ok(cfg)
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// The trace a path names: the file itself, or in a folder a session's
+/// `emg.csv` or `synth`'s `trace.csv`.
+fn trace_in(path: &Path) -> anyhow::Result<PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    ["emg.csv", "trace.csv"]
+        .iter()
+        .map(|name| path.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: a folder with neither emg.csv (a session's) nor trace.csv (synth's) in it",
+                path.display()
+            )
+        })
+}
+
+pub fn run(mut args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
+    args.trace = trace_in(&args.trace)?;
     // The plot's arguments are checked before the trace is read.
     super::tune::check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
     let mut detector = BlinkDetector::new(cfg.clone())?;

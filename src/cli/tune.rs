@@ -209,8 +209,18 @@ fn pair_traces(args: &Args) -> anyhow::Result<Vec<Pair>> {
             let found = find_pairs(path)
                 .with_context(|| format!("cannot list the folder {}", path.display()))?;
             if found.is_empty() {
+                // A session's folder: its trace has no labels to score against.
+                let session = if path.join("emg.csv").is_file() {
+                    format!(
+                        "; a session's emg.csv has no labels: `augenblick detect {} --plot FILE` \
+                         draws what the detector makes of it",
+                        path.display()
+                    )
+                } else {
+                    String::new()
+                };
                 bail!(
-                    "{}: no trace.csv with a labels.csv beside it, in the folder or one level down",
+                    "{}: no trace.csv with a labels.csv beside it, in the folder or one level down{session}",
                     path.display()
                 );
             }
