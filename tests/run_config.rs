@@ -149,3 +149,35 @@ fn a_trace_slower_than_the_detector_is_made_for_is_replayed_with_a_warning() {
         );
     }
 }
+
+/// `--trace` given a session's folder replays its `emg.csv`: a session
+/// recorded on the glasses, run again through the appliance on a laptop.
+#[test]
+fn a_sessions_folder_is_replayed_from_its_emg_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, first) = run_at(tmp.path(), 100.0, 3.0);
+    let first_dir = std::fs::read_dir(tmp.path().join("sessions"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_augenblick"));
+    cmd.args(["run", "--simulate", "--size", "64x48", "--trace"])
+        .arg(&first_dir)
+        .arg("--sessions")
+        .arg(tmp.path().join("again"))
+        .env(INSTALLED_CONFIG_ENV, tmp.path().join("none.toml"));
+    let (_, again) = session_of(cmd);
+    let emg = first_dir.join("emg.csv").display().to_string();
+    assert_eq!(
+        again["devices"]["emg"].as_str(),
+        Some(format!("simulated: replays {emg}").as_str()),
+        "{again:#?}"
+    );
+    // The same rate, read off the replayed samples.
+    assert_eq!(
+        again["config"]["adc"]["data_rate_sps"].as_integer(),
+        first["config"]["adc"]["data_rate_sps"].as_integer()
+    );
+}

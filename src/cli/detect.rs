@@ -1,7 +1,7 @@
 //! `augenblick detect TRACE`: closures as CSV on stdout.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::Context;
 
@@ -164,27 +164,9 @@ pub fn load_config(path: Option<&std::path::Path>) -> anyhow::Result<DetectorCon
     Ok(cfg)
 }
 
-/// The trace a path names: the file itself, or in a folder a session's
-/// `emg.csv` or `synth`'s `trace.csv`.
-fn trace_in(path: &Path) -> anyhow::Result<PathBuf> {
-    if !path.is_dir() {
-        return Ok(path.to_path_buf());
-    }
-    ["emg.csv", "trace.csv"]
-        .iter()
-        .map(|name| path.join(name))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "{}: a folder with neither emg.csv (a session's) nor trace.csv (synth's) in it",
-                path.display()
-            )
-        })
-}
-
 pub fn run(mut args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
-    args.trace = trace_in(&args.trace)?;
+    args.trace = super::trace_in(&args.trace)?;
     // The plot's arguments are checked before the trace is read.
     super::tune::check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
     let mut detector = BlinkDetector::new(cfg.clone())?;

@@ -154,6 +154,24 @@ impl Cli {
     }
 }
 
+/// The trace a path names: the file itself, or in a folder a session's
+/// `emg.csv` or `synth`'s `trace.csv`.
+pub(crate) fn trace_in(path: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    ["emg.csv", "trace.csv"]
+        .iter()
+        .map(|name| path.join(name))
+        .find(|p| p.is_file())
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "{}: a folder with neither emg.csv (a session's) nor trace.csv (synth's) in it",
+                path.display()
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::describe;

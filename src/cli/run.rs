@@ -48,7 +48,8 @@ pub struct Args {
     /// scripted button presses, an LED log.
     #[arg(long)]
     pub simulate: bool,
-    /// The trace to replay (CSV with `t_ms,emg`); the bundled demo trace by default.
+    /// The trace to replay (CSV with `t_ms,emg`, or a folder with a session's
+    /// `emg.csv` or synth's `trace.csv`); the bundled demo trace by default.
     #[arg(long, requires = "simulate", value_name = "T.csv")]
     pub trace: Option<PathBuf>,
     /// Where session folders go (default: `[storage] sessions_dir` of the config).
@@ -141,10 +142,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
 
     let (samples, trace_name) = match &args.trace {
-        Some(path) => (
-            TraceReader::open(path)?.collect::<Result<Vec<Sample>, _>>()?,
-            path.display().to_string(),
-        ),
+        Some(path) => {
+            let path = super::trace_in(path)?;
+            (
+                TraceReader::open(&path)?.collect::<Result<Vec<Sample>, _>>()?,
+                path.display().to_string(),
+            )
+        }
         None => (
             TraceReader::from_reader("bundled demo trace", DEMO_TRACE.as_bytes())?
                 .collect::<Result<Vec<Sample>, _>>()?,
