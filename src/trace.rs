@@ -77,6 +77,8 @@ pub enum TraceError {
         onset_ms: f64,
         offset_ms: f64,
     },
+    #[error("{path}:1: the file is UTF-16 text (a spreadsheet's \"Unicode text\"?); save it as CSV in UTF-8")]
+    Utf16 { path: PathBuf },
     #[error("{path}:{line}: malformed CSV row: {message}")]
     Malformed {
         path: PathBuf,
@@ -163,12 +165,22 @@ fn find_column(
 }
 
 fn open(path: &Path) -> Result<BufReader<File>, TraceError> {
-    File::open(path)
+    let io = |source| TraceError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut reader = File::open(path)
         .map(|f| BufReader::with_capacity(1 << 16, f))
-        .map_err(|source| TraceError::Io {
+        .map_err(io)?;
+    // A spreadsheet's "Unicode text" export is UTF-16, byte order mark
+    // first: every byte of it would be "not UTF-8", which says little.
+    let head = io::BufRead::fill_buf(&mut reader).map_err(io)?;
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Err(TraceError::Utf16 {
             path: path.to_path_buf(),
-            source,
-        })
+        });
+    }
+    Ok(reader)
 }
 
 /// Streams the samples of a trace, one row at a time.

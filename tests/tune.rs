@@ -154,6 +154,35 @@ fn malformed_traces_and_labels_name_file_and_line() {
         "huge.csv:2: column `emg` is `99999999999`, which is not an integer within",
     );
 
+    // A spreadsheet's "Unicode text" (UTF-16, byte order mark first) is
+    // named as such, for a trace and for labels; a UTF-8 byte order mark
+    // is read as if it were not there.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "t_ms,emg\n0,100\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    let u16_trace = tmp.path().join("unicode.csv");
+    std::fs::write(&u16_trace, &utf16).unwrap();
+    fails_with(
+        &augenblick(&[&"detect", &u16_trace]),
+        "unicode.csv:1: the file is UTF-16 text",
+    );
+    fails_with(
+        &augenblick(&[&"tune", &trace, &"--labels", &u16_trace]),
+        "unicode.csv:1: the file is UTF-16 text",
+    );
+    let bom = tmp.path().join("bom.csv");
+    let mut with_bom = b"\xEF\xBB\xBF".to_vec();
+    with_bom.extend(std::fs::read(&trace).unwrap());
+    std::fs::write(&bom, with_bom).unwrap();
+    let o = augenblick(&[&"detect", &bom]);
+    succeeds(&o);
+    assert_eq!(stdout(&o), stdout(&augenblick(&[&"detect", &trace])));
+
     // Overlapping closures are scored as they are, with a warning that
     // names the line.
     let overlapping = tmp.path().join("overlapping.csv");
