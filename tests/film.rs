@@ -82,7 +82,7 @@ fn blinks_mode_shows_every_kept_frame_in_order_for_its_real_duration() {
     // Every frame of the film shows a camera frame, and exactly the good
     // ones appear, in capture order.
     assert!(film.stamps.iter().all(Option::is_some), "{:?}", film.runs());
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&fx);
     assert_eq!(film.shown(), want);
 
     // Each for as long as it lasted (rounded to the frame grid).
@@ -143,7 +143,7 @@ fn negative_cut_lasts_the_session_with_frames_at_their_real_times() {
         "{}",
         film.duration
     );
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&fx);
     assert_eq!(film.shown(), want);
     // Each frame first appears at its capture time (within two frames).
     for t in &want {
@@ -156,22 +156,30 @@ fn negative_cut_lasts_the_session_with_frames_at_their_real_times() {
     assert!(black as f64 > 0.8 * n, "{black} black of {n}");
 }
 
+/// A session of `clips` clips over `duration_ms`, with no torn clip and no
+/// corrupt frame: every frame shows.
+fn clean(duration_ms: u64, clips: u32) -> FixtureSpec {
+    FixtureSpec {
+        duration_ms,
+        clips,
+        torn_clip: false,
+        corrupt_frame: false,
+        ..FixtureSpec::default()
+    }
+}
+
+/// The capture times of a session's frames that decode, as a film shows them.
+fn shown_times(fx: &augenblick::session::read::fixture::Fixture) -> Vec<u32> {
+    fx.good_frames().iter().map(|f| f.t_ms as u32).collect()
+}
+
 /// `--negative` is the negative cut; `--still` in blinks mode is ignored
 /// with a word, and a still that cannot be read then stops nothing.
 #[test]
 fn negative_shorthand_and_a_still_blinks_mode_ignores() {
     let tmp = tempfile::tempdir().unwrap();
-    let fx = session_with(
-        tmp.path(),
-        FixtureSpec {
-            duration_ms: 6_000,
-            clips: 2,
-            torn_clip: false,
-            corrupt_frame: false,
-            ..FixtureSpec::default()
-        },
-    );
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let fx = session_with(tmp.path(), clean(6_000, 2));
+    let want = shown_times(&fx);
     // The shorthand makes the same film as the long form: the session in
     // real time, most of it black.
     let films: Vec<_> = [&["--negative"][..], &["--mode", "negative"][..]]
@@ -234,16 +242,7 @@ fn negative_shorthand_and_a_still_blinks_mode_ignores() {
 #[test]
 fn a_bad_folder_among_sessions_is_left_out() {
     let tmp = tempfile::tempdir().unwrap();
-    let good = session_with(
-        tmp.path(),
-        FixtureSpec {
-            duration_ms: 4_000,
-            clips: 2,
-            torn_clip: false,
-            corrupt_frame: false,
-            ..FixtureSpec::default()
-        },
-    );
+    let good = session_with(tmp.path(), clean(4_000, 2));
     let stray = tmp.path().join("stray");
     std::fs::create_dir_all(stray.join("clips")).unwrap();
     let cut = tmp.path().join("cut-off");
@@ -262,7 +261,7 @@ fn a_bad_folder_among_sessions_is_left_out() {
         "{err}"
     );
     assert!(err.contains("cut off as it began"), "{err}");
-    let want: Vec<u32> = good.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&good);
     assert_eq!(decode(&out).shown(), want);
 
     let o = export_film(&[stray.as_path()], &out, &["--preset", "ultrafast"]);
@@ -278,14 +277,10 @@ fn a_bad_folder_among_sessions_is_left_out() {
 fn several_sessions_come_in_time_order() {
     let tmp = tempfile::tempdir().unwrap();
     let spec = |name: &str, started: &str, seed| FixtureSpec {
-        duration_ms: 6_000,
-        clips: 2,
-        torn_clip: false,
-        corrupt_frame: false,
         name: name.into(),
         started_at: started.into(),
         seed,
-        ..FixtureSpec::default()
+        ..clean(6_000, 2)
     };
     let late = session_with(tmp.path(), spec("b-late", "2026-11-23T10:00:00+01:00", 1));
     let early = session_with(tmp.path(), spec("a-early", "2026-11-23T09:30:00Z", 2));
@@ -314,13 +309,9 @@ fn a_session_named_twice_is_filmed_once() {
     let one = session_with(
         tmp.path(),
         FixtureSpec {
-            duration_ms: 4_000,
-            clips: 2,
-            torn_clip: false,
-            corrupt_frame: false,
             name: "once".into(),
             seed: 3,
-            ..FixtureSpec::default()
+            ..clean(4_000, 2)
         },
     );
     // `sessions/* sessions/once`, or the same folder by another path.
@@ -337,7 +328,7 @@ fn a_session_named_twice_is_filmed_once() {
         "{}",
         stderr(&o)
     );
-    let want: Vec<u32> = one.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&one);
     assert_eq!(decode(&out).shown(), want);
 }
 
@@ -453,7 +444,7 @@ fn the_fallback_encoder_makes_a_film_too() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("mpeg4"), "{}", stderr(&o));
     let film = decode(&out);
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&fx);
     assert_eq!(film.shown(), want);
 }
 
@@ -480,7 +471,7 @@ fn separators_and_burn_in() {
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
     assert_eq!((film.width, film.height, film.fps), (640, 480, 60.0));
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&fx);
     assert_eq!(film.shown(), want);
     // One unstamped run (the flash) between each pair of clips.
     let gaps = film.runs().iter().filter(|(s, _)| s.is_none()).count();
@@ -510,7 +501,7 @@ fn codec_copy_negative_cut_lasts_the_session() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let film = decode(&out);
-    let want: Vec<u32> = fx.good_frames().iter().map(|f| f.t_ms as u32).collect();
+    let want = shown_times(&fx);
     assert_eq!(film.shown(), want);
     assert!((film.duration - 8.0).abs() < 0.05, "{}", film.duration);
     // Every frame at its capture time.
