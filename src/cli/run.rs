@@ -235,7 +235,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     let started = std::time::Instant::now();
     let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
-    report(&summary, started.elapsed().as_secs_f64());
+    report(&summary, started.elapsed().as_secs_f64(), args.realtime);
     if summary.power_off {
         log::info!("the glasses would power off now (a simulation never does)");
     }
@@ -246,20 +246,29 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One line per session on stderr, its folder on stdout.
-fn report(summary: &appliance::Summary, wall: f64) {
+/// One line per session on stderr, its folder on stdout. `timed`: the
+/// sampler ran on a real clock (on the virtual one its jitter is 0 by
+/// construction, and not worth a figure).
+fn report(summary: &appliance::Summary, wall: f64, timed: bool) {
     for (dir, info) in &summary.sessions {
         let s = &info.stats;
+        let jitter = if timed {
+            format!(", jitter p99 {:.2} ms", s.jitter_p99_ms)
+        } else {
+            String::new()
+        };
+        let n = |count: u64, one: &str, many: &str| {
+            format!("{count} {}", if count == 1 { one } else { many })
+        };
         eprintln!(
-            "{}: {:.1} s, {} blinks in {} clips, {} frames kept of {} ({} dropped), jitter p99 {:.2} ms",
+            "{}: {:.1} s, {} in {}, {} frames kept of {} ({} dropped){jitter}",
             dir.display(),
             info.duration_ms / 1000.0,
-            s.blinks,
-            s.clips,
+            n(s.blinks, "blink", "blinks"),
+            n(s.clips, "clip", "clips"),
             s.frames_kept,
             s.frames_captured,
             s.frames_dropped_queue + s.frames_dropped_disk,
-            s.jitter_p99_ms
         );
         // A reader gone from stdout (`| head -1`) must not cut the report
         // short: the sessions are on disk whatever happens to the pipe.
@@ -309,7 +318,7 @@ fn run_real(
     log::info!("running on real devices into {}", sessions_dir.display());
     let started = std::time::Instant::now();
     let summary = appliance::run(devices, clock, &cfg, opts, shutdown)?;
-    report(&summary, started.elapsed().as_secs_f64());
+    report(&summary, started.elapsed().as_secs_f64(), true);
     if summary.power_off {
         if args.sim_gpio {
             log::info!("a power-off was asked for; not with --sim-gpio");
