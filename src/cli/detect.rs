@@ -33,12 +33,8 @@ pub struct Args {
     /// trace with no labels, looked at. `tune --plot` draws the labels too.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// Start of the plotted window (ms); the trace's start otherwise.
-    #[arg(long, value_name = "MS", requires = "plot")]
-    pub from_ms: Option<f64>,
-    /// End of the plotted window (ms); the trace's end otherwise.
-    #[arg(long, value_name = "MS", requires = "plot")]
-    pub to_ms: Option<f64>,
+    #[command(flatten)]
+    pub window: super::tune::PlotWindow,
 }
 
 /// The `--events` header.
@@ -168,7 +164,7 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
     let cfg = load_config(args.config.as_deref())?;
     args.trace = super::trace_in(&args.trace)?;
     // The plot's arguments are checked before the trace is read.
-    super::tune::check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
+    super::tune::check_plot_args(args.plot.as_deref(), args.window)?;
     let mut detector = BlinkDetector::new(cfg.clone())?;
     // Opened (its header read) before anything is printed: a trace that
     // cannot be read leaves stdout empty. A plot needs the whole trace in
@@ -245,7 +241,7 @@ pub fn run(mut args: Args) -> anyhow::Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        super::tune::draw_window(path, &view, &name, args.from_ms, args.to_ms)?;
+        super::tune::draw_window(path, &view, &name, args.window)?;
     }
     Ok(())
 }

@@ -91,12 +91,8 @@ pub struct Args {
     /// file each, named `FILE-TRACENAME.png`. After a sweep, the best config.
     #[arg(long, value_name = "FILE")]
     pub plot: Option<PathBuf>,
-    /// Start of the plotted window (ms); the trace's start otherwise.
-    #[arg(long, value_name = "MS", requires = "plot")]
-    pub from_ms: Option<f64>,
-    /// End of the plotted window (ms); the trace's end otherwise.
-    #[arg(long, value_name = "MS", requires = "plot")]
-    pub to_ms: Option<f64>,
+    #[command(flatten)]
+    pub window: PlotWindow,
     /// Write one small PNG per false positive and per miss into DIR.
     #[arg(long, value_name = "DIR")]
     pub plot_errors: Option<PathBuf>,
@@ -127,7 +123,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     // Mistakes in the plot's arguments are told now, not after the scoring.
-    check_plot_args(args.plot.as_deref(), args.from_ms, args.to_ms)?;
+    check_plot_args(args.plot.as_deref(), args.window)?;
     let base = super::detect::load_config(args.config.as_deref())?;
     let mut axes = Vec::new();
     if let Some(path) = &args.sweep_file {
@@ -730,7 +726,7 @@ fn draw_plots(
             } else {
                 path.clone()
             };
-            draw_window(&path, &view, &d.name, args.from_ms, args.to_ms)?;
+            draw_window(&path, &view, &d.name, args.window)?;
         }
         if let Some(dir) = &args.plot_errors {
             let dir = if several {
@@ -752,18 +748,25 @@ fn draw_plots(
     Ok(())
 }
 
+/// The plotted window of `--plot` (`tune` and `detect`).
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct PlotWindow {
+    /// Start of the plotted window (ms); the trace's start otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub from_ms: Option<f64>,
+    /// End of the plotted window (ms); the trace's end otherwise.
+    #[arg(long, value_name = "MS", requires = "plot")]
+    pub to_ms: Option<f64>,
+}
+
 /// Refuses a plot file [`plot::draw`] cannot write, or a window that ends
 /// before it starts (`--plot`, `--from-ms`, `--to-ms` of `tune` and
 /// `detect`): before the trace is read, not after.
-pub(super) fn check_plot_args(
-    path: Option<&Path>,
-    from_ms: Option<f64>,
-    to_ms: Option<f64>,
-) -> anyhow::Result<()> {
+pub(super) fn check_plot_args(path: Option<&Path>, window: PlotWindow) -> anyhow::Result<()> {
     if let Some(path) = path {
         plot::check_path(path)?;
     }
-    if let (Some(from), Some(to)) = (from_ms, to_ms) {
+    if let (Some(from), Some(to)) = (window.from_ms, window.to_ms) {
         if to <= from {
             bail!("--to-ms {to} must come after --from-ms {from}");
         }
@@ -771,18 +774,17 @@ pub(super) fn check_plot_args(
     Ok(())
 }
 
-/// Draws `view` into `path`, from `from_ms` to `to_ms` (the trace's span
-/// where not given), titled after the trace `name`.
+/// Draws `view` into `path` over `window` (the trace's span where not
+/// given), titled after the trace `name`.
 pub(super) fn draw_window(
     path: &Path,
     view: &View,
     name: &str,
-    from_ms: Option<f64>,
-    to_ms: Option<f64>,
+    window: PlotWindow,
 ) -> anyhow::Result<()> {
     let (start, end) = view.span_ms();
-    let from = from_ms.unwrap_or(start);
-    let to = to_ms.unwrap_or(end);
+    let from = window.from_ms.unwrap_or(start);
+    let to = window.to_ms.unwrap_or(end);
     if to <= from {
         bail!("--to-ms {to} must come after --from-ms {from}");
     }

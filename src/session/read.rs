@@ -411,13 +411,7 @@ pub fn read_sessions(dirs: &[PathBuf]) -> Result<Vec<Session>, ReadError> {
         return Err(errors.swap_remove(0));
     }
     for e in errors {
-        let mut text = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            text = format!("{text}: {s}");
-            source = s.source();
-        }
-        log::warn!("{text}; left out");
+        log::warn!("{:#}; left out", anyhow::Error::from(e));
     }
     sessions.sort_by(|a, b| {
         (a.started_unix_ms.unwrap_or(i64::MAX), a.dir.file_name())
