@@ -27,11 +27,21 @@ impl PreRoll {
         }
     }
 
-    /// Adds the newest frame; returns how many old frames fell out.
+    /// Adds a frame, in time order; returns how many old frames fell out.
+    /// A frame is usually the newest. One older than the newest held (a
+    /// frame a clip gives back, cut after a late decision while newer ones
+    /// already came here) goes in its place, so the ring stays in time
+    /// order and a clip taking from it keeps its frames in capture order.
     pub fn push(&mut self, frame: Frame) -> usize {
-        let newest = frame.t_ms;
         self.bytes += frame.data.len();
-        self.frames.push_back(frame);
+        match self.frames.back() {
+            Some(last) if frame.t_ms < last.t_ms => {
+                let i = self.frames.partition_point(|f| f.t_ms <= frame.t_ms);
+                self.frames.insert(i, frame);
+            }
+            _ => self.frames.push_back(frame),
+        }
+        let newest = self.frames.back().map_or(f64::NEG_INFINITY, |f| f.t_ms);
         let mut dropped = 0;
         while let Some(old) = self.frames.front() {
             let too_old = old.t_ms < newest - self.max_ms;
@@ -113,6 +123,24 @@ mod tests {
         // One frame over the whole budget is still held: it is the newest.
         assert_eq!(p.push(frame(4.0, 1000)), 2);
         assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn an_older_frame_goes_in_its_place() {
+        let mut p = PreRoll::new(100.0, 1 << 20);
+        for t in [0.0, 40.0, 120.0] {
+            p.push(frame(t, 5));
+        }
+        // 0 fell out at 120; 80 goes between 40 and 120; 10 is too old.
+        assert_eq!(p.push(frame(80.0, 5)), 0);
+        assert_eq!(p.push(frame(10.0, 5)), 1);
+        assert_eq!(p.bytes(), 15);
+        let (kept, dropped) = p.take_from(f64::MIN);
+        assert_eq!(
+            kept.iter().map(|f| f.t_ms).collect::<Vec<_>>(),
+            vec![40.0, 80.0, 120.0]
+        );
+        assert_eq!(dropped, 0);
     }
 
     #[test]
