@@ -134,6 +134,19 @@ fn kept_frames_are_exactly_the_closure_windows() {
         .parse()
         .unwrap();
     assert_eq!(info["interrupted"].as_bool(), Some(false));
+    // Every frame captured is kept, not kept, or dropped: the counts add up
+    // (the frames left in the pre-roll at the end were once left out).
+    let stats = info["stats"].as_table().unwrap();
+    let n = |k: &str| stats[k].as_integer().unwrap();
+    assert_eq!(n("frames_kept") as usize, frames.len());
+    assert_eq!(
+        n("frames_captured"),
+        n("frames_kept")
+            + n("frames_not_kept")
+            + n("frames_dropped_queue")
+            + n("frames_dropped_disk"),
+        "{stats:?}"
+    );
     assert!(info["duration_ms"].as_float().unwrap() >= 119_000.0);
     assert!(info["started_at"].as_str().unwrap().contains('T'));
     assert!(

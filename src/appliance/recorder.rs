@@ -42,6 +42,9 @@
 //!   none is not listed.
 //! - **Maximum length.** A clip stops taking frames after `max_clip_ms`; it
 //!   is closed when its closure ends, so the closure is still listed.
+//! - **No empty clips.** A clip that ends with no frame (all cut by a pause
+//!   at its onset, or kept by the capped clip before it, when its onset
+//!   came late) is discarded, not closed: nothing lists it.
 //!
 //! Clip numbers start at 1 and stay contiguous.
 
@@ -170,7 +173,7 @@ impl Recorder {
     /// While paused (disk full) no clip opens; an open one is closed now.
     pub fn set_paused(&mut self, paused: bool, out: &mut Vec<Action>) {
         if paused && !self.paused {
-            self.finish(out);
+            self.end_clip(out);
         }
         self.paused = paused;
     }
@@ -232,11 +235,13 @@ impl Recorder {
 
     /// The open clip's window ends at `offset_ms` plus the post-roll.
     /// Frames captured between that end and the decision go back to the ring.
-    fn end_window(&mut self, offset_ms: f64, out: &mut Vec<Action>) {
+    /// `confirmed`: the closure is a `Closure`, not a `Tentative` one that
+    /// may yet be taken back.
+    fn end_window(&mut self, offset_ms: f64, confirmed: bool, out: &mut Vec<Action>) {
         let end = offset_ms + self.cfg.post_roll_ms;
         let Some(o) = &mut self.open else { return };
         o.end_ms = Some(end);
-        self.cut_after(end, out);
+        self.cut_after(end, confirmed, out);
     }
 
     /// A detector event.
@@ -253,7 +258,7 @@ impl Recorder {
                 }
                 // Like a closure, but not confirmed: the clip waits.
                 o.tentative = true;
-                self.end_window(c.offset_ms, out);
+                self.end_window(c.offset_ms, false, out);
             }
             Event::Closure(c) => {
                 let Some(o) = &mut self.open else { return };
@@ -263,13 +268,17 @@ impl Recorder {
                     return;
                 }
                 o.tentative = false;
+                if waited {
+                    // Confirmed: its frames are no longer given back.
+                    o.unconfirmed = None;
+                }
                 o.closures.push(c);
                 out.push(Action::Confirm {
                     clip: o.clip,
                     closure: c,
                 });
                 if !waited {
-                    self.end_window(c.offset_ms, out);
+                    self.end_window(c.offset_ms, true, out);
                 }
                 if self.open.as_ref().is_some_and(|o| o.capped) {
                     self.close(out);
@@ -282,8 +291,17 @@ impl Recorder {
         }
     }
 
-    /// Ends the session: an open clip is closed if it holds a closure.
+    /// Ends the session: an open clip is closed if it holds a closure, and
+    /// the frames still waiting in the ring are counted as not kept (so
+    /// that `session.toml`'s counts add up to the frames captured).
     pub fn finish(&mut self, out: &mut Vec<Action>) {
+        self.end_clip(out);
+        self.frames_not_kept += self.preroll.len() as u64;
+        self.preroll.take_from(f64::INFINITY);
+    }
+
+    /// Closes the open clip if it holds a closure, else takes it back.
+    fn end_clip(&mut self, out: &mut Vec<Action>) {
         match &self.open {
             Some(o) if !o.closures.is_empty() => self.close(out),
             Some(_) => {
@@ -375,7 +393,7 @@ impl Recorder {
             }
             _ => return,
         };
-        self.cut_after(end, out);
+        self.cut_after(end, true, out);
         if let Some(o) = &mut self.open {
             o.lingering = true;
             // The cut ends the clip's open closure in its journal (a cut is
@@ -413,10 +431,13 @@ impl Recorder {
     }
 
     /// Cuts the frames sent after `end` from the open clip and gives the
-    /// newest of them back to the ring; the onset is no longer unconfirmed.
-    fn cut_after(&mut self, end: f64, out: &mut Vec<Action>) {
+    /// newest of them back to the ring. With `confirm`, the onset is no
+    /// longer unconfirmed; without (a `Tentative` closure), the frames up to
+    /// `end` stay in its ring, to go back to the pre-roll if the closure is
+    /// taken back (a blink just after a first chew needs them).
+    fn cut_after(&mut self, end: f64, confirm: bool, out: &mut Vec<Action>) {
         let Some(o) = &mut self.open else { return };
-        let ring = o.unconfirmed.take();
+        let ring = if confirm { o.unconfirmed.take() } else { None };
         let n = o.times.partition_point(|&t| t <= end);
         let cut = o.times.len() - n;
         if cut == 0 {
@@ -428,12 +449,25 @@ impl Recorder {
             clip: o.clip,
             after_ms: end,
         });
-        let back: Vec<Frame> = ring
-            .map(|mut r| r.take_from(f64::MIN).0)
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|f| f.t_ms > end)
-            .collect();
+        let back: Vec<Frame> = if confirm {
+            ring.map(|mut r| r.take_from(f64::MIN).0)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|f| f.t_ms > end)
+                .collect()
+        } else {
+            let mut back = Vec::new();
+            if let Some(r) = &mut o.unconfirmed {
+                for f in r.take_from(f64::MIN).0 {
+                    if f.t_ms > end {
+                        back.push(f);
+                    } else {
+                        r.push(f);
+                    }
+                }
+            }
+            back
+        };
         self.frames_not_kept += (cut - back.len()) as u64;
         for frame in back {
             self.frames_not_kept += self.preroll.push(frame) as u64;
@@ -457,7 +491,7 @@ impl Recorder {
             Some(last) => {
                 let end = last.offset_ms + post;
                 o.end_ms = Some(end);
-                self.cut_after(end, out);
+                self.cut_after(end, true, out);
             }
             // Not a blink: nothing of it stays; its frames go back to the ring.
             None => {
@@ -483,6 +517,14 @@ impl Recorder {
             self.retract(out);
         }
         if let Some(o) = self.open.take() {
+            if o.times.is_empty() {
+                // No frame of it stayed: a pause at its onset cut them all
+                // (a smile's rise with no blink on it), or the clip before,
+                // capped, kept them. Nothing to list; its number is used
+                // again, so the clips listed stay numbered with no gap.
+                out.push(Action::Discard { clip: o.clip });
+                return;
+            }
             out.push(Action::Close {
                 clip: o.clip,
                 closures: o.closures,
@@ -981,6 +1023,84 @@ mod tests {
                 assert!(discarded && !confirmed && closed_at.is_none(), "{a:?}");
             }
         }
+    }
+
+    #[test]
+    fn a_first_chew_taken_back_gives_its_frames_to_the_blink_after_it() {
+        // A tentative closure at 1000 ms (window 900-1300) is taken back at
+        // 2500 ms; the events of a blink at 1250 ms waited behind it. The
+        // blink's window (1150-1500) starts inside the discarded clip: the
+        // frames of that clip go back to the ring, and the blink has them.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1300.0),
+                In::Ev(Event::Tentative(closure(1000.0, 1200.0))),
+                In::Frames(1300.0, 2500.0),
+                In::Ev(Event::Retracted {
+                    onset_ms: 1000.0,
+                    t_ms: 2500.0,
+                }),
+                onset(1250.0),
+                In::Ev(Event::Closure(closure(1250.0, 1400.0))),
+                In::Frames(2500.0, 2600.0),
+                In::Finish,
+            ],
+        );
+        assert!(a.iter().any(|x| x.0 == "discard"), "{a:?}");
+        let frames = kept(&a, 1);
+        let expected: Vec<f64> = (115..=150).map(|i| f64::from(i) * 10.0).collect();
+        assert_eq!(frames, expected, "{a:?}");
+    }
+
+    #[test]
+    fn a_clip_left_with_no_frame_is_discarded_and_its_number_used_again() {
+        // A smile's rise with no blink on it: paused at its onset, so none
+        // of its frames stay. The writer would list no such clip; the
+        // recorder discards it, so the next clip is number 1, not 2.
+        let a = run(
+            cfg(),
+            &[
+                In::Frames(0.0, 1040.0),
+                onset(1000.0),
+                In::Frames(1040.0, 1500.0),
+                In::Ev(Event::Pause { t_ms: 1000.0 }),
+                In::Frames(1500.0, 1900.0),
+                In::Ev(Event::Closure(closure(1000.0, 1900.0))),
+                In::Frames(1900.0, 3040.0),
+                onset(3000.0),
+                In::Frames(3040.0, 3200.0),
+                In::Ev(Event::Closure(closure(3000.0, 3200.0))),
+                In::Frames(3200.0, 3700.0),
+                In::Finish,
+            ],
+        );
+        let opens: Vec<u32> = a.iter().filter(|x| x.0 == "open").map(|x| x.1).collect();
+        let closes: Vec<u32> = a.iter().filter(|x| x.0 == "close").map(|x| x.1).collect();
+        assert_eq!(opens, [1, 1], "{a:?}");
+        assert_eq!(closes, [1], "{a:?}");
+        assert!(a.iter().any(|x| x.0 == "discard"), "{a:?}");
+        assert_eq!(kept(&a, 1).first(), Some(&2900.0), "{a:?}");
+    }
+
+    #[test]
+    fn the_frames_left_in_the_ring_at_the_end_count_as_not_kept() {
+        let mut r = Recorder::new(cfg());
+        let mut out = Vec::new();
+        for i in 0..50 {
+            r.on_frame(
+                Frame {
+                    t_ms: f64::from(i) * 10.0,
+                    data: FrameData::Jpeg(vec![1; 10].into()),
+                },
+                &mut out,
+            );
+        }
+        r.finish(&mut out);
+        assert!(out.is_empty());
+        assert_eq!(r.frames_not_kept, 50);
     }
 
     #[test]
