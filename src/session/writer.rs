@@ -636,15 +636,18 @@ impl SessionWriter {
 }
 
 /// Appends the `blinks.csv` row of closure `b` in clip `clip`, whose frames
-/// were captured at `times` (not empty).
+/// were captured at `times` (not empty). Times are since the session's
+/// start: a closure the detector dates before it (a blink as the session
+/// began, its onset estimated a few ms before the first sample) starts at
+/// 0, which readers of the folder can take as a time.
 pub fn blink_row(out: &mut String, b: &Closure, clip: u32, times: &[f64]) {
     use std::fmt::Write;
     let (first, last) = (times[0], times[times.len() - 1]);
     let _ = writeln!(
         out,
         "{},{},{},{clip},{},{:.1},{:.3},{},{}",
-        Ms(b.onset_ms),
-        Ms(b.offset_ms),
+        Ms(b.onset_ms.max(0.0)),
+        Ms(b.offset_ms.max(0.0)),
         Ms(b.detected_ms),
         times.len(),
         b.peak,
@@ -840,6 +843,20 @@ impl jpeg_encoder::ImageBuffer for RawYcbcr<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_closure_dated_before_the_session_starts_at_zero() {
+        let b = Closure {
+            onset_ms: -9.528,
+            offset_ms: 288.1,
+            detected_ms: 1520.0,
+            peak: 771.0,
+            score: 0.8,
+        };
+        let mut row = String::new();
+        blink_row(&mut row, &b, 1, &[0.0, 33.3]);
+        assert!(row.starts_with("0,288.1,1520,1,2,"), "{row}");
+    }
 
     /// BT.601 limited-range YCbCr to RGB, worked out in floating point: what
     /// a raw frame's JPEG must decode to.
