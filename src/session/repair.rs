@@ -53,11 +53,35 @@ pub fn repair_all(sessions_dir: &Path) -> io::Result<Vec<Repaired>> {
         .collect();
     dirs.sort();
     for dir in dirs {
+        if is_empty_shell(&dir) {
+            // The power went as the session's folder was being made, before
+            // its session.toml: nothing was recorded, and a folder that
+            // holds nothing is no session for the film to trip on.
+            fs::remove_dir(dir.join("clips"))?;
+            fs::remove_dir(&dir)?;
+            log::info!("{}: removed (empty: cut off as it was made)", dir.display());
+            continue;
+        }
         if needs_repair(&dir) {
             out.push(repair(&dir)?);
         }
     }
     Ok(out)
+}
+
+/// A session folder as the writer begins it and nothing more: an empty
+/// `clips/` alone.
+fn is_empty_shell(dir: &Path) -> bool {
+    let names = |d: &Path| -> Option<Vec<std::ffi::OsString>> {
+        fs::read_dir(d)
+            .ok()?
+            .map(|e| e.map(|e| e.file_name()))
+            .collect::<io::Result<_>>()
+            .ok()
+    };
+    names(dir).is_some_and(|n| n == ["clips"])
+        && dir.join("clips").is_dir()
+        && names(&dir.join("clips")).is_some_and(|n| n.is_empty())
 }
 
 fn read_info(dir: &Path) -> Option<toml::Table> {
@@ -78,6 +102,20 @@ pub fn needs_repair(dir: &Path) -> bool {
 /// Cuts `path` to `len` bytes and fsyncs it.
 fn truncate(path: &Path, len: u64) -> io::Result<()> {
     truncate_file(path, len)
+}
+
+/// The frame times `frames.csv` (repaired) lists for each clip, in order.
+fn frame_times_per_clip(path: &Path) -> std::collections::BTreeMap<u32, Vec<f64>> {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let mut times: std::collections::BTreeMap<u32, Vec<f64>> = Default::default();
+    for (t, clip) in text.lines().skip(1).filter_map(|l| {
+        let mut f = l.split(',');
+        let t = f.next()?.trim().parse::<f64>().ok()?;
+        Some((t, f.next()?.trim().parse::<u32>().ok()?))
+    }) {
+        times.entry(clip).or_default().push(t);
+    }
+    times
 }
 
 /// How many rows each clip has in a (repaired) CSV whose clip column is `col`.
@@ -119,32 +157,39 @@ fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
     };
     open.sort_unstable();
     let (frames_csv, blinks_csv) = (dir.join("frames.csv"), dir.join("blinks.csv"));
-    let with_frames = rows_per_clip(&frames_csv, 1);
+    let mut listed_frames = frame_times_per_clip(&frames_csv);
     let with_blinks = rows_per_clip(&blinks_csv, 3);
     let mut recovered = Vec::new();
     for clip in open {
         let jpath = clips_dir.join(clip_journal_name(clip));
         let path = clips_dir.join(clip_file_name(clip));
         let j = ClipJournal::parse(&String::from_utf8_lossy(&fs::read(&jpath)?));
-        // The journal and the clip may each have lost their last second: keep
-        // the frames both hold.
         let data = fs::read(&path).unwrap_or_default();
         let (jpegs, _) = mjpeg::split(&data);
-        let n = jpegs.len().min(j.frames.len());
-        let times = &j.frames[..n];
-        let listed = with_frames.get(&clip).copied().unwrap_or(0);
-        if n == 0 && listed == 0 {
+        // The frames whose times are known: those `frames.csv` lists (the
+        // power went while the clip was being closed: the clip and those
+        // rows were synced, the journal perhaps not all), then the
+        // journal's after them. The journal and the clip may each have lost
+        // their last second: keep the frames both hold, and never fewer
+        // than are listed.
+        let mut times = listed_frames.remove(&clip).unwrap_or_default();
+        let listed = times.len();
+        let n = listed.max(j.frames.len()).min(jpegs.len()).max(listed);
+        times.extend(j.frames.iter().skip(listed).take(n - listed));
+        if n == 0 {
             // A clip whose frames never reached the disk: nothing to list.
             let _ = fs::remove_file(&path);
             fs::remove_file(&jpath)?;
             continue;
         }
+        if jpegs.len() > n {
+            // Frames whose times were lost with the journal's tail.
+            truncate(&path, jpegs[n - 1].end as u64)?;
+        }
         if listed == 0 {
-            if jpegs.len() > n {
-                truncate(&path, jpegs[n - 1].end as u64)?;
-            }
             recovered.push(clip);
         }
+        let times = &times[..];
         // Rows the clip lacks: all of them if it was open, the rest if the
         // power went while its rows were being appended at close.
         use std::fmt::Write;
@@ -262,6 +307,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_folder_cut_off_as_it_was_made_is_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let shell = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(shell.join("clips")).unwrap();
+        // Not shells: a clip inside, a file beside, no clips/ at all.
+        let with_clip = dir.path().join("2026-01-01T00-00-01");
+        fs::create_dir_all(with_clip.join("clips")).unwrap();
+        fs::write(with_clip.join("clips/000001.mjpeg"), b"").unwrap();
+        let with_file = dir.path().join("2026-01-01T00-00-02");
+        fs::create_dir_all(with_file.join("clips")).unwrap();
+        fs::write(with_file.join("notes.txt"), b"mine").unwrap();
+        let other = dir.path().join("holiday");
+        fs::create_dir_all(&other).unwrap();
+        repair_all(dir.path()).unwrap();
+        assert!(!shell.exists());
+        assert!(with_clip.join("clips/000001.mjpeg").exists());
+        assert!(with_file.join("notes.txt").exists());
+        assert!(other.exists());
+    }
+
+    #[test]
     fn torn_tails_are_cut_and_the_session_marked() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("2026-01-01T00-00-00");
@@ -374,5 +440,42 @@ mod tests {
             Some("1000,1020,1040,1,3,400.0,0.800,960,1027")
         );
         assert!(!s.join("clips/000001.journal").exists());
+    }
+
+    #[test]
+    fn a_journal_shorter_than_the_rows_synced_at_close_gives_way_to_them() {
+        use crate::session::journal;
+        // The clip and its frames rows were synced at close; the journal,
+        // never synced, kept its onset and one frame; the blinks row was
+        // lost. The row comes back with all three frames.
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path().join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        fs::write(s.join("emg.csv"), "t_ms,emg,state\n").unwrap();
+        let times = [960.0, 993.5, 1027.0];
+        let clip: Vec<u8> = times
+            .iter()
+            .flat_map(|&t| crate::devices::sim::render_jpeg(t, 64, 48))
+            .collect();
+        let mut j = String::new();
+        journal::onset_line(&mut j, 1000.0, 1040.0);
+        journal::frame_line(&mut j, times[0]);
+        fs::write(s.join("clips/000001.mjpeg"), &clip).unwrap();
+        fs::write(s.join("clips/000001.journal"), j).unwrap();
+        let frames = "t_ms,clip,index\n960,1,0\n993.5,1,1\n1027,1,2\n";
+        fs::write(s.join("frames.csv"), frames).unwrap();
+        fs::write(
+            s.join("blinks.csv"),
+            format!("{}\n", crate::session::BLINKS_HEADER),
+        )
+        .unwrap();
+        repair(&s).unwrap();
+        assert_eq!(fs::read_to_string(s.join("frames.csv")).unwrap(), frames);
+        assert_eq!(fs::read(s.join("clips/000001.mjpeg")).unwrap(), clip);
+        let blinks = fs::read_to_string(s.join("blinks.csv")).unwrap();
+        let row: Vec<&str> = blinks.lines().nth(1).unwrap().split(',').collect();
+        assert_eq!((row[3], row[4]), ("1", "3"), "{blinks}");
+        assert_eq!((row[7], row[8]), ("960", "1027"), "{blinks}");
     }
 }
