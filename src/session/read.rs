@@ -267,8 +267,22 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
                 continue;
             }
         };
-        frames.sort_by_key(|f| (f.t_ms, f.index));
+        // One row per JPEG. An index listed twice (a torn last row whose
+        // index lost its last digits: "20301,7,1" for "20301,7,10") keeps
+        // its earliest time: rows are written in time order.
+        frames.sort_by_key(|f| (f.index, f.t_ms));
+        let before = frames.len();
         frames.dedup_by_key(|f| f.index);
+        if frames.len() < before {
+            warnings.push(Warning {
+                path: frames_path.clone(),
+                message: format!(
+                    "clip {number}: {} frame(s) listed twice; the earliest row of each kept",
+                    before - frames.len()
+                ),
+            });
+        }
+        frames.sort_by_key(|f| (f.t_ms, f.index));
         let listed = frames.len();
         let missing: Vec<u32> = frames
             .iter()
@@ -706,6 +720,37 @@ mod tests {
             read_session(empty.path()),
             Err(ReadError::Io { .. })
         ));
+    }
+
+    #[test]
+    fn a_torn_last_row_whose_index_lost_a_digit_does_not_show_a_frame_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = dir.path();
+        std::fs::create_dir_all(s.join("clips")).unwrap();
+        let times: Vec<u64> = (0..11).map(|i| 1000 + 33 * i).collect();
+        let clip: Vec<u8> = times
+            .iter()
+            .flat_map(|&t| crate::devices::sim::render_jpeg(t as f64, 64, 48))
+            .collect();
+        std::fs::write(s.join("clips/000001.mjpeg"), clip).unwrap();
+        let mut rows = String::from("t_ms,clip,index\n");
+        for (i, t) in times[..10].iter().enumerate() {
+            rows += &format!("{t},1,{i}\n");
+        }
+        // "1330,1,10\n", torn after its "1".
+        rows += "1330,1,1";
+        std::fs::write(s.join("frames.csv"), rows).unwrap();
+        let read = read_session(s).unwrap();
+        let frames = &read.clips[0].frames;
+        assert_eq!(frames.len(), 10, "{frames:?}");
+        assert_eq!(frames[1].t_ms, 1033);
+        assert!(
+            read.warnings
+                .iter()
+                .any(|w| w.message.contains("listed twice")),
+            "{:?}",
+            read.warnings
+        );
     }
 
     #[test]
