@@ -306,6 +306,14 @@ pub fn repair(dir: &Path) -> io::Result<Repaired> {
 mod tests {
     use super::*;
 
+    /// A session folder that never closed, with its `clips/`, under `root`.
+    fn unclosed_session(root: &Path) -> PathBuf {
+        let s = root.join("2026-01-01T00-00-00");
+        fs::create_dir_all(s.join("clips")).unwrap();
+        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        s
+    }
+
     #[test]
     fn a_folder_cut_off_as_it_was_made_is_removed_and_nothing_else() {
         let dir = tempfile::tempdir().unwrap();
@@ -371,9 +379,7 @@ mod tests {
     #[test]
     fn a_session_cut_as_it_began_gets_its_headers() {
         let dir = tempfile::tempdir().unwrap();
-        let s = dir.path().join("2026-01-01T00-00-00");
-        fs::create_dir_all(s.join("clips")).unwrap();
-        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        let s = unclosed_session(dir.path());
         fs::write(s.join("emg.csv"), format!("{EMG_HEADER}\n")).unwrap();
         fs::write(s.join("frames.csv"), "t_ms,cl").unwrap();
         let rep = repair(&s).unwrap();
@@ -399,9 +405,7 @@ mod tests {
     fn rows_cut_short_at_close_are_completed_from_the_journal() {
         use crate::session::journal;
         let dir = tempfile::tempdir().unwrap();
-        let s = dir.path().join("2026-01-01T00-00-00");
-        fs::create_dir_all(s.join("clips")).unwrap();
-        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        let s = unclosed_session(dir.path());
         fs::write(s.join("emg.csv"), "t_ms,emg,state\n").unwrap();
         let times = [960.0, 993.5, 1027.0];
         let mut clip = Vec::new();
@@ -449,9 +453,7 @@ mod tests {
         // never synced, kept its onset and one frame; the blinks row was
         // lost. The row comes back with all three frames.
         let dir = tempfile::tempdir().unwrap();
-        let s = dir.path().join("2026-01-01T00-00-00");
-        fs::create_dir_all(s.join("clips")).unwrap();
-        fs::write(s.join("session.toml"), "closed = false\n").unwrap();
+        let s = unclosed_session(dir.path());
         fs::write(s.join("emg.csv"), "t_ms,emg,state\n").unwrap();
         let times = [960.0, 993.5, 1027.0];
         let clip: Vec<u8> = times
