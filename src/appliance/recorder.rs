@@ -437,37 +437,29 @@ impl Recorder {
     /// taken back (a blink just after a first chew needs them).
     fn cut_after(&mut self, end: f64, confirm: bool, out: &mut Vec<Action>) {
         let Some(o) = &mut self.open else { return };
-        let ring = if confirm { o.unconfirmed.take() } else { None };
         let n = o.times.partition_point(|&t| t <= end);
         let cut = o.times.len() - n;
-        if cut == 0 {
-            return;
+        if cut > 0 {
+            o.times.truncate(n);
+            o.lingering = true;
+            out.push(Action::Trim {
+                clip: o.clip,
+                after_ms: end,
+            });
         }
-        o.times.truncate(n);
-        o.lingering = true;
-        out.push(Action::Trim {
-            clip: o.clip,
-            after_ms: end,
-        });
-        let back: Vec<Frame> = if confirm {
-            ring.map(|mut r| r.take_from(f64::MIN).0)
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|f| f.t_ms > end)
-                .collect()
-        } else {
-            let mut back = Vec::new();
-            if let Some(r) = &mut o.unconfirmed {
-                for f in r.take_from(f64::MIN).0 {
-                    if f.t_ms > end {
-                        back.push(f);
-                    } else {
-                        r.push(f);
-                    }
+        let mut back = Vec::new();
+        if let Some(r) = o.unconfirmed.as_mut().filter(|_| cut > 0) {
+            for f in r.take_from(f64::MIN).0 {
+                if f.t_ms > end {
+                    back.push(f);
+                } else if !confirm {
+                    r.push(f);
                 }
             }
-            back
-        };
+        }
+        if confirm {
+            o.unconfirmed = None;
+        }
         self.frames_not_kept += (cut - back.len()) as u64;
         for frame in back {
             self.frames_not_kept += self.preroll.push(frame) as u64;

@@ -270,9 +270,10 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
         // One row per JPEG. An index listed twice (a torn last row whose
         // index lost its last digits: "20301,7,1" for "20301,7,10") keeps
         // its earliest time: rows are written in time order.
-        frames.sort_by_key(|f| (f.index, f.t_ms));
+        frames.sort_by_key(|f| (f.t_ms, f.index));
         let before = frames.len();
-        frames.dedup_by_key(|f| f.index);
+        let mut seen = std::collections::BTreeSet::new();
+        frames.retain(|f| seen.insert(f.index));
         if frames.len() < before {
             warnings.push(Warning {
                 path: frames_path.clone(),
@@ -282,7 +283,6 @@ pub fn read_session(dir: &Path) -> Result<Session, ReadError> {
                 ),
             });
         }
-        frames.sort_by_key(|f| (f.t_ms, f.index));
         let listed = frames.len();
         let missing: Vec<u32> = frames
             .iter()

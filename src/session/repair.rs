@@ -174,7 +174,7 @@ fn recover_open_clips(dir: &Path) -> io::Result<Vec<u32>> {
         // than are listed.
         let mut times = listed_frames.remove(&clip).unwrap_or_default();
         let listed = times.len();
-        let n = listed.max(j.frames.len()).min(jpegs.len()).max(listed);
+        let n = j.frames.len().min(jpegs.len()).max(listed);
         times.extend(j.frames.iter().skip(listed).take(n - listed));
         if n == 0 {
             // A clip whose frames never reached the disk: nothing to list.
