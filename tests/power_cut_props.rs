@@ -229,8 +229,14 @@ fn check_cut(rec: &Recorded, k: usize, seed: u64) -> Result<(), TestCaseError> {
             .unwrap_or_default()
     };
 
-    augenblick::session::repair::repair_all(cut.path())
+    let reps = augenblick::session::repair::repair_all(cut.path())
         .map_err(|e| TestCaseError::fail(format!("repair after op {k}: {e}")))?;
+    if let Some((dir, e)) = reps.failed.first() {
+        return Err(TestCaseError::fail(format!(
+            "repair after op {k}: {}: {e}",
+            dir.display()
+        )));
+    }
     let sessions = session_dirs(cut.path());
     prop_assert!(sessions.len() <= 1);
     let Some(s) = sessions.first() else {

@@ -106,6 +106,37 @@ fn the_next_start_repairs_an_interrupted_session() {
     assert_eq!(session_dirs(dir.path()).len(), 2);
 }
 
+/// An interrupted session that cannot be repaired (here a "clip" that is a
+/// folder) is left as it is and named; the others are repaired, and the
+/// wearer records all the same.
+#[test]
+fn a_session_that_cannot_be_repaired_does_not_keep_the_wearer_from_recording() {
+    let dir = tempfile::tempdir().unwrap();
+    let (samples, _) = labelled_trace(22, 40.0, 25.0);
+    let (summary, _) = Sim::new(samples.clone(), dir.path()).run();
+    let good = summary.sessions[0].0.clone();
+    let bad = dir.path().join("2000-01-01T00-00-00");
+    std::fs::create_dir_all(bad.join("clips/000001.mjpeg")).unwrap();
+    std::fs::write(bad.join("session.toml"), "closed = false\n").unwrap();
+    std::fs::write(bad.join("emg.csv"), "t_ms,emg,state\n0,5,open\n").unwrap();
+    let toml = std::fs::read_to_string(good.join("session.toml")).unwrap();
+    std::fs::write(
+        good.join("session.toml"),
+        toml.replace("closed = true", "closed = false"),
+    )
+    .unwrap();
+
+    let (summary, _) = Sim::new(samples, dir.path()).run();
+    assert_eq!(summary.repaired.len(), 1, "{:?}", summary.repaired);
+    assert_eq!(summary.repaired[0].dir, good);
+    assert_eq!(summary.not_repaired.len(), 1, "{:?}", summary.not_repaired);
+    assert_eq!(summary.not_repaired[0].0, bad);
+    assert_eq!(summary.sessions.len(), 1);
+    let new = &summary.sessions[0].0;
+    assert!(!blinks(new).is_empty());
+    assert!(bad.join("clips/000001.mjpeg").is_dir());
+}
+
 fn writer(dir: &std::path::Path) -> augenblick::session::writer::SessionWriter {
     use augenblick::session::storage::DiskStorage;
     use augenblick::session::writer::{SessionInfo, SessionWriter};
@@ -223,7 +254,8 @@ fn a_closure_cut_short_by_a_crash_is_recovered_and_a_retracted_one_leaves_nothin
     );
 
     let reps = augenblick::session::repair::repair_all(dir.path()).unwrap();
-    assert_eq!(reps[0].clips_recovered, [2]);
+    assert!(reps.failed.is_empty(), "{:?}", reps.failed);
+    assert_eq!(reps.repaired[0].clips_recovered, [2]);
     assert_eq!(clip_files(&s), ["000001.mjpeg", "000002.mjpeg"]);
     let blinks = blinks(&s);
     assert_eq!(blinks.len(), 2, "{blinks:?}");
@@ -280,7 +312,8 @@ fn a_power_cut_during_a_paused_smile_keeps_its_closure() {
         w.apply(WriterCmd::Frame(frame(t)));
     }
     std::mem::forget(w); // the power goes
-    augenblick::session::repair::repair_all(dir.path()).unwrap();
+    let reps = augenblick::session::repair::repair_all(dir.path()).unwrap();
+    assert!(reps.failed.is_empty(), "{:?}", reps.failed);
     let kept: Vec<f64> = (0..11)
         .map(|i| 940.0 + 33.0 * i as f64)
         .chain(blink.iter().copied())

@@ -95,6 +95,9 @@ pub struct RunOptions {
 pub struct Summary {
     /// Sessions found interrupted and repaired at start.
     pub repaired: Vec<Repaired>,
+    /// Sessions found interrupted that could not be repaired (each left as
+    /// it was, with why); the run records all the same.
+    pub not_repaired: Vec<(PathBuf, std::io::Error)>,
     /// The sessions recorded, in order.
     pub sessions: Vec<(PathBuf, SessionInfo)>,
     /// The run ended asking for the machine to be powered off (a long
@@ -136,11 +139,18 @@ pub fn run(
     opts: RunOptions,
     shutdown: Shutdown,
 ) -> Result<Summary, ApplianceError> {
-    let repaired =
+    let repair::Repairs { repaired, failed } =
         repair::repair_all(&opts.sessions_dir).map_err(|source| ApplianceError::Repair {
             path: opts.sessions_dir.clone(),
             source,
         })?;
+    for (dir, e) in &failed {
+        // Left as it is for a laptop to look at; this session records.
+        log::error!(
+            "{}: was interrupted and cannot be repaired ({e}); left as it is",
+            dir.display()
+        );
+    }
     for r in &repaired {
         log::warn!(
             "{}: was interrupted; repaired ({} bytes of torn tails cut{})",
@@ -178,6 +188,7 @@ pub fn run(
     );
     let mut app = Appliance::new(config, &opts, info, led, clock.clone())?;
     app.summary.repaired = repaired;
+    app.summary.not_repaired = failed;
     app.latest_end_unix_ms = crate::session::read::latest_end_unix_ms(&opts.sessions_dir);
     let period = 1000.0 / config.adc.sample_rate_hz;
     if let Some(text) = crate::detector::slow_rate_warning(period) {

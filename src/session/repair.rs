@@ -38,9 +38,21 @@ pub struct Repaired {
     pub headers_written: Vec<String>,
 }
 
-/// Repairs every unfinished session under `sessions_dir`.
-pub fn repair_all(sessions_dir: &Path) -> io::Result<Vec<Repaired>> {
-    let mut out = Vec::new();
+/// What [`repair_all`] did: the sessions it repaired, and those it could
+/// not (each with why), left as they were.
+#[derive(Debug, Default)]
+pub struct Repairs {
+    pub repaired: Vec<Repaired>,
+    pub failed: Vec<(PathBuf, io::Error)>,
+}
+
+/// Repairs every unfinished session under `sessions_dir`. A session that
+/// cannot be repaired (a file the card will not let go of, a clip that is
+/// not a file) is listed in [`Repairs::failed`] and the others are still
+/// repaired: one bad folder must not keep the wearer from recording. Only a
+/// sessions folder that cannot be listed is an error.
+pub fn repair_all(sessions_dir: &Path) -> io::Result<Repairs> {
+    let mut out = Repairs::default();
     let entries = match fs::read_dir(sessions_dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
@@ -57,13 +69,17 @@ pub fn repair_all(sessions_dir: &Path) -> io::Result<Vec<Repaired>> {
             // The power went as the session's folder was being made, before
             // its session.toml: nothing was recorded, and a folder that
             // holds nothing is no session for the film to trip on.
-            fs::remove_dir(dir.join("clips"))?;
-            fs::remove_dir(&dir)?;
-            log::info!("{}: removed (empty: cut off as it was made)", dir.display());
+            match fs::remove_dir(dir.join("clips")).and_then(|()| fs::remove_dir(&dir)) {
+                Ok(()) => log::info!("{}: removed (empty: cut off as it was made)", dir.display()),
+                Err(e) => out.failed.push((dir, e)),
+            }
             continue;
         }
         if needs_repair(&dir) {
-            out.push(repair(&dir)?);
+            match repair(&dir) {
+                Ok(r) => out.repaired.push(r),
+                Err(e) => out.failed.push((dir, e)),
+            }
         }
     }
     Ok(out)
@@ -359,6 +375,8 @@ mod tests {
         )
         .unwrap();
         let reps = repair_all(dir.path()).unwrap();
+        assert!(reps.failed.is_empty(), "{:?}", reps.failed);
+        let reps = reps.repaired;
         assert_eq!(reps.len(), 1);
         assert_eq!(fs::read(s.join("clips/000001.mjpeg")).unwrap(), a);
         assert_eq!(
@@ -369,7 +387,7 @@ mod tests {
         assert_eq!(info["interrupted"].as_bool(), Some(true));
         assert_eq!(info["duration_ms"].as_float(), Some(40.0));
         // Repaired sessions are left alone the next time.
-        assert!(repair_all(dir.path()).unwrap().is_empty());
+        assert!(repair_all(dir.path()).unwrap().repaired.is_empty());
     }
 
     /// The power went as the session began: `session.toml` was on disk,
