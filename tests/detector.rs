@@ -384,6 +384,41 @@ fn a_narrow_blink_one_sample_wide_is_a_blink_unless_tugs_came_lately() {
 }
 
 #[test]
+fn a_narrow_blink_on_the_beat_of_a_flurry_does_not_keep_the_next_one_out() {
+    // Three blinks 700 ms apart, the third narrow (one sample wide, where
+    // the two before it were four) and taller than they were: on the beat
+    // of the two before it, it is taken back as a spike. It stood like the
+    // wearer's blinks and alone, so it is no tug: a narrow blink 10 s later
+    // is still a blink.
+    let taught = Signal::new(25.0).rest(2000.0, 0.0).blinks(5, 300.0);
+    let s = taught.hump(200.0, 300.0).rest(500.0, 0.0);
+    let s = s.hump(200.0, 300.0).rest(500.0, 0.0);
+    let on_beat_at = s.t();
+    let s = narrow_blink(s, 380.0).rest(10_000.0, 0.0);
+    let later_at = s.t();
+    let ev = narrow_blink(s, 280.0).rest(1000.0, 0.0).run(cfg());
+    let found = closures(&ev);
+    eprintln!("DBG {on_beat_at} {later_at} {ev:?}");
+    // The one on the beat was judged and taken back (else this tests nothing).
+    assert!(
+        ev.iter()
+            .any(|e| matches!(e, Event::Retracted { onset_ms, .. }
+            if (onset_ms - on_beat_at).abs() < 100.0)),
+        "{ev:?}"
+    );
+    assert!(
+        !found
+            .iter()
+            .any(|c| (c.onset_ms - on_beat_at).abs() < 100.0),
+        "{found:?}"
+    );
+    assert!(
+        found.iter().any(|c| (c.onset_ms - later_at).abs() < 100.0),
+        "{found:?}"
+    );
+}
+
+#[test]
 fn a_flicker_of_noise_under_the_bar_does_not_keep_a_narrow_blink_out() {
     // Tugs come in runs, so a one-sample burst soon after a spike is a
     // spike too. A flicker that passed the onset bar but stood well under

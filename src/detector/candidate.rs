@@ -963,24 +963,34 @@ impl BlinkDetector {
         // is, and no width tells them apart. Tugs come in runs (walking, a
         // cable caught on a collar); blinks come every few seconds. So a
         // burst one sample wide that stands like the wearer's typical blink,
-        // on a face at rest, with no spike for `NARROW_BLINK_QUIET_MS`, is
-        // judged as a blink; its verdict waits to see whether a spike
-        // follows (the first tug of a run: see `first_tug`).
-        let narrow_blink = spike
+        // alone (no spike for `NARROW_BLINK_QUIET_MS`, no one-sample burst
+        // for `NARROW_RUN_MS`), and not on the beat of a rhythm, is judged
+        // as a blink; its verdict waits to see whether a spike follows (the
+        // first tug of a run: see `first_tug`). How busy the face is does
+        // not matter: until 2026-12-02 the face had to be at rest, and the
+        // third model's calm wearers, whose resting face reads a little
+        // busy now and then, lost narrow blinks to it.
+        //
+        // Such a burst judged a spike only for the rhythm around it (a
+        // flurry of blinks reads as the beat of a meal) is no tug: it does
+        // not start the quiet again. It did, and then kept the wearer's
+        // narrow blinks out for `NARROW_BLINK_QUIET_MS`, and each one it
+        // kept out kept them out longer (the third model's calm wearers
+        // lost 9 % of their blinks so).
+        let blink_like = spike
             && coarse
             && !brief
             && !lone_peak
-            && c.busy <= 1.0
-            && c.context_h == 0.0
             && c.peak_h >= NARROW_BLINK_SIGMA * c.sigma
-            && fell - self.last_spike_ms >= NARROW_BLINK_QUIET_MS
-            && fell - self.last_one_sample_ms >= NARROW_RUN_MS
             && self.memory.typical().is_some_and(|typ| {
                 (NARROW_BLINK_TYPICAL.0 * typ..=NARROW_BLINK_TYPICAL.1 * typ).contains(&c.peak_h)
             });
+        let alone = fell - self.last_spike_ms >= NARROW_BLINK_QUIET_MS
+            && fell - self.last_one_sample_ms >= NARROW_RUN_MS;
+        let narrow_blink = blink_like && alone && c.context_h == 0.0;
         if spike {
             self.last_one_sample_ms = fell;
-            if !narrow_blink && c.peak_h >= gate {
+            if !(blink_like && alone) && c.peak_h >= gate {
                 self.last_spike_ms = fell;
             }
         }
