@@ -1347,6 +1347,28 @@ fn blinks_a_little_over_a_second_apart_are_no_meal() {
 }
 
 #[test]
+fn first_beat_waits_for_a_third_burst() {
+    // Four blinks teach the typical height (300). Then bursts as tall, on a
+    // beat of 800 ms: three of them are a flurry of blinks, and the first
+    // is a blink; six are a meal going on, and the first is a chew. (The
+    // flurry's third faces the bar of the rhythm the two before it set.)
+    for (n, first_kept) in [(3, true), (6, false)] {
+        let s = Signal::new(25.0).rest(2000.0, 0.0).blinks(4, 300.0);
+        let first_at = s.t();
+        let mut s = s;
+        for _ in 0..n {
+            s = s.blink(300.0).rest(560.0, 0.0);
+        }
+        let found = closures(&s.rest(4000.0, 0.0).run(cfg()));
+        let near = |t: f64| found.iter().any(|c| (c.onset_ms - t).abs() < 100.0);
+        assert_eq!(near(first_at), first_kept, "{n} bursts: {found:?}");
+        if n == 3 {
+            assert!(near(first_at + 800.0), "{found:?}");
+        }
+    }
+}
+
+#[test]
 fn chews_on_a_beat_are_not_blinks_but_a_blink_between_beats_is() {
     // No blinks to learn from first: chewing as tall as a blink, one chew a
     // second. Once three came on the beat, the rest are chews; the first

@@ -954,22 +954,22 @@ mod tests {
 
     #[test]
     fn the_preroll_bounds_what_a_late_decision_can_reach() {
-        // Announced 3500 ms after its onset, but the ring holds only the
-        // pre-roll, the latency and the longest verdict: 300 + 2600 ms.
-        assert_eq!(MAX_VERDICT_DELAY_MS, 2600.0);
+        // Announced 4500 ms after its onset, but the ring holds only the
+        // pre-roll, the latency and the longest verdict: 300 + 3700 ms.
+        assert_eq!(MAX_VERDICT_DELAY_MS, 3700.0);
         let a = run(
             cfg(),
             &[
-                In::Frames(0.0, 4500.0),
+                In::Frames(0.0, 5500.0),
                 onset(1000.0),
-                In::Ev(Event::Closure(closure(1000.0, 4400.0))),
-                In::Frames(4500.0, 5000.0),
+                In::Ev(Event::Closure(closure(1000.0, 5400.0))),
+                In::Frames(5500.0, 6000.0),
             ],
         );
         assert_eq!(
             kept(&a, 1).first(),
-            Some(&1590.0),
-            "the newest frame was 4490"
+            Some(&1490.0),
+            "the newest frame was 5490"
         );
     }
 

@@ -59,9 +59,10 @@
 //!    until the bursts after it show whether it began one, and then
 //!    retracted:
 //!    - the first chew: the next two bursts follow it on a regular beat of
-//!      at most `FIRST_BEAT_PERIOD_MS`, and it stood no taller than they
-//!      did (see `FIRST_BEAT_RATIO`) or well below the wearer's typical
-//!      blink (`FIRST_BEAT_TYPICAL`);
+//!      at most `FIRST_BEAT_PERIOD_MS`, and it stood well below the
+//!      wearer's typical blink (`FIRST_BEAT_TYPICAL`), or no taller than
+//!      they did (see `FIRST_BEAT_RATIO`) and a third burst follows as
+//!      soon (a flurry of three blinks stops there; a meal goes on);
 //!    - the second chew (one burst behind it is too little for a rhythm,
 //!      and a blink after it breaks the beat of the next two): the burst
 //!      before it and the one after it are on such a beat with it, it did

@@ -19,7 +19,9 @@ const _: () = assert!(RHYTHM_KEPT <= 8);
 /// A closure with no rhythm behind it began one (it was the first chew of
 /// a meal) if the next two bursts follow it on a regular beat no slower
 /// than this (chewing runs at 1-2 Hz; blinks a second apart three times
-/// over are rarer than that, and slower) ...
+/// over are rarer than that, and slower), and, unless it stood well below
+/// the wearer's blinks, a third follows them as soon (a flurry of blinks
+/// stops at three; a meal goes on) ...
 pub(super) const FIRST_BEAT_PERIOD_MS: f64 = 1100.0;
 /// ... and it stood less than this many times as tall as they did, on
 /// average. A blink at the start of a meal stands out of the chews after it.
@@ -62,11 +64,12 @@ pub(super) const NARROW_RUN_MS: f64 = 1500.0;
 /// The longest a closure's event can wait for the verdict on the first
 /// beat, after its burst was announced. The chew test: the next burst
 /// within `FIRST_BEAT_MAX_I1`, the one after within twice the period of
-/// the first, and its fall within `FIRST_BEAT_WAIT_MS`. The speech test:
+/// the first, its fall within `FIRST_BEAT_WAIT_MS`, and a third burst
+/// within three times the period. The speech test:
 /// its window, and the fall of a burst at its end. A recorder keeps this
 /// much more pre-roll, so the blinks whose events waited still have their
 /// frames.
-pub const MAX_VERDICT_DELAY_MS: f64 = 2.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
+pub const MAX_VERDICT_DELAY_MS: f64 = 3.0 * FIRST_BEAT_PERIOD_MS + FIRST_BEAT_WAIT_MS;
 
 const _: () = assert!(FIRST_SYLLABLE_MS + FIRST_BEAT_WAIT_MS <= MAX_VERDICT_DELAY_MS);
 const _: () = assert!(NARROW_RUN_MS + FIRST_BEAT_WAIT_MS <= MAX_VERDICT_DELAY_MS);
@@ -275,7 +278,7 @@ impl BlinkDetector {
     /// wearer's typical blink.
     fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
         // Only the two bursts after it matter.
-        let (after, n, reached) = self.bursts_after::<2>(f.burst_t, f64::INFINITY);
+        let (after, n, reached) = self.bursts_after::<3>(f.burst_t, f64::INFINITY);
         let jitter = RHYTHM_JITTER;
         // Every remembered burst came after it: the next ones may be lost.
         if !reached {
@@ -322,7 +325,24 @@ impl BlinkDetector {
             // Still rising.
             return self.wait_for(t2 + FIRST_BEAT_WAIT_MS, now, closing);
         }
-        Some(f.height < FIRST_BEAT_RATIO * 0.5 * (h1 + h2) || below)
+        if below {
+            return Some(true);
+        }
+        if f.height >= FIRST_BEAT_RATIO * 0.5 * (h1 + h2) {
+            return Some(false);
+        }
+        // As tall as the wearer's blinks (or before they are known), and
+        // no taller than the two bursts after it: a meal's first chew, or
+        // the first of a flurry of blinks (three about a second apart, as
+        // tall as each other). A meal goes on, and a third burst follows
+        // soon; a flurry stops there (`first_beat_waits_for_a_third_burst`).
+        let i2 = t2 - t1;
+        let i3_max =
+            (i2 * (1.0 + 0.5 * jitter) / (1.0 - 0.5 * jitter)).min(2.0 * FIRST_BEAT_PERIOD_MS - i2);
+        if n == 2 {
+            return self.wait_for(t2 + i3_max, now, closing);
+        }
+        Some(after[2].0 - t2 <= i3_max)
     }
 
     /// The first beat's verdict waits for bursts until `until`: none if
