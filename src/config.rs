@@ -46,7 +46,7 @@ pub struct RecordingConfig {
     /// Longest clip; a longer closure is cut there (and still listed).
     pub max_clip_ms: f64,
     /// How long after an onset the detector may take to decide. The pre-roll
-    /// ring holds `pre_roll_ms + detection_latency_ms` of frames, and 2.6 s
+    /// ring holds `pre_roll_ms + detection_latency_ms` of frames, and 3.7 s
     /// more: a closure that may have been the first chew of a meal waits for
     /// the bursts after it, and so do the events behind it
     /// (`detector::MAX_VERDICT_DELAY_MS`).

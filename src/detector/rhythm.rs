@@ -65,7 +65,7 @@ pub(super) const NARROW_RUN_MS: f64 = 1500.0;
 /// beat, after its burst was announced. The chew test: the next burst
 /// within `FIRST_BEAT_MAX_I1`, the one after within twice the period of
 /// the first, its fall within `FIRST_BEAT_WAIT_MS`, and a third burst
-/// within three times the period. The speech test:
+/// within twice the period of the first of those two. The speech test:
 /// its window, and the fall of a burst at its end. A recorder keeps this
 /// much more pre-roll, so the blinks whose events waited still have their
 /// frames.
@@ -277,7 +277,7 @@ impl BlinkDetector {
     /// beat and it stood no taller than they did, or well below the
     /// wearer's typical blink.
     fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
-        // Only the two bursts after it matter.
+        // Only the three bursts after it matter.
         let (after, n, reached) = self.bursts_after::<3>(f.burst_t, f64::INFINITY);
         let jitter = RHYTHM_JITTER;
         // Every remembered burst came after it: the next ones may be lost.
