@@ -66,6 +66,16 @@ fn a_full_disk_pauses_recording_and_it_resumes() {
     assert_eq!(toml["closed"].as_bool(), Some(true));
 }
 
+/// Makes a closed session look as if it stopped without closing.
+fn mark_unclosed(s: &std::path::Path) {
+    let toml = std::fs::read_to_string(s.join("session.toml")).unwrap();
+    std::fs::write(
+        s.join("session.toml"),
+        toml.replace("closed = true", "closed = false"),
+    )
+    .unwrap();
+}
+
 /// A session that stopped without closing (as after a power cut) is repaired
 /// at the next start: torn tails cut, marked interrupted.
 #[test]
@@ -75,12 +85,7 @@ fn the_next_start_repairs_an_interrupted_session() {
     let (summary, _) = Sim::new(samples.clone(), dir.path()).run();
     let s = summary.sessions[0].0.clone();
     // Make it look cut off: not closed, half a frame and half a row at the end.
-    let toml = std::fs::read_to_string(s.join("session.toml")).unwrap();
-    std::fs::write(
-        s.join("session.toml"),
-        toml.replace("closed = true", "closed = false"),
-    )
-    .unwrap();
+    mark_unclosed(&s);
     let clip = s.join("clips/000001.mjpeg");
     let mut data = std::fs::read(&clip).unwrap();
     let whole = data.len();
@@ -119,12 +124,7 @@ fn a_session_that_cannot_be_repaired_does_not_keep_the_wearer_from_recording() {
     std::fs::create_dir_all(bad.join("clips/000001.mjpeg")).unwrap();
     std::fs::write(bad.join("session.toml"), "closed = false\n").unwrap();
     std::fs::write(bad.join("emg.csv"), "t_ms,emg,state\n0,5,open\n").unwrap();
-    let toml = std::fs::read_to_string(good.join("session.toml")).unwrap();
-    std::fs::write(
-        good.join("session.toml"),
-        toml.replace("closed = true", "closed = false"),
-    )
-    .unwrap();
+    mark_unclosed(&good);
 
     let (summary, _) = Sim::new(samples, dir.path()).run();
     assert_eq!(summary.repaired.len(), 1, "{:?}", summary.repaired);
