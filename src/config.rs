@@ -51,7 +51,10 @@ pub struct RecordingConfig {
     /// the bursts after it, and so do the events behind it
     /// (`detector::MAX_VERDICT_DELAY_MS`).
     pub detection_latency_ms: f64,
-    /// The pre-roll ring's byte budget (oldest frames go first).
+    /// The byte budget of the frames held back: the pre-roll ring and, while
+    /// an onset waits to be confirmed, its newest frames (kept to give back
+    /// if it is taken back) share it; the oldest frames go first. 32 MiB
+    /// hold 54 raw 640x480 frames (1.8 s at 30 fps), hundreds of MJPEG ones.
     pub preroll_max_bytes: u64,
     /// Frames the writer may have queued before new ones are dropped
     /// (counted), so capture and sampling never wait for the disk.

@@ -58,6 +58,20 @@ impl PreRoll {
         dropped
     }
 
+    /// Drops the oldest frames until at most `max_bytes` are held (none
+    /// kept for being the newest); returns how many went.
+    pub fn trim_to_bytes(&mut self, max_bytes: usize) -> usize {
+        let mut dropped = 0;
+        while self.bytes > max_bytes {
+            let Some(old) = self.frames.pop_front() else {
+                break;
+            };
+            self.bytes -= old.data.len();
+            dropped += 1;
+        }
+        dropped
+    }
+
     /// Takes every frame out: those from `from_ms` on are returned in time
     /// order, older ones are dropped (their count is the second value).
     pub fn take_from(&mut self, from_ms: f64) -> (Vec<Frame>, usize) {
@@ -123,6 +137,26 @@ mod tests {
         // One frame over the whole budget is still held: it is the newest.
         assert_eq!(p.push(frame(4.0, 1000)), 2);
         assert_eq!(p.len(), 1);
+    }
+
+    #[test]
+    fn trim_to_bytes_drops_the_oldest() {
+        let mut p = PreRoll::new(1e9, 1 << 20);
+        for t in [0.0, 1.0, 2.0] {
+            p.push(frame(t, 100));
+        }
+        // (budget, frames dropped, oldest held after)
+        let table = [
+            (300, 0, Some(0.0)),
+            (250, 1, Some(1.0)),
+            (100, 1, Some(2.0)),
+            (0, 1, None),
+        ];
+        for (budget, dropped, oldest) in table {
+            assert_eq!(p.trim_to_bytes(budget), dropped, "budget {budget}");
+            assert_eq!(p.frames.front().map(|f| f.t_ms), oldest, "budget {budget}");
+            assert!(p.bytes() <= budget);
+        }
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //!   from the onset on, not when the detector confirms the closure: a
 //!   deliberate closure can last seconds, and a power cut must not lose it.
 //!   The newest frames of an unconfirmed onset are also kept here (shared,
-//!   not copied; bounded like the pre-roll ring), because the detector may
+//!   not copied; within the pre-roll ring's byte budget, which the two
+//!   share, the oldest going first), because the detector may
 //!   take the onset back (`Retracted`): then the clip is discarded (the
 //!   writer deletes it, its number is used again) and those frames go back
 //!   to the ring, so a real blink right after a false start still finds
@@ -163,6 +164,17 @@ impl Recorder {
         )
     }
 
+    /// Bytes of the frames held back: the pre-roll ring's and an
+    /// unconfirmed onset's (within `preroll_max_bytes` together).
+    pub fn held_bytes(&self) -> usize {
+        let unconfirmed = self
+            .open
+            .as_ref()
+            .and_then(|o| o.unconfirmed.as_ref())
+            .map_or(0, PreRoll::bytes);
+        self.preroll.bytes() + unconfirmed
+    }
+
     /// True while frames go into a clip (the LED is lit).
     pub fn is_recording(&self) -> bool {
         self.open
@@ -210,12 +222,31 @@ impl Recorder {
                         clip: o.clip,
                         frame,
                     });
+                    self.share_budget();
                     return;
                 }
             }
         };
         if to_preroll {
             self.frames_not_kept += self.preroll.push(frame) as u64;
+        }
+        self.share_budget();
+    }
+
+    /// The pre-roll ring and an unconfirmed onset's frames share one byte
+    /// budget (a raw 640x480 frame is 614 kB): while a tentative closure
+    /// waits for its verdict, both fill. The unconfirmed frames go first:
+    /// they are the older (the ring takes frames only once the clip's
+    /// window has ended, and gives them all up when one opens), and they
+    /// are in the clip already; only a blink right after a closure taken
+    /// back would have used them.
+    fn share_budget(&mut self) {
+        let left = self
+            .cfg
+            .preroll_max_bytes
+            .saturating_sub(self.preroll.bytes());
+        if let Some(ring) = self.open.as_mut().and_then(|o| o.unconfirmed.as_mut()) {
+            ring.trim_to_bytes(left);
         }
     }
 
@@ -464,6 +495,7 @@ impl Recorder {
         for frame in back {
             self.frames_not_kept += self.preroll.push(frame) as u64;
         }
+        self.share_budget();
     }
 
     fn retract(&mut self, out: &mut Vec<Action>) {
@@ -819,11 +851,15 @@ mod tests {
         assert_eq!(frames.len(), 31, "{frames:?}");
     }
 
-    fn onset(t: f64) -> In {
-        In::Ev(Event::Onset {
+    fn onset_event(t: f64) -> Event {
+        Event::Onset {
             onset_ms: t,
             detected_ms: t + 40.0,
-        })
+        }
+    }
+
+    fn onset(t: f64) -> In {
+        In::Ev(onset_event(t))
     }
 
     #[test]
@@ -1045,6 +1081,53 @@ mod tests {
         let frames = kept(&a, 1);
         let expected: Vec<f64> = (115..=150).map(|i| f64::from(i) * 10.0).collect();
         assert_eq!(frames, expected, "{a:?}");
+    }
+
+    #[test]
+    fn a_tentative_closure_and_the_ring_share_the_byte_budget() {
+        // Frames of 10 bytes, a budget of 20 frames. The clip's 40 frames
+        // (900-1290) are held for its verdict while the ring fills after
+        // its window: together they stay within the budget, the clip's
+        // oldest going first.
+        let cfg = RecorderConfig {
+            preroll_max_bytes: 200,
+            ..cfg()
+        };
+        let mut r = Recorder::new(cfg);
+        let mut out = Vec::new();
+        let mut most = 0;
+        let mut frames = |r: &mut Recorder, out: &mut Vec<Action>, from: u32, to: u32| {
+            for i in from..to {
+                let frame = Frame {
+                    t_ms: f64::from(i) * 10.0,
+                    data: FrameData::Jpeg(vec![1; 10].into()),
+                };
+                r.on_frame(frame, out);
+                most = most.max(r.held_bytes());
+            }
+        };
+        frames(&mut r, &mut out, 0, 104);
+        r.on_event(&onset_event(1000.0), &mut out);
+        frames(&mut r, &mut out, 104, 130);
+        r.on_event(&Event::Tentative(closure(1000.0, 1200.0)), &mut out);
+        frames(&mut r, &mut out, 130, 140);
+        assert_eq!(r.held_bytes(), 200, "the newest 20 frames, both rings");
+        frames(&mut r, &mut out, 140, 250);
+        assert_eq!(most, 200, "never more than the budget");
+        // Taken back: the ring still holds its newest frames, so a blink
+        // announced now has its pre-roll (2390-2490).
+        let retracted = Event::Retracted {
+            onset_ms: 1000.0,
+            t_ms: 2500.0,
+        };
+        r.on_event(&retracted, &mut out);
+        out.clear();
+        r.on_event(&onset_event(2490.0), &mut out);
+        let first = out.iter().find_map(|a| match a {
+            Action::Keep { frame, .. } => Some(frame.t_ms),
+            _ => None,
+        });
+        assert_eq!(first, Some(2390.0), "{out:?}");
     }
 
     #[test]
