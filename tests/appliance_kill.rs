@@ -93,23 +93,53 @@ impl Killable {
 
     /// Starts a session, kills it with SIGKILL `at_ms` after its folder
     /// appeared, and starts again briefly, which repairs it. Returns the
-    /// session folder and how long after it appeared the kill came: its
-    /// clock started just before, so the kill came at least that far into
-    /// the session.
-    fn kill_9_at(&self, at_ms: u64) -> (std::path::PathBuf, f64) {
+    /// session folder and how far into the session the kill came, at
+    /// least. On a loaded machine a real-time session can fall behind the
+    /// wall clock, and a kill before the session got to the moment a test
+    /// means (inside a closure) would test nothing: so the kill also waits
+    /// (at most 10 s more) until an open clip's journal lists a frame
+    /// captured at `ready_ms` or later (journal lines are written as the
+    /// frames are; emg.csv's rows are buffered for up to a second).
+    fn kill_9_at(&self, at_ms: u64, ready_ms: f64) -> (std::path::PathBuf, f64) {
         let run = |extra: &[&str]| spawn_run(&self.sessions, &self.trace, &self.config, extra);
         let before = session_dirs(&self.sessions);
         let mut child = run(&[]);
         let s = new_session(&self.sessions, &before);
         let start = std::time::Instant::now();
         std::thread::sleep(Duration::from_millis(at_ms));
+        let on_time = start.elapsed().as_secs_f64() * 1000.0;
+        while !last_journaled_frame_ms(&s).is_some_and(|t| t >= ready_ms)
+            && start.elapsed() < Duration::from_millis(at_ms + 10_000)
+        {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let late = start.elapsed().as_secs_f64() * 1000.0 - on_time;
         child.kill().unwrap(); // SIGKILL
-        let elapsed = start.elapsed().as_secs_f64() * 1000.0;
         child.wait().unwrap();
+        if late > 10.0 {
+            eprintln!("the session was behind: killed {late:.0} ms late");
+        }
         // Repair happens at the next start.
         assert!(run(&["--duration", "0.2"]).wait().unwrap().success());
-        (s, elapsed)
+        (s, on_time)
     }
+}
+
+/// The capture time of the newest frame an open clip's journal lists.
+fn last_journaled_frame_ms(s: &std::path::Path) -> Option<f64> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(s.join("clips")).ok()?.flatten() {
+        if !entry.file_name().to_string_lossy().ends_with(".journal") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for t in text.lines().filter_map(|l| l.strip_prefix("frame,")) {
+            if let Ok(t) = t.parse::<f64>() {
+                newest = Some(t.max(newest.unwrap_or(t)));
+            }
+        }
+    }
+    newest
 }
 
 /// A trace with one long deliberate closure (4 s, from 5 s) among short
@@ -146,7 +176,7 @@ fn kill_9_during_a_long_closure_keeps_its_frames() {
     // Session times: the closure runs from 5 s to about 9 s.
     let kills_ms = [6300u64, 7300, 8300];
     for &at in &kills_ms {
-        let (s, elapsed) = k.kill_9_at(at);
+        let (s, elapsed) = k.kill_9_at(at, at as f64 - 300.0);
         let s = &s;
         let toml: toml::Table = std::fs::read_to_string(s.join("session.toml"))
             .unwrap()
@@ -238,7 +268,8 @@ fn paused_smile_trace() -> String {
 fn kill_9_during_a_paused_smile_keeps_its_blink() {
     // The blink's frames end by about 7.2 s; the smile goes on to 10 s.
     let k = Killable::new(&paused_smile_trace());
-    let (s, _) = k.kill_9_at(8000);
+    // Killed once the blink's frames are in (from about 6.75 s).
+    let (s, _) = k.kill_9_at(8000, 6800.0);
     let s = &s;
     let smile = blinks(s)
         .into_iter()
