@@ -195,9 +195,10 @@ impl Recorder {
         let t = frame.t_ms;
         self.tick(t, out);
         let cfg = self.cfg;
-        let to_preroll = match &mut self.open {
-            None => true,
-            Some(o) if o.lingering || o.capped => true,
+        // The frame, unless a clip took it: it goes to the ring.
+        let spare = match &mut self.open {
+            None => Some(frame),
+            Some(o) if o.lingering || o.capped => Some(frame),
             Some(o) => {
                 if t < o.start_ms {
                     // A camera lagging the EMG by more than the pre-roll
@@ -211,7 +212,7 @@ impl Recorder {
                 }
                 if t - o.start_ms > cfg.max_clip_ms {
                     o.capped = true;
-                    true
+                    Some(frame)
                 } else {
                     if let Some(ring) = &mut o.unconfirmed {
                         // Falling out of this ring loses nothing: the frame is in the clip.
@@ -222,12 +223,11 @@ impl Recorder {
                         clip: o.clip,
                         frame,
                     });
-                    self.share_budget();
-                    return;
+                    None
                 }
             }
         };
-        if to_preroll {
+        if let Some(frame) = spare {
             self.frames_not_kept += self.preroll.push(frame) as u64;
         }
         self.share_budget();

@@ -274,8 +274,8 @@ impl BlinkDetector {
     }
 
     /// The first chew of a meal: the next two bursts follow it on a regular
-    /// beat and it stood no taller than they did, or well below the
-    /// wearer's typical blink.
+    /// beat, and it stood well below the wearer's typical blink, or no
+    /// taller than they did and a third burst follows as soon.
     fn first_chew(&mut self, f: &FirstBeat, now: f64, closing: bool) -> Option<bool> {
         // Only the three bursts after it matter.
         let (after, n, reached) = self.bursts_after::<3>(f.burst_t, f64::INFINITY);
